@@ -12,26 +12,26 @@ use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 
-/// Bounds every accumulator meets: it is data that can be exchanged, ordered and hashed.
-pub trait Acc:
+/// An aggregate's partial state: data that can be exchanged, ordered, hashed, and merged with
+/// another partial of the same aggregate without the aggregate function at hand (so that the
+/// engine can keep partials as the weights of an arrangement and let it merge them).
+pub trait Mergeable:
     Clone + Debug + Ord + Hash + Serialize + DeserializeOwned + Send + Sync + 'static
 {
-}
-impl<T: Clone + Debug + Ord + Hash + Serialize + DeserializeOwned + Send + Sync + 'static> Acc
-    for T
-{
+    /// `self ⊕= other`.
+    fn merge(&mut self, other: &Self);
+    /// `self` stands for `n >= 1` copies of itself: `self = self ⊕ ... ⊕ self` (n times).
+    fn scale(&mut self, n: i64);
 }
 
 /// One aggregate function over rows of type `T`.
 pub trait AggFn<T>: Clone + Send + Sync + 'static {
     /// The partial state.
-    type Acc: Acc;
+    type Acc: Mergeable;
     /// The output column.
     type Out: Field;
     /// The accumulator of a single row.
     fn init(&self, row: &T) -> Self::Acc;
-    /// Adds `n` copies of `other` into `acc` (`n >= 1`).
-    fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc, n: i64);
     /// The output value.
     fn finish(&self, acc: &Self::Acc) -> Self::Out;
 }
@@ -39,26 +39,25 @@ pub trait AggFn<T>: Clone + Send + Sync + 'static {
 /// A tuple of aggregate functions, computed together: `(count(), sum(..), ...)`.
 pub trait Aggregates<T>: Clone + Send + Sync + 'static {
     /// The tuple of partial states.
-    type Acc: Acc;
+    type Acc: Mergeable;
     /// The tuple of outputs.
     type Out: Clone + Debug + Send + Sync + 'static;
     /// The accumulator of a single row.
     fn init(&self, row: &T) -> Self::Acc;
-    /// Adds `n` copies of `other` into `acc`.
-    fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc, n: i64);
     /// The outputs.
     fn finish(&self, acc: &Self::Acc) -> Self::Out;
 }
 
 macro_rules! tuple_aggregates {
     ($(($($A:ident $i:tt),+))*) => {$(
+        impl<$($A: Mergeable),+> Mergeable for ($($A,)+) {
+            fn merge(&mut self, other: &Self) { $(self.$i.merge(&other.$i);)+ }
+            fn scale(&mut self, n: i64) { $(self.$i.scale(n);)+ }
+        }
         impl<T, $($A: AggFn<T>),+> Aggregates<T> for ($($A,)+) {
             type Acc = ($($A::Acc,)+);
             type Out = ($($A::Out,)+);
             fn init(&self, row: &T) -> Self::Acc { ($(self.$i.init(row),)+) }
-            fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc, n: i64) {
-                $(self.$i.merge(&mut acc.$i, &other.$i, n);)+
-            }
             fn finish(&self, acc: &Self::Acc) -> Self::Out { ($(self.$i.finish(&acc.$i),)+) }
         }
     )*};
@@ -72,6 +71,23 @@ tuple_aggregates! {
     (A 0, B 1, C 2, D 3, E 4, F 5)
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6)
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
+}
+
+impl Mergeable for i64 {
+    fn merge(&mut self, other: &Self) {
+        *self = self.wrapping_add(*other);
+    }
+    fn scale(&mut self, n: i64) {
+        *self = self.wrapping_mul(n);
+    }
+}
+impl Mergeable for u64 {
+    fn merge(&mut self, other: &Self) {
+        *self = self.wrapping_add(*other);
+    }
+    fn scale(&mut self, n: i64) {
+        *self = self.wrapping_mul(n as u64);
+    }
 }
 
 /// `count()`: the number of rows (Spark's `count(1)`, a `bigint`).
@@ -89,9 +105,6 @@ impl<T> AggFn<T> for Count {
     fn init(&self, _: &T) -> i64 {
         1
     }
-    fn merge(&self, acc: &mut i64, other: &i64, n: i64) {
-        *acc += other * n;
-    }
     fn finish(&self, acc: &i64) -> i64 {
         *acc
     }
@@ -105,13 +118,11 @@ impl<T> AggFn<T> for Count {
 )]
 pub trait Numeric: Field {
     /// The sum's accumulator.
-    type Sum: Acc + Default;
+    type Sum: Mergeable + Default;
     /// The type `sum` outputs (`i64` for signed, `u64` for unsigned, `f64` for floats).
     type SumOut: Field;
     /// This value as a sum.
     fn to_sum(&self) -> Self::Sum;
-    /// `acc += other * n`
-    fn add_sum(acc: &mut Self::Sum, other: &Self::Sum, n: i64);
     /// The finished sum.
     fn sum_out(acc: &Self::Sum) -> Self::SumOut;
     /// The value as `f64` (for `avg`).
@@ -124,7 +135,6 @@ macro_rules! numeric {
             type Sum = $s;
             type SumOut = $s;
             fn to_sum(&self) -> $s { *self as $s }
-            fn add_sum(acc: &mut $s, other: &$s, n: i64) { *acc = acc.wrapping_add(other.wrapping_mul(n as $s)); }
             fn sum_out(acc: &$s) -> $s { *acc }
             fn sum_f64(acc: &$s) -> f64 { *acc as f64 }
         }
@@ -152,6 +162,14 @@ impl Ord for FloatSum {
         self.0.total_cmp(&o.0)
     }
 }
+impl Mergeable for FloatSum {
+    fn merge(&mut self, other: &Self) {
+        self.0 += other.0;
+    }
+    fn scale(&mut self, n: i64) {
+        self.0 *= n as f64;
+    }
+}
 impl Hash for FloatSum {
     fn hash<H: Hasher>(&self, h: &mut H) {
         self.0.to_bits().hash(h)
@@ -164,7 +182,6 @@ macro_rules! float_numeric {
             type Sum = FloatSum;
             type SumOut = f64;
             fn to_sum(&self) -> FloatSum { FloatSum(*self as f64) }
-            fn add_sum(acc: &mut FloatSum, other: &FloatSum, n: i64) { acc.0 += other.0 * n as f64; }
             fn sum_out(acc: &FloatSum) -> f64 { acc.0 }
             fn sum_f64(acc: &FloatSum) -> f64 { acc.0 }
         }
@@ -191,9 +208,6 @@ impl<T, V: Numeric, F: Fn(&T) -> V + Clone + Send + Sync + 'static> AggFn<T> for
     fn init(&self, row: &T) -> V::Sum {
         (self.0)(row).to_sum()
     }
-    fn merge(&self, acc: &mut V::Sum, other: &V::Sum, n: i64) {
-        V::add_sum(acc, other, n)
-    }
     fn finish(&self, acc: &V::Sum) -> V::SumOut {
         V::sum_out(acc)
     }
@@ -218,10 +232,6 @@ impl<T, V: Numeric, F: Fn(&T) -> V + Clone + Send + Sync + 'static> AggFn<T> for
     fn init(&self, row: &T) -> Self::Acc {
         ((self.0)(row).to_sum(), 1)
     }
-    fn merge(&self, acc: &mut Self::Acc, other: &Self::Acc, n: i64) {
-        V::add_sum(&mut acc.0, &other.0, n);
-        acc.1 += other.1 * n;
-    }
     fn finish(&self, acc: &Self::Acc) -> f64 {
         V::sum_f64(&acc.0) / acc.1 as f64
     }
@@ -233,6 +243,21 @@ impl<F: Clone, V, const MAX: bool> Clone for Extreme<F, V, MAX> {
     fn clone(&self) -> Self {
         Extreme(self.0.clone(), PhantomData)
     }
+}
+
+/// The partial state of `min` (`MAX = false`) or `max` (`MAX = true`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct Extremum<V: Field, const MAX: bool>(pub Ordered<V>);
+
+impl<V: Field, const MAX: bool> Mergeable for Extremum<V, MAX> {
+    fn merge(&mut self, other: &Self) {
+        let better = if MAX { other.0 > self.0 } else { other.0 < self.0 };
+        if better {
+            *self = other.clone();
+        }
+    }
+    fn scale(&mut self, _n: i64) {}
 }
 
 /// `min(col)`: the least value of a column.
@@ -252,19 +277,13 @@ pub fn max<T, V: Field, F: Fn(&T) -> V + Clone + Send + Sync + 'static>(
 impl<T, V: Field, F: Fn(&T) -> V + Clone + Send + Sync + 'static, const MAX: bool> AggFn<T>
     for Extreme<F, V, MAX>
 {
-    type Acc = Ordered<V>;
+    type Acc = Extremum<V, MAX>;
     type Out = V;
-    fn init(&self, row: &T) -> Ordered<V> {
-        Ordered((self.0)(row))
+    fn init(&self, row: &T) -> Extremum<V, MAX> {
+        Extremum(Ordered((self.0)(row)))
     }
-    fn merge(&self, acc: &mut Ordered<V>, other: &Ordered<V>, _n: i64) {
-        let better = if MAX { *other > *acc } else { *other < *acc };
-        if better {
-            *acc = other.clone();
-        }
-    }
-    fn finish(&self, acc: &Ordered<V>) -> V {
-        acc.0.clone()
+    fn finish(&self, acc: &Extremum<V, MAX>) -> V {
+        acc.0 .0.clone()
     }
 }
 
@@ -301,8 +320,7 @@ mod tests {
         // Partials of uneven size, then merged (one of them twice, with n = 2 standing for a copy).
         let mut acc = aggs.init(a[0]);
         for r in &a[1..] {
-            let p = aggs.init(r);
-            aggs.merge(&mut acc, &p, 1);
+            acc.merge(&aggs.init(r));
         }
         let out = aggs.finish(&acc);
         let n = a.len() as i64;
@@ -313,8 +331,10 @@ mod tests {
         assert_eq!(out.3, a.iter().map(|r| r.v).max().unwrap());
         assert!((out.4 - s as f64 / n as f64).abs() < 1e-12);
         let mut twice = acc.clone();
-        aggs.merge(&mut twice, &acc, 1);
+        twice.scale(2);
         assert_eq!(aggs.finish(&twice).0, 2 * n);
+        assert_eq!(aggs.finish(&twice).1, 2 * s);
+        assert_eq!(aggs.finish(&twice).3, aggs.finish(&acc).3);
         let _ = rows[0].k;
     }
 }

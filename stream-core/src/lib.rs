@@ -13,7 +13,7 @@ pub mod rules;
 pub mod timestamp;
 pub mod value;
 
-pub use agg::{avg, count, max, min, sum, AggFn, Aggregates};
+pub use agg::{avg, count, max, min, sum, AggFn, Aggregates, Mergeable, Numeric};
 pub use duration::{parse_duration, DurationError};
 pub use mode::{OutputMode, Trigger};
 pub use record::{FieldSchema, Record, Schema};
