@@ -246,9 +246,31 @@ impl<F: Clone, V, const MAX: bool> Clone for Extreme<F, V, MAX> {
 }
 
 /// The partial state of `min` (`MAX = false`) or `max` (`MAX = true`).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(bound = "")]
 pub struct Extremum<V: Field, const MAX: bool>(pub Ordered<V>);
+
+impl<V: Field, const MAX: bool> PartialEq for Extremum<V, MAX> {
+    fn eq(&self, o: &Self) -> bool {
+        self.0 == o.0
+    }
+}
+impl<V: Field, const MAX: bool> Eq for Extremum<V, MAX> {}
+impl<V: Field, const MAX: bool> PartialOrd for Extremum<V, MAX> {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<V: Field, const MAX: bool> Ord for Extremum<V, MAX> {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.0.cmp(&o.0)
+    }
+}
+impl<V: Field, const MAX: bool> Hash for Extremum<V, MAX> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.0.hash(h)
+    }
+}
 
 impl<V: Field, const MAX: bool> Mergeable for Extremum<V, MAX> {
     fn merge(&mut self, other: &Self) {
