@@ -67,7 +67,7 @@ fn err(kind: RuleKind, message: &str) -> Result<(), RuleError> {
 /// Checks a query shape against an output mode.
 pub fn check_output_mode(shape: &PlanShape, mode: OutputMode) -> Result<(), RuleError> {
     let aggs = &shape.aggregations;
-    if shape.sorted && !(mode == OutputMode::Complete && !aggs.is_empty()) {
+    if shape.sorted && (mode != OutputMode::Complete || aggs.is_empty()) {
         return err(
             RuleKind::SortOutsideComplete,
             "sorting is not supported on streaming datasets, unless it is on an aggregation in \
