@@ -1,0 +1,61 @@
+//! The error type of queries: what failed, where, and how to fix it.
+
+use std::fmt;
+
+/// Why a query could not start, or why it stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamError {
+    /// The query breaks a rule of Structured Streaming (e.g. complete mode without aggregation).
+    Analysis(String),
+    /// A source could not read its input (names the file and line where there is one).
+    Source(String),
+    /// A malformed record in fail-fast mode.
+    Malformed {
+        /// The file the record came from.
+        file: String,
+        /// 1-based line number.
+        line: u64,
+        /// What was wrong.
+        error: String,
+    },
+    /// A sink could not write a batch.
+    Sink(String),
+    /// Bad configuration or command-line arguments.
+    Config(String),
+    /// A worker failed (e.g. panicked) or the cluster could not be formed.
+    Execution(String),
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamError::Analysis(m) => write!(f, "analysis error: {m}"),
+            StreamError::Source(m) => write!(f, "source error: {m}"),
+            StreamError::Malformed { file, line, error } => write!(
+                f,
+                "malformed record at {file}:{line}: {error} (mode is fail-fast; use \
+                 .mode(Mode::DropMalformed) or .mode(Mode::Permissive) to skip or keep such records)"
+            ),
+            StreamError::Sink(m) => write!(f, "sink error: {m}"),
+            StreamError::Config(m) => write!(f, "configuration error: {m}"),
+            StreamError::Execution(m) => write!(f, "execution error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for StreamError {}
+
+impl From<stream_core::RuleError> for StreamError {
+    fn from(e: stream_core::RuleError) -> Self {
+        StreamError::Analysis(e.message)
+    }
+}
+
+impl From<stream_core::DurationError> for StreamError {
+    fn from(e: stream_core::DurationError) -> Self {
+        StreamError::Config(e.to_string())
+    }
+}
+
+/// Results of this crate.
+pub type Result<T, E = StreamError> = std::result::Result<T, E>;

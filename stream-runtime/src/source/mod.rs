@@ -1,0 +1,109 @@
+//! Sources: where rows come from, batch by batch, with offsets.
+//!
+//! A source is planned on the driver (global worker 0), which decides each micro-batch's range
+//! of offsets (a [`Split`]) and broadcasts it; then every worker reads its own share of that
+//! split. Offsets are JSON, as in Spark's offset log, so the next issues can build exactly-once
+//! recovery on them.
+
+mod memory;
+
+pub use memory::MemoryStream;
+
+use crate::error::Result;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// A source offset (JSON, like the entries of Spark's `offsets/` log).
+pub type Offset = serde_json::Value;
+
+/// The range of one source read by one micro-batch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Split {
+    /// End offset of the previous batch (`None` for the first batch of the source).
+    pub start: Option<Offset>,
+    /// End offset of this batch.
+    pub end: Offset,
+    /// Whatever workers need to read the range (e.g. the list of files), as JSON.
+    pub detail: serde_json::Value,
+}
+
+/// How much one batch may read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReadLimit {
+    /// Honour the source's own limits (e.g. `max_files_per_trigger`).
+    Default,
+    /// Everything available now, ignoring limits (`Trigger::Once`).
+    All,
+    /// Honour the limits, but never read past this offset (`Trigger::AvailableNow`).
+    UpTo(Offset),
+}
+
+/// Which share of a split a worker reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Partition {
+    /// This worker's global index.
+    pub index: usize,
+    /// The number of workers.
+    pub count: usize,
+}
+
+/// A record a source could not parse (kept aside in permissive mode).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorruptRecord {
+    /// Where it came from (a file path, or the source's description).
+    pub file: String,
+    /// 1-based line number.
+    pub line: u64,
+    /// The raw text.
+    pub raw: String,
+    /// Why it could not be parsed.
+    pub error: String,
+}
+
+/// What one worker read from one split.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadStats {
+    /// Rows emitted.
+    pub rows: u64,
+    /// Malformed records dropped (drop-malformed mode).
+    pub dropped_malformed: u64,
+    /// Malformed records kept aside (permissive mode).
+    pub corrupt: Vec<CorruptRecord>,
+}
+
+/// A streaming source of rows of type `T`.
+pub trait Source<T>: Send + Sync + 'static {
+    /// A short description for progress reports, e.g. `FileStreamSource[data/bids]`.
+    fn description(&self) -> String;
+
+    /// Driver side: the split of the next batch, starting after `start` (the end offset of the
+    /// previous batch, `None` at first), or `None` when there is no new data.
+    fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>>;
+
+    /// Worker side: read this worker's share of `split`, passing each row to `emit`.
+    /// Errors name the file and line (fail-fast mode).
+    fn read(&self, split: &Split, part: Partition, emit: &mut dyn FnMut(T)) -> Result<ReadStats>;
+
+    /// Whether the source ever ends by itself (it does not, for every built-in source; used by
+    /// `Trigger::AvailableNow` to know it can stop).
+    fn is_bounded(&self) -> bool {
+        false
+    }
+}
+
+/// Anything `read_stream` accepts: a source, or a builder of one.
+pub trait IntoSource<T> {
+    /// The source.
+    fn into_source(self) -> Arc<dyn Source<T>>;
+}
+
+impl<T, S: Source<T>> IntoSource<T> for S {
+    fn into_source(self) -> Arc<dyn Source<T>> {
+        Arc::new(self)
+    }
+}
+
+/// An offset as a count (most built-in sources count rows, files or batches).
+pub fn offset_count(offset: Option<&Offset>) -> u64 {
+    offset.and_then(|o| o.as_u64()).unwrap_or(0)
+}
