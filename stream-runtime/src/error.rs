@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// Why a query could not start, or why it stopped.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum StreamError {
     /// The query breaks a rule of Structured Streaming (e.g. complete mode without aggregation).
     Analysis(String),

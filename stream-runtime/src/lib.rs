@@ -10,7 +10,15 @@
 // The derive macro's generated code names `::stream_runtime`, also inside this crate.
 extern crate self as stream_runtime;
 
+mod dataflow;
+pub mod dataset;
+mod driver;
 pub mod error;
+pub mod handle;
+pub mod progress;
+pub mod query;
+pub mod session;
+pub mod sink;
 pub mod source;
 pub mod time;
 
@@ -18,6 +26,25 @@ pub mod time;
 #[path = "macro_support.rs"]
 pub mod __private;
 
+pub use dataset::{read_stream, Agg, Dataset, GroupedDataset, Key, KeyCount};
 pub use error::{Result, StreamError};
+pub use handle::{QueryStatus, StreamingQuery};
+pub use progress::QueryProgress;
+pub use query::DataStreamWriter;
+pub use session::Session;
 pub use stream_core::{OutputMode, Timestamp, Trigger};
 pub use stream_macros::Record;
+
+/// Everything an application needs: `use stream_runtime::prelude::*;`.
+pub mod prelude {
+    pub use crate::dataset::{read_stream, Dataset, KeyCount};
+    pub use crate::handle::StreamingQuery;
+    pub use crate::query::DataStreamWriter;
+    pub use crate::session::Session;
+    pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink};
+    pub use crate::source::MemoryStream;
+    pub use crate::{Record, StreamError};
+    pub use stream_core::OutputMode::{self, Append, Complete, Update};
+    pub use stream_core::Timestamp;
+    pub use stream_core::Trigger::{self, AvailableNow, Once};
+}

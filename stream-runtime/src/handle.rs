@@ -1,0 +1,246 @@
+//! `StreamingQuery`: the handle of a running query (Spark's `StreamingQuery`).
+
+use crate::error::{Result, StreamError};
+use crate::progress::QueryProgress;
+use crate::source::CorruptRecord;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How many progress reports a handle keeps (Spark's `numRecentProgressUpdates`).
+const RECENT_PROGRESS: usize = 100;
+
+/// What the query is doing now (Spark's `StreamingQueryStatus`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryStatus {
+    /// A short description, e.g. "Waiting for data to arrive".
+    pub message: String,
+    /// Whether the last look at the sources found new data.
+    pub is_data_available: bool,
+    /// Whether a trigger is running.
+    pub is_trigger_active: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub status: Option<QueryStatus>,
+    pub progress: VecDeque<QueryProgress>,
+    pub error: Option<StreamError>,
+    pub terminated: bool,
+    pub stop_requested: bool,
+    /// Planning rounds that found no new data (for `process_all_available`).
+    pub idle_rounds: u64,
+    pub corrupt: Vec<CorruptRecord>,
+}
+
+/// State shared by the handle and the driver.
+pub(crate) struct Shared {
+    pub id: String,
+    pub run_id: String,
+    pub name: Option<String>,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Shared {
+    pub fn new(name: Option<String>) -> Arc<Shared> {
+        Arc::new(Shared {
+            id: new_id(),
+            run_id: new_id(),
+            name,
+            state: Mutex::new(State {
+                status: Some(QueryStatus {
+                    message: "Initializing sources".into(),
+                    is_data_available: false,
+                    is_trigger_active: false,
+                }),
+                ..State::default()
+            }),
+            changed: Condvar::new(),
+        })
+    }
+
+    /// Changes the state and wakes every waiter.
+    pub fn update<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let r = f(&mut self.lock());
+        self.changed.notify_all();
+        r
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn push_progress(&self, p: QueryProgress) {
+        self.update(|s| {
+            if s.progress.len() == RECENT_PROGRESS {
+                s.progress.pop_front();
+            }
+            s.progress.push_back(p);
+        });
+    }
+
+    /// Records the first error; later ones are consequences.
+    pub fn fail(&self, e: StreamError) {
+        self.update(|s| {
+            s.error.get_or_insert(e);
+        });
+    }
+
+    /// Waits until `done` holds or `timeout` passes; returns whether it holds.
+    fn wait_for(&self, timeout: Option<Duration>, done: impl Fn(&State) -> bool) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut st = self.lock();
+        loop {
+            if done(&st) {
+                return true;
+            }
+            match deadline {
+                None => st = self.changed.wait(st).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return false;
+                    }
+                    st = self
+                        .changed
+                        .wait_timeout(st, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+        }
+    }
+}
+
+/// A random 128-bit id in UUID text form (8-4-4-4-12 hex digits).
+fn new_id() -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut words = [0u64; 2];
+    for w in &mut words {
+        let mut h = RandomState::new().build_hasher();
+        h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
+        );
+        *w = h.finish();
+    }
+    let x = (u128::from(words[0]) << 64) | u128::from(words[1]);
+    let s = format!("{x:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &s[..8],
+        &s[8..12],
+        &s[12..16],
+        &s[16..20],
+        &s[20..]
+    )
+}
+
+/// The handle of a running query.
+pub struct StreamingQuery {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl StreamingQuery {
+    /// The query's id.
+    pub fn id(&self) -> &str {
+        &self.shared.id
+    }
+    /// This run's id (new at every start).
+    pub fn run_id(&self) -> &str {
+        &self.shared.run_id
+    }
+    /// The query's name (`query_name`), if any.
+    pub fn name(&self) -> Option<&str> {
+        self.shared.name.as_deref()
+    }
+    /// What the query is doing now.
+    pub fn status(&self) -> QueryStatus {
+        let st = self.shared.lock();
+        st.status.clone().unwrap_or(QueryStatus {
+            message: "Stopped".into(),
+            is_data_available: false,
+            is_trigger_active: false,
+        })
+    }
+    /// Whether the query is still running.
+    pub fn is_active(&self) -> bool {
+        !self.shared.lock().terminated
+    }
+    /// The last batch's progress report.
+    pub fn last_progress(&self) -> Option<QueryProgress> {
+        self.shared.lock().progress.back().cloned()
+    }
+    /// The last (up to 100) progress reports, oldest first.
+    pub fn recent_progress(&self) -> Vec<QueryProgress> {
+        self.shared.lock().progress.iter().cloned().collect()
+    }
+    /// The error that ended the query, if it failed.
+    pub fn exception(&self) -> Option<StreamError> {
+        self.shared.lock().error.clone()
+    }
+    /// Malformed records kept aside by sources in permissive mode (the last 1000).
+    pub fn corrupt_records(&self) -> Vec<CorruptRecord> {
+        self.shared.lock().corrupt.clone()
+    }
+    /// Blocks until the query ends; returns the error that ended it, if any.
+    pub fn await_termination(&self) -> Result<()> {
+        self.shared.wait_for(None, |s| s.terminated);
+        self.join();
+        self.result()
+    }
+    /// Blocks until the query ends or `timeout` passes; `Ok(true)` if it ended.
+    pub fn await_termination_timeout(&self, timeout: Duration) -> Result<bool> {
+        if self.shared.wait_for(Some(timeout), |s| s.terminated) {
+            self.join();
+            self.result().map(|_| true)
+        } else {
+            Ok(false)
+        }
+    }
+    /// Blocks until all data available in the sources when called has been processed and
+    /// committed (for tests), or the query ended.
+    pub fn process_all_available(&self) -> Result<()> {
+        // Two whole planning rounds that found nothing new, both begun after this call.
+        let from = self.shared.lock().idle_rounds;
+        self.shared
+            .wait_for(None, |s| s.terminated || s.idle_rounds >= from + 2);
+        self.result()
+    }
+    /// Stops the query (after the running batch) and waits for it to end.
+    pub fn stop(&self) -> Result<()> {
+        self.shared.update(|s| s.stop_requested = true);
+        self.await_termination()
+    }
+
+    fn result(&self) -> Result<()> {
+        match &self.shared.lock().error {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
+    fn join(&self) {
+        if let Some(t) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for StreamingQuery {
+    /// Dropping the handle stops the query, so that no worker threads outlive it.
+    fn drop(&mut self) {
+        self.shared.update(|s| s.stop_requested = true);
+        self.join();
+    }
+}

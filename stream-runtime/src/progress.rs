@@ -1,0 +1,130 @@
+//! Progress reports, one per micro-batch, with Spark's `StreamingQueryProgress` fields.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What happened in one micro-batch (Spark's `StreamingQueryProgress`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryProgress {
+    /// The query's id (stable across restarts).
+    pub id: String,
+    /// This run's id.
+    pub run_id: String,
+    /// The query's name, if any.
+    pub name: Option<String>,
+    /// When the trigger started, ISO-8601 UTC.
+    pub timestamp: String,
+    /// The batch id.
+    pub batch_id: u64,
+    /// Wall-clock milliseconds the batch took.
+    pub batch_duration: u64,
+    /// Rows read in this batch, over all sources.
+    pub num_input_rows: u64,
+    /// Rows per second arriving since the previous trigger.
+    #[serde(skip_serializing_if = "not_finite")]
+    pub input_rows_per_second: f64,
+    /// Rows per second processed by this trigger.
+    #[serde(skip_serializing_if = "not_finite")]
+    pub processed_rows_per_second: f64,
+    /// Phases of the trigger in milliseconds (`triggerExecution`, `latestOffset`, `addBatch`, ...).
+    pub duration_ms: BTreeMap<String, u64>,
+    /// One entry per source.
+    pub sources: Vec<SourceProgress>,
+    /// The sink.
+    pub sink: SinkProgress,
+}
+
+fn not_finite(x: &f64) -> bool {
+    !x.is_finite()
+}
+
+/// One source's part of a batch.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceProgress {
+    /// The source's description.
+    pub description: String,
+    /// Offset before the batch (JSON), `null` for the first.
+    pub start_offset: serde_json::Value,
+    /// Offset after the batch (JSON).
+    pub end_offset: serde_json::Value,
+    /// Rows read from this source.
+    pub num_input_rows: u64,
+    /// Rows per second arriving since the previous trigger.
+    #[serde(skip_serializing_if = "not_finite")]
+    pub input_rows_per_second: f64,
+    /// Rows per second processed by this trigger.
+    #[serde(skip_serializing_if = "not_finite")]
+    pub processed_rows_per_second: f64,
+    /// Source metrics: malformed records dropped (`numDroppedMalformedRecords`) and kept aside
+    /// (`numCorruptRecords`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: BTreeMap<String, String>,
+}
+
+/// The sink's part of a batch.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SinkProgress {
+    /// The sink's description.
+    pub description: String,
+    /// Rows written in this batch.
+    pub num_output_rows: i64,
+}
+
+impl QueryProgress {
+    /// The report as Spark-shaped JSON (pretty-printed like Spark's `prettyJson`).
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("progress serializes")
+    }
+}
+
+/// Formats epoch milliseconds as `2024-01-01T00:00:00.000Z`.
+pub(crate) fn iso_utc(ms: i64) -> String {
+    let t = stream_core::Timestamp(ms).to_string();
+    let (date, time) = t.split_at(10);
+    let time = time.trim();
+    let time = if time.len() == 8 {
+        format!("{time}.000")
+    } else {
+        time.to_string()
+    };
+    format!("{date}T{time}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spark_shaped_json() {
+        let p = QueryProgress {
+            id: "a".into(),
+            run_id: "b".into(),
+            name: Some("q".into()),
+            timestamp: iso_utc(1_436_918_400_500),
+            batch_id: 3,
+            batch_duration: 12,
+            num_input_rows: 10,
+            input_rows_per_second: f64::INFINITY,
+            processed_rows_per_second: 5.0,
+            duration_ms: [("triggerExecution".to_string(), 12)].into(),
+            sources: vec![],
+            sink: SinkProgress {
+                description: "MemorySink".into(),
+                num_output_rows: 2,
+            },
+        };
+        let v: serde_json::Value = serde_json::from_str(&p.json()).unwrap();
+        assert_eq!(v["batchId"], 3);
+        assert_eq!(v["runId"], "b");
+        assert_eq!(v["numInputRows"], 10);
+        assert_eq!(v["timestamp"], "2015-07-15T00:00:00.500Z");
+        assert_eq!(v["durationMs"]["triggerExecution"], 12);
+        assert_eq!(v["sink"]["numOutputRows"], 2);
+        // Spark omits NaN and infinite rates.
+        assert!(v.get("inputRowsPerSecond").is_none());
+        assert_eq!(v["processedRowsPerSecond"], 5.0);
+    }
+}

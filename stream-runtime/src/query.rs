@@ -1,0 +1,83 @@
+//! `DataStreamWriter`: the sink, output mode, trigger and name of a query (Spark's
+//! `writeStream`), and the checks made when it starts.
+
+use crate::dataset::Dataset;
+use crate::error::Result;
+use crate::handle::StreamingQuery;
+use crate::session::Session;
+use crate::sink::Sink;
+use std::sync::Mutex;
+use stream_core::{OutputMode, Record, Trigger};
+
+/// A query ready to start: a dataset, a sink, an output mode, a trigger and a name.
+pub struct DataStreamWriter<T: 'static> {
+    pub(crate) data: Dataset<T>,
+    pub(crate) sink: Box<dyn Sink<T>>,
+    pub(crate) mode: OutputMode,
+    pub(crate) trigger: Trigger,
+    pub(crate) name: Option<String>,
+}
+
+impl<T: Record> DataStreamWriter<T> {
+    pub(crate) fn new(data: Dataset<T>, sink: Box<dyn Sink<T>>) -> Self {
+        DataStreamWriter {
+            data,
+            sink,
+            mode: OutputMode::Append,
+            trigger: Trigger::Default,
+            name: None,
+        }
+    }
+
+    /// The output mode (Spark's default: `Append`).
+    pub fn output_mode(mut self, mode: OutputMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// When batches run (default: as soon as the previous one finished and data is available).
+    pub fn trigger(mut self, trigger: Trigger) -> Self {
+        self.trigger = trigger;
+        self
+    }
+
+    /// The query's name, shown in progress reports.
+    pub fn query_name(mut self, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self
+    }
+
+    /// Checks the query against the rules (the same that `stream!` applies at compile time).
+    pub fn check(&self) -> Result<()> {
+        stream_core::rules::check_output_mode(&self.data.shape, self.mode)?;
+        Ok(())
+    }
+
+    /// Starts the query on one worker thread in this process. Use [`Session::start`] for more
+    /// workers or processes.
+    pub fn start(self) -> Result<StreamingQuery> {
+        Session::local().start(self)
+    }
+
+    pub(crate) fn into_def(self) -> QueryDef<T> {
+        let mut sources = self.data.sources.clone();
+        let mut seen = std::collections::HashSet::new();
+        sources.retain(|s| seen.insert(s.id));
+        QueryDef {
+            sink: Mutex::new(Some(self.sink)),
+            data: self.data,
+            sources,
+            mode: self.mode,
+            trigger: self.trigger,
+        }
+    }
+}
+
+/// A started query's definition, shared by all workers of a process.
+pub(crate) struct QueryDef<T: 'static> {
+    pub data: Dataset<T>,
+    pub sources: Vec<crate::dataset::SourceEntry>,
+    pub sink: Mutex<Option<Box<dyn Sink<T>>>>,
+    pub mode: OutputMode,
+    pub trigger: Trigger,
+}

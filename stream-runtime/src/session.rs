@@ -1,0 +1,206 @@
+//! `Session`: how many workers and processes run queries, from the command line
+//! (`-w N`, `-n N -p I [-h hostfile]`), with the application's own arguments kept apart.
+
+use crate::driver;
+use crate::error::{Result, StreamError};
+use crate::handle::{Shared, StreamingQuery};
+use crate::query::DataStreamWriter;
+use std::sync::{Arc, Mutex};
+use stream_core::Record;
+
+/// Where queries run: worker threads in this process, and optionally a cluster of processes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    workers: usize,
+    processes: usize,
+    process: usize,
+    hostfile: Option<String>,
+    app_args: Vec<String>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::local()
+    }
+}
+
+/// Flags that belong to the engine (timely's), each followed by a value.
+const ENGINE_FLAGS: [(&str, &str); 4] = [
+    ("-w", "--workers"),
+    ("-n", "--processes"),
+    ("-p", "--process"),
+    ("-h", "--hostfile"),
+];
+
+impl Session {
+    /// One worker thread in this process.
+    pub fn local() -> Session {
+        Session {
+            workers: 1,
+            processes: 1,
+            process: 0,
+            hostfile: None,
+            app_args: Vec::new(),
+        }
+    }
+
+    /// `n` worker threads in this process.
+    pub fn with_workers(n: usize) -> Session {
+        Session {
+            workers: n.max(1),
+            ..Session::local()
+        }
+    }
+
+    /// A session configured from this program's command line. Engine flags: `-w N` worker
+    /// threads per process, `-n N` processes, `-p I` this process's index, `-h FILE` a host
+    /// file with one `host:port` per process (default `localhost:2101`, `localhost:2102`, ...).
+    /// Everything else is left for the application: see [`Session::app_args`].
+    pub fn from_args() -> Result<Session> {
+        Self::from_arg_list(std::env::args().skip(1))
+    }
+
+    /// As [`Session::from_args`], from the given arguments (without the program name).
+    pub fn from_arg_list(args: impl IntoIterator<Item = String>) -> Result<Session> {
+        let mut s = Session::local();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+                _ => (arg.clone(), None),
+            };
+            let Some(&(short, _)) = ENGINE_FLAGS.iter().find(|(s, l)| flag == *s || flag == *l)
+            else {
+                s.app_args.push(arg);
+                continue;
+            };
+            let value = inline
+                .or_else(|| args.next())
+                .ok_or_else(|| StreamError::Config(format!("`{flag}` needs a value")))?;
+            let number = || -> Result<usize> {
+                value.parse().map_err(|_| {
+                    StreamError::Config(format!("`{flag}` takes a whole number, not `{value}`"))
+                })
+            };
+            match short {
+                "-w" => s.workers = number()?.max(1),
+                "-n" => s.processes = number()?.max(1),
+                "-p" => s.process = number()?,
+                _ => s.hostfile = Some(value.clone()),
+            }
+        }
+        if s.process >= s.processes {
+            return Err(StreamError::Config(format!(
+                "process index -p {} must be below the number of processes -n {}",
+                s.process, s.processes
+            )));
+        }
+        Ok(s)
+    }
+
+    /// The command-line arguments that are not the engine's.
+    pub fn app_args(&self) -> &[String] {
+        &self.app_args
+    }
+
+    /// Worker threads per process.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Number of processes.
+    pub fn processes(&self) -> usize {
+        self.processes
+    }
+
+    /// This process's index.
+    pub fn process_index(&self) -> usize {
+        self.process
+    }
+
+    fn timely_config(&self) -> Result<timely::Config> {
+        if self.processes == 1 {
+            return Ok(if self.workers == 1 {
+                timely::Config::thread()
+            } else {
+                timely::Config::process(self.workers)
+            });
+        }
+        let mut args = vec![
+            "-w".to_string(),
+            self.workers.to_string(),
+            "-n".into(),
+            self.processes.to_string(),
+            "-p".into(),
+            self.process.to_string(),
+        ];
+        if let Some(h) = &self.hostfile {
+            args.extend(["-h".to_string(), h.clone()]);
+        }
+        timely::Config::from_args(args.into_iter()).map_err(StreamError::Config)
+    }
+
+    /// Checks and starts a query; returns its handle at once.
+    pub fn start<T: Record>(&self, writer: DataStreamWriter<T>) -> Result<StreamingQuery> {
+        writer.check()?;
+        let config = self.timely_config()?;
+        let shared = Shared::new(writer.name.clone());
+        let def = Arc::new(writer.into_def());
+        let sh = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("stream-query".into())
+            .spawn(move || {
+                let worker_shared = sh.clone();
+                let run = timely::execute(config, move |worker| {
+                    driver::run_worker(worker, &def, &worker_shared)
+                });
+                match run {
+                    Ok(guards) => {
+                        for r in guards.join() {
+                            if let Err(e) = r {
+                                sh.fail(StreamError::Execution(format!("a worker failed: {e}")));
+                            }
+                        }
+                    }
+                    Err(e) => sh.fail(StreamError::Execution(format!(
+                        "could not start the workers: {e}"
+                    ))),
+                }
+                sh.update(|s| {
+                    s.terminated = true;
+                    s.status = None;
+                });
+            })
+            .map_err(|e| {
+                StreamError::Execution(format!("could not spawn the query thread: {e}"))
+            })?;
+        Ok(StreamingQuery {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn engine_flags_are_split_from_application_flags() {
+        let s = Session::from_arg_list(args("data -w 4 --limit 3 -n 2 -p 1 -h hosts.txt")).unwrap();
+        assert_eq!(s.workers(), 4);
+        assert_eq!(s.processes(), 2);
+        assert_eq!(s.process_index(), 1);
+        assert_eq!(s.hostfile.as_deref(), Some("hosts.txt"));
+        assert_eq!(s.app_args(), &args("data --limit 3")[..]);
+        let s = Session::from_arg_list(args("--workers=3 x")).unwrap();
+        assert_eq!((s.workers(), s.app_args()), (3, &args("x")[..]));
+        assert!(Session::from_arg_list(args("-w")).is_err());
+        assert!(Session::from_arg_list(args("-w two")).is_err());
+        assert!(Session::from_arg_list(args("-n 2 -p 2")).is_err());
+    }
+}

@@ -1,0 +1,192 @@
+//! End-to-end tests of the builder API on the memory source and sink, compared with naive
+//! batch computations, for one and two workers.
+
+use std::collections::BTreeMap;
+use stream_runtime::prelude::*;
+
+#[derive(Record)]
+struct Sale {
+    shop: String,
+    amount: i64,
+}
+
+#[derive(Record)]
+struct ShopTotal {
+    shop: String,
+    n: i64,
+    total: i64,
+    low: i64,
+    mean: f64,
+}
+
+fn batches() -> Vec<Vec<Sale>> {
+    let shops = ["a", "b", "c", "d"];
+    (0..5)
+        .map(|b| {
+            (0..40)
+                .map(|i| Sale {
+                    // The last batch touches only shops a and b, so update mode must leave c, d out.
+                    shop: shops[if b == 4 { i % 2 } else { (i * 7 + b) % 4 }].to_string(),
+                    amount: ((i * 31 + b * 17) % 23) as i64 - 5,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Naive: per shop, over all rows of batches 0..=upto.
+fn naive_totals(upto: usize) -> BTreeMap<String, (i64, i64, i64, f64)> {
+    let mut m: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for b in &batches()[..=upto] {
+        for s in b {
+            m.entry(s.shop.clone()).or_default().push(s.amount);
+        }
+    }
+    m.into_iter()
+        .map(|(k, v)| {
+            let n = v.len() as i64;
+            let t: i64 = v.iter().sum();
+            (k, (n, t, *v.iter().min().unwrap(), t as f64 / n as f64))
+        })
+        .collect()
+}
+
+fn run_agg(session: Session, mode: OutputMode) -> Vec<(u64, Vec<ShopTotal>)> {
+    let input = MemoryStream::new();
+    let sink = MemorySink::new();
+    let query = read_stream::<Sale>(input.clone())
+        .group_by_key(|s| s.shop.clone())
+        .agg(
+            |a| {
+                (
+                    a.count(),
+                    a.sum(|s: &Sale| s.amount),
+                    a.min(|s: &Sale| s.amount),
+                    a.avg(|s: &Sale| s.amount),
+                )
+            },
+            |shop, (n, total, low, mean)| ShopTotal {
+                shop,
+                n,
+                total,
+                low,
+                mean,
+            },
+        )
+        .write_stream(sink.clone())
+        .output_mode(mode);
+    let handle = session.start(query).unwrap();
+    for b in batches() {
+        input.add_data(b);
+        handle.process_all_available().unwrap();
+    }
+    handle.stop().unwrap();
+    sink.batches()
+}
+
+fn as_map(rows: &[ShopTotal]) -> BTreeMap<String, (i64, i64, i64, f64)> {
+    rows.iter()
+        .map(|r| (r.shop.clone(), (r.n, r.total, r.low, r.mean)))
+        .collect()
+}
+
+#[test]
+fn complete_mode_matches_naive_totals_for_1_and_2_workers() {
+    for session in [Session::local(), Session::with_workers(2)] {
+        let out = run_agg(session, Complete);
+        assert_eq!(out.len(), 5, "one output per batch");
+        for (i, (batch_id, rows)) in out.iter().enumerate() {
+            assert_eq!(*batch_id, i as u64);
+            assert_eq!(as_map(rows), naive_totals(i));
+        }
+    }
+}
+
+#[test]
+fn update_mode_emits_exactly_the_changed_groups() {
+    for session in [Session::local(), Session::with_workers(2)] {
+        let out = run_agg(session, Update);
+        assert_eq!(out.len(), 5);
+        for (i, (_, rows)) in out.iter().enumerate() {
+            let now = naive_totals(i);
+            let touched: std::collections::BTreeSet<String> =
+                batches()[i].iter().map(|s| s.shop.clone()).collect();
+            let expected: BTreeMap<_, _> = now
+                .into_iter()
+                .filter(|(k, _)| touched.contains(k))
+                .collect();
+            assert_eq!(as_map(rows), expected, "batch {i}");
+            assert_eq!(rows.len(), expected.len(), "one row per changed group");
+        }
+    }
+}
+
+#[derive(Record)]
+struct Word {
+    word: String,
+}
+
+#[test]
+fn stateless_append_map_filter_flat_map_union() {
+    for session in [Session::local(), Session::with_workers(2)] {
+        let a = MemoryStream::new();
+        let b = MemoryStream::new();
+        let sink = MemorySink::new();
+        let words = read_stream::<Word>(a.clone())
+            .flat_map(|w: Word| {
+                w.word
+                    .split(' ')
+                    .map(|x| Word {
+                        word: x.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .union(read_stream::<Word>(b.clone()))
+            .filter(|w| !w.word.is_empty())
+            .map(|w| Word {
+                word: w.word.to_uppercase(),
+            });
+        let handle = session.start(words.write_stream(sink.clone())).unwrap();
+        a.add_data([Word { word: "x y".into() }, Word { word: "z".into() }]);
+        b.add_data([Word { word: "w".into() }, Word { word: "".into() }]);
+        handle.process_all_available().unwrap();
+        a.add_data([Word { word: "x x".into() }]);
+        handle.process_all_available().unwrap();
+        handle.stop().unwrap();
+        let mut got: Vec<String> = sink.rows().into_iter().map(|w| w.word).collect();
+        got.sort();
+        assert_eq!(got, ["W", "X", "X", "X", "Y", "Z"]);
+        let progress = handle.recent_progress();
+        let total: u64 = progress.iter().map(|p| p.num_input_rows).sum();
+        assert_eq!(total, 5, "rows read over all batches: {progress:?}");
+    }
+}
+
+#[test]
+fn rules_are_checked_when_the_query_starts() {
+    let q = read_stream::<Word>(MemoryStream::new())
+        .write_stream(MemorySink::new())
+        .output_mode(Complete);
+    let err = q
+        .start()
+        .err()
+        .expect("complete mode without aggregation is rejected");
+    assert!(
+        err.to_string()
+            .contains("Complete output mode is not supported"),
+        "{err}"
+    );
+    let q = read_stream::<Word>(MemoryStream::new())
+        .group_by_key(|w| w.word.clone())
+        .count()
+        .write_stream(MemorySink::new());
+    let err = q
+        .start()
+        .err()
+        .expect("append on an aggregation without watermark is rejected");
+    assert!(
+        err.to_string()
+            .contains("Append output mode is not supported"),
+        "{err}"
+    );
+}
