@@ -5,9 +5,13 @@
 //! split. Offsets are JSON, as in Spark's offset log, so the next issues can build exactly-once
 //! recovery on them.
 
+mod file;
 mod memory;
+mod rate;
 
+pub use file::{FileSource, Files, Line, Mode};
 pub use memory::MemoryStream;
+pub use rate::{Rate, RateMicroBatch, RateRow};
 
 use crate::error::Result;
 use serde::{Deserialize, Serialize};

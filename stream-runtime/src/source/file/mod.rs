@@ -1,0 +1,371 @@
+//! The file source: new files of a directory, in JSON lines, CSV or text, like Spark's
+//! `readStream.json(dir)` / `.csv(dir)` / `.text(dir)`.
+
+mod format;
+
+use super::{offset_count, CorruptRecord, Offset, Partition, ReadLimit, ReadStats, Source, Split};
+use crate::error::{Result, StreamError};
+use format::{Format, LineParser, Parsed};
+use std::collections::HashSet;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+use stream_core::Record;
+
+/// What the file source does with a record it cannot parse (Spark's `mode` option).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Stop the query with [`StreamError::Malformed`], naming the file and 1-based line.
+    FailFast,
+    /// Skip the record; count it in [`ReadStats::dropped_malformed`].
+    DropMalformed,
+    /// Skip the record from the stream but keep it, with its file, line, raw text and parse
+    /// error, in [`ReadStats::corrupt`] (the default, as in Spark).
+    ///
+    /// This differs from Spark on purpose: Spark's permissive mode emits a row with NULL
+    /// columns and the raw text in a `_corrupt_record` column. Rows here are typed records,
+    /// which have no room for a broken row, so the broken text is reported beside the stream
+    /// (in the batch's read statistics) instead of inside it.
+    #[default]
+    Permissive,
+}
+
+/// The one-column record of text files: one row per line, in column `value`.
+///
+/// Any record type with a `value: String` column works with [`Files::text`] (each line is read
+/// as the JSON object `{"value": line}`); this is the ready-made one.
+#[derive(crate::Record)]
+pub struct Line {
+    /// The line, without its line terminator.
+    pub value: String,
+}
+
+/// Entry points of the file source: `read_stream::<Bid>(Files::json("data/bids"))`.
+///
+/// The path is a directory whose files are read as they appear (a path naming one regular
+/// file reads just that file).
+pub struct Files;
+
+impl Files {
+    /// JSON lines: each non-empty line is one JSON object, deserialized into `T` (unknown
+    /// fields are ignored; missing `Option` fields are `None`).
+    pub fn json<T>(dir: impl AsRef<Path>) -> FileSource<T> {
+        FileSource::new(dir.as_ref(), Format::Json)
+    }
+
+    /// CSV: each non-blank line is one row; fields are matched to `T`'s columns by position
+    /// (in schema order), or by name with [`header(true)`](FileSource::header). Empty fields
+    /// of `Option` columns are `None`. Records span one line (Spark's `multiLine = false`).
+    pub fn csv<T>(dir: impl AsRef<Path>) -> FileSource<T> {
+        FileSource::new(dir.as_ref(), Format::Csv)
+    }
+
+    /// Text: each line (empty ones included, as in Spark) is one row of a one-column record
+    /// whose column is `value: String`, such as [`Line`].
+    pub fn text<T>(dir: impl AsRef<Path>) -> FileSource<T> {
+        FileSource::new(dir.as_ref(), Format::Text)
+    }
+}
+
+/// A streaming source over the files of a directory (Spark's `FileStreamSource`); build it
+/// with [`Files::json`], [`Files::csv`] or [`Files::text`] and the option methods.
+///
+/// Semantics, as in Spark:
+/// - Files are taken in modification-time order, oldest first (newest first with
+///   [`latest_first`](FileSource::latest_first)); ties are broken by path.
+/// - Each file is read exactly once: the source keeps a log of the files it has handed out,
+///   and an offset is the number of files in that log (a JSON integer). Files that appear
+///   while the query runs are picked up by later batches. Write files atomically (write
+///   elsewhere, then rename into the directory): a file is read once, as it is when its batch
+///   reads it.
+/// - Only regular files directly in the directory are read; names starting with `.` or `_`
+///   are ignored (hidden files, `_SUCCESS`, `_temporary`).
+/// - A batch reads at most [`max_files_per_trigger`](FileSource::max_files_per_trigger)
+///   files (default: all new files); `ReadLimit::All` ignores that cap, `ReadLimit::UpTo`
+///   stops at an offset.
+/// - Files are read line by line (large files are streamed). Malformed records are handled
+///   by the [`Mode`].
+/// - With several workers, each reads the files whose position in the batch's file list, modulo
+///   the number of workers, is its index.
+///
+/// Not supported (yet): `maxBytesPerTrigger`, `maxFileAge`, `fileNameOnly`, `cleanSource`,
+/// globs, partition directories (`key=value`), multi-line records.
+///
+/// The seen-files log lives in memory, so a restarted process can resume at offset 0 only.
+pub struct FileSource<T> {
+    dir: PathBuf,
+    format: Format,
+    mode: Mode,
+    max_files_per_trigger: Option<usize>,
+    latest_first: bool,
+    header: bool,
+    delimiter: u8,
+    log: Mutex<SeenFiles>,
+    _rows: PhantomData<fn() -> T>,
+}
+
+/// The files handed out so far, in order: offset `n` means "the first `n` of them".
+#[derive(Default)]
+struct SeenFiles {
+    files: Vec<String>,
+    seen: HashSet<String>,
+}
+
+impl<T> FileSource<T> {
+    fn new(dir: &Path, format: Format) -> Self {
+        FileSource {
+            dir: dir.to_path_buf(),
+            format,
+            mode: Mode::default(),
+            max_files_per_trigger: None,
+            latest_first: false,
+            header: false,
+            delimiter: b',',
+            log: Mutex::default(),
+            _rows: PhantomData,
+        }
+    }
+
+    /// At most `n` new files per batch (Spark's `maxFilesPerTrigger`; at least 1).
+    pub fn max_files_per_trigger(mut self, n: usize) -> Self {
+        self.max_files_per_trigger = Some(n.max(1));
+        self
+    }
+
+    /// What to do with malformed records (default [`Mode::Permissive`]).
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// CSV only: whether the first line of each file is a header naming the columns (default
+    /// `false`). With a header, fields are matched to the record's columns by name (extra
+    /// columns are ignored); without, by position in the record's schema order.
+    pub fn header(mut self, header: bool) -> Self {
+        self.header = header;
+        self
+    }
+
+    /// CSV only: the field delimiter (default `b','`).
+    pub fn delimiter(mut self, delimiter: u8) -> Self {
+        self.delimiter = delimiter;
+        self
+    }
+
+    /// Take the newest files first (Spark's `latestFirst`; default `false`). Useful with
+    /// [`max_files_per_trigger`](FileSource::max_files_per_trigger) to favour fresh data
+    /// over a backlog.
+    pub fn latest_first(mut self, latest_first: bool) -> Self {
+        self.latest_first = latest_first;
+        self
+    }
+
+    /// The directory (or file) this source reads.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The regular, non-hidden files not yet in `seen`, in reading order.
+    fn list_new(&self, seen: &HashSet<String>) -> Result<Vec<String>> {
+        let meta = fs::metadata(&self.dir).map_err(|e| {
+            StreamError::Source(format!(
+                "file source path `{}` cannot be read: {e}",
+                self.dir.display()
+            ))
+        })?;
+        let mut found: Vec<(SystemTime, String)> = Vec::new();
+        let mut consider = |path: PathBuf, meta: fs::Metadata| {
+            let name = path.to_string_lossy().into_owned();
+            if meta.is_file() && !seen.contains(&name) {
+                let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                found.push((mtime, name));
+            }
+        };
+        if meta.is_file() {
+            consider(self.dir.clone(), meta);
+        } else {
+            let entries = fs::read_dir(&self.dir).map_err(|e| {
+                StreamError::Source(format!(
+                    "cannot list the file source directory `{}`: {e}",
+                    self.dir.display()
+                ))
+            })?;
+            for entry in entries {
+                let entry = entry.map_err(|e| {
+                    StreamError::Source(format!(
+                        "cannot list the file source directory `{}`: {e}",
+                        self.dir.display()
+                    ))
+                })?;
+                let file_name = entry.file_name();
+                let hidden = file_name.to_string_lossy().starts_with(['.', '_']);
+                if hidden {
+                    continue;
+                }
+                // Follows symbolic links; a file deleted meanwhile is simply not listed.
+                if let Ok(meta) = fs::metadata(entry.path()) {
+                    consider(entry.path(), meta);
+                }
+            }
+        }
+        if self.latest_first {
+            found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        } else {
+            found.sort();
+        }
+        Ok(found.into_iter().map(|(_, name)| name).collect())
+    }
+
+    /// The files of `split` (its `detail`).
+    fn split_files(split: &Split) -> Result<Vec<String>> {
+        serde_json::from_value(split.detail.clone()).map_err(|e| {
+            StreamError::Source(format!(
+                "file source split detail is not a list of paths ({e}): {}",
+                split.detail
+            ))
+        })
+    }
+}
+
+impl<T: Record> FileSource<T> {
+    /// Reads one file, passing rows to `emit` and malformed records to the mode's handling.
+    fn read_file(&self, path: &str, stats: &mut ReadStats, emit: &mut dyn FnMut(T)) -> Result<()> {
+        let io_error = |e: std::io::Error| {
+            StreamError::Source(format!("cannot read file source file `{path}`: {e}"))
+        };
+        let file = fs::File::open(path).map_err(io_error)?;
+        let mut reader = BufReader::with_capacity(1 << 16, file);
+        let mut parser = LineParser::new::<T>(self.format, self.header, self.delimiter);
+        let mut buf = Vec::new();
+        let mut line_no = 0u64;
+        loop {
+            buf.clear();
+            if reader.read_until(b'\n', &mut buf).map_err(io_error)? == 0 {
+                return Ok(());
+            }
+            line_no += 1;
+            let mut line = buf.as_slice();
+            if let Some(l) = line.strip_suffix(b"\n") {
+                line = l;
+            }
+            if let Some(l) = line.strip_suffix(b"\r") {
+                line = l;
+            }
+            match parser.parse::<T>(line) {
+                Parsed::Row(row) => {
+                    stats.rows += 1;
+                    emit(row);
+                }
+                Parsed::Skip => {}
+                Parsed::Malformed(error) => match self.mode {
+                    Mode::FailFast => {
+                        return Err(StreamError::Malformed {
+                            file: path.to_string(),
+                            line: line_no,
+                            error,
+                        })
+                    }
+                    Mode::DropMalformed => stats.dropped_malformed += 1,
+                    Mode::Permissive => stats.corrupt.push(CorruptRecord {
+                        file: path.to_string(),
+                        line: line_no,
+                        raw: String::from_utf8_lossy(line).into_owned(),
+                        error,
+                    }),
+                },
+            }
+        }
+    }
+
+    /// Reads every file now in the directory (in reading order), without touching the
+    /// seen-files log: a static read, e.g. for a stream-static join's table.
+    pub fn read_all(&self) -> Result<(Vec<T>, ReadStats)> {
+        self.check_record()?;
+        let mut rows = Vec::new();
+        let mut stats = ReadStats::default();
+        for file in self.list_new(&HashSet::new())? {
+            self.read_file(&file, &mut stats, &mut |row| rows.push(row))?;
+        }
+        Ok((rows, stats))
+    }
+
+    /// Checks that `T` fits the format (text needs a `value` column).
+    fn check_record(&self) -> Result<()> {
+        if self.format == Format::Text && T::schema().field("value").is_none() {
+            return Err(StreamError::Config(format!(
+                "the text source `{}` reads each line into a column `value: String`, but the \
+                 record type has columns {:?}; use `Line` or add a `value: String` column",
+                self.dir.display(),
+                T::schema().names()
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl<T: Record> Source<T> for FileSource<T> {
+    fn description(&self) -> String {
+        format!("FileStreamSource[{}]", self.dir.display())
+    }
+
+    fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>> {
+        self.check_record()?;
+        let from = offset_count(start) as usize;
+        let max = self.max_files_per_trigger.unwrap_or(usize::MAX);
+        let cap = match limit {
+            ReadLimit::All => usize::MAX,
+            ReadLimit::Default => max,
+            ReadLimit::UpTo(end) => {
+                max.min((offset_count(Some(end)) as usize).saturating_sub(from))
+            }
+        };
+        if cap == 0 {
+            return Ok(None);
+        }
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if from > log.files.len() {
+            return Err(StreamError::Source(format!(
+                "file source `{}` was asked to resume after file {from}, but its seen-files log \
+                 holds only {} files (the log is kept in memory by this process)",
+                self.dir.display(),
+                log.files.len()
+            )));
+        }
+        // Files already handed out after `from` (a re-planned batch, or a batch after an
+        // `All` plan under `UpTo`), then new files, up to the cap.
+        let mut batch: Vec<String> = log.files[from..].iter().take(cap).cloned().collect();
+        if batch.len() < cap {
+            let new = self.list_new(&log.seen)?;
+            for file in new.into_iter().take(cap - batch.len()) {
+                log.seen.insert(file.clone());
+                log.files.push(file.clone());
+                batch.push(file);
+            }
+        }
+        if batch.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Split {
+            start: start.cloned(),
+            end: ((from + batch.len()) as u64).into(),
+            detail: batch.into(),
+        }))
+    }
+
+    fn read(&self, split: &Split, part: Partition, emit: &mut dyn FnMut(T)) -> Result<ReadStats> {
+        let mut stats = ReadStats::default();
+        let count = part.count.max(1);
+        for (i, file) in Self::split_files(split)?.iter().enumerate() {
+            if i % count == part.index {
+                self.read_file(file, &mut stats, emit)?;
+            }
+        }
+        Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests;
