@@ -12,6 +12,7 @@ pub mod record;
 pub mod rules;
 pub mod timestamp;
 pub mod value;
+pub mod window;
 
 pub use agg::{avg, count, max, min, sum, AggFn, Aggregates, Mergeable, Numeric};
 pub use duration::{parse_duration, DurationError};
@@ -20,3 +21,4 @@ pub use record::{FieldSchema, Record, Schema};
 pub use rules::{PlanShape, RuleError};
 pub use timestamp::Timestamp;
 pub use value::{DataType, Field, Value};
+pub use window::{Window, WindowSpec};

@@ -24,6 +24,8 @@ pub enum DataType {
     Timestamp,
     /// A nullable column (`Option<T>`).
     Nullable(Box<DataType>),
+    /// An event-time window: `struct<start: timestamp, end: timestamp>`.
+    Window,
 }
 
 impl DataType {
@@ -44,6 +46,7 @@ impl fmt::Display for DataType {
             DataType::String => f.write_str("string"),
             DataType::Timestamp => f.write_str("timestamp"),
             DataType::Nullable(t) => write!(f, "{t}"),
+            DataType::Window => f.write_str("struct<start:timestamp,end:timestamp>"),
         }
     }
 }
@@ -65,6 +68,8 @@ pub enum Value {
     Str(String),
     /// An event-time timestamp.
     Timestamp(Timestamp),
+    /// A struct (e.g. a window), with its field names.
+    Struct(Vec<(&'static str, Value)>),
 }
 
 impl Value {
@@ -86,6 +91,13 @@ impl Value {
             Value::Float(x) => format!("\"{x}\""),
             Value::Str(s) => json_string(s),
             Value::Timestamp(t) => t.millis().to_string(),
+            Value::Struct(fields) => {
+                let inner: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!("{}:{}", json_string(k), v.to_json()))
+                    .collect();
+                format!("{{{}}}", inner.join(","))
+            }
         }
     }
 }
@@ -126,6 +138,11 @@ impl fmt::Display for Value {
             }
             Value::Str(s) => f.write_str(s),
             Value::Timestamp(t) => write!(f, "{t}"),
+            // Spark shows structs as `{a, b}`.
+            Value::Struct(fields) => {
+                let inner: Vec<String> = fields.iter().map(|(_, v)| v.to_string()).collect();
+                write!(f, "{{{}}}", inner.join(", "))
+            }
         }
     }
 }

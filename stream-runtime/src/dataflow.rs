@@ -1,6 +1,7 @@
 //! The adapter: every call into timely and differential dataflow lives here, behind a few
 //! well-named lowering functions. The rest of the runtime speaks in datasets, batches and rows.
 
+use crate::metrics::Metrics;
 use crate::time::Time;
 use differential_dataflow::difference::{IsZero, Multiply, Semigroup};
 use differential_dataflow::input::InputSession;
@@ -70,24 +71,84 @@ impl<A: Mergeable> Multiply<isize> for Partial<A> {
     }
 }
 
-/// Groups rows by key and merges their partial aggregates: the result holds, per key, the
-/// aggregate over every row seen so far, and changes (a retraction and an insertion) whenever a
-/// batch touches the key.
-pub(crate) fn aggregate<'a, T, K, A>(
+/// Groups rows into keyed partial aggregates and merges them: the result holds, per key, the
+/// aggregate over every row so far, and changes (a retraction and an insertion) whenever a batch
+/// touches the key.
+///
+/// `assign` gives each row's `(key, partial, expiry)` triples (several for sliding windows). With
+/// `evict`, a triple whose expiry (a watermark in ms, e.g. its window's end) is at or below the
+/// batch's watermark is late and dropped (counted in `metrics`); every other one is also retracted
+/// at time `(expiry, 0)`, the moment the watermark reaches it, which removes the key from the
+/// arrangement: state is bounded by the watermark delay. That retraction carries the key's final
+/// value, which is what append mode emits.
+pub(crate) fn keyed_aggregate<'a, T, K, A, I>(
     rows: Coll<'a, T>,
-    init: impl Fn(&T) -> (K, A) + 'static,
+    assign: impl Fn(&T) -> I + 'static,
+    evict: bool,
+    metrics: Metrics,
+    op: usize,
 ) -> Coll<'a, (K, A)>
 where
     T: Row,
     K: Row,
     A: Mergeable,
+    I: IntoIterator<Item = (K, A, Option<u64>)>,
 {
-    rows.explode(move |row| {
-        let (key, acc) = init(&row);
-        Some((key, Partial { rows: 1, acc }))
+    use differential_dataflow::AsCollection;
+    use timely::dataflow::operators::vec::Map;
+    let late = metrics.clone();
+    rows.inner
+        .flat_map(move |(row, t, r): (T, Time, isize)| {
+            let mut out = Vec::new();
+            for (key, acc, expiry) in assign(&row) {
+                let partial = Partial { rows: 1, acc }.multiply(&r);
+                match expiry {
+                    Some(e) if evict && e <= t.watermark => {
+                        late.borrow_mut().state[op].dropped_by_watermark += r.max(0) as u64;
+                        continue;
+                    }
+                    Some(e) if evict => {
+                        let retraction = Partial {
+                            rows: -partial.rows,
+                            acc: partial.acc.clone(),
+                        };
+                        out.push((key.clone(), Time { watermark: e, seq: 0 }, retraction));
+                    }
+                    _ => {}
+                }
+                out.push((key, t, partial));
+            }
+            out
+        })
+        .as_collection()
+        .count_total()
+        .inspect(move |((_, _), t, d): &((K, Partial<A>), Time, isize)| {
+            let mut m = metrics.borrow_mut();
+            let s = &mut m.state[op];
+            s.rows_total += *d as i64;
+            if *d > 0 {
+                s.rows_updated += 1;
+            } else if t.seq == 0 {
+                s.rows_removed += 1;
+            }
+            s.memory_used_bytes =
+                s.rows_total.max(0) as u64 * std::mem::size_of::<(K, Partial<A>)>() as u64;
+        })
+        .map(|(key, partial)| (key, partial.acc))
+}
+
+/// Records the event time of every row into `metrics` (for the watermark).
+pub(crate) fn observe_event_time<'a, T: Row>(
+    rows: Coll<'a, T>,
+    time: impl Fn(&T) -> stream_core::Timestamp + 'static,
+    metrics: Metrics,
+    op: usize,
+) -> Coll<'a, T> {
+    rows.inspect(move |(row, _, d): &(T, Time, isize)| {
+        if *d > 0 {
+            metrics.borrow_mut().event_time[op].add(time(row));
+        }
     })
-    .count_total()
-    .map(|(key, partial)| (key, partial.acc))
 }
 
 /// Sends every update of `rows` to worker 0, which records it in `out`; `probe` tells when a

@@ -16,7 +16,11 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use stream_core::agg::{Avg, Count, Extreme, Sum};
 use stream_core::rules::AggShape;
-use stream_core::{Aggregates, Field, Numeric, PlanShape, Record};
+use crate::error::StreamError;
+use crate::metrics::Metrics;
+use stream_core::{
+    Aggregates, Field, Numeric, OutputMode, PlanShape, Record, Timestamp, Window, WindowSpec,
+};
 
 /// What a grouping key must be: any value that can be ordered, hashed and exchanged (every
 /// `Record` is one, and so are integers, strings and tuples of them).
@@ -40,9 +44,34 @@ where
     Arc::new(f)
 }
 
-/// What lowering collects on a worker: the inputs that the micro-batch loop feeds.
+/// What lowering collects on a worker: the inputs that the micro-batch loop feeds, and the
+/// operators' metrics.
 pub(crate) struct LowerCtx {
     pub feeders: Vec<Box<dyn Feed>>,
+    pub mode: OutputMode,
+    pub metrics: Metrics,
+}
+
+impl LowerCtx {
+    pub fn new(mode: OutputMode) -> LowerCtx {
+        LowerCtx {
+            feeders: Vec::new(),
+            mode,
+            metrics: Metrics::default(),
+        }
+    }
+    /// Registers a watermark operator; returns its metrics index.
+    fn watermark_op(&mut self) -> usize {
+        let mut m = self.metrics.borrow_mut();
+        m.event_time.push(Default::default());
+        m.event_time.len() - 1
+    }
+    /// Registers a stateful operator; returns its metrics index.
+    fn state_op(&mut self) -> usize {
+        let mut m = self.metrics.borrow_mut();
+        m.state.push(Default::default());
+        m.state.len() - 1
+    }
 }
 
 /// A source's input on one worker.
@@ -110,6 +139,10 @@ pub struct Dataset<T: 'static> {
     pub(crate) lower: LowerFn<T>,
     pub(crate) shape: PlanShape,
     pub(crate) sources: Vec<SourceEntry>,
+    /// Delays of the `with_watermark` operators, in lowering order.
+    pub(crate) watermarks: Vec<i64>,
+    /// A mistake found while building (e.g. a malformed duration), reported at start.
+    pub(crate) error: Option<StreamError>,
 }
 
 impl<T: 'static> Clone for Dataset<T> {
@@ -118,6 +151,8 @@ impl<T: 'static> Clone for Dataset<T> {
             lower: self.lower.clone(),
             shape: self.shape.clone(),
             sources: self.sources.clone(),
+            watermarks: self.watermarks.clone(),
+            error: self.error.clone(),
         }
     }
 }
@@ -144,6 +179,8 @@ pub fn read_stream<T: Record>(source: impl IntoSource<T>) -> Dataset<T> {
         }),
         shape: PlanShape::default(),
         sources: vec![entry],
+        watermarks: Vec::new(),
+        error: None,
     }
 }
 
@@ -152,12 +189,52 @@ impl<T: Record> Dataset<T> {
         self,
         step: impl for<'a> Fn(Coll<'a, T>) -> Coll<'a, U> + Send + Sync + 'static,
     ) -> Dataset<U> {
+        self.then_ctx(move |rows, _| step(rows))
+    }
+
+    fn then_ctx<U: Record>(
+        self,
+        step: impl for<'a> Fn(Coll<'a, T>, &mut LowerCtx) -> Coll<'a, U> + Send + Sync + 'static,
+    ) -> Dataset<U> {
         let prev = self.lower;
         Dataset {
-            lower: lower_fn(move |scope, ctx| step(prev(scope, ctx))),
+            lower: lower_fn(move |scope, ctx| {
+                let rows = prev(scope, ctx);
+                step(rows, ctx)
+            }),
             shape: self.shape,
             sources: self.sources,
+            watermarks: self.watermarks,
+            error: self.error,
         }
+    }
+
+    /// Declares `time` the event-time column with a watermark `delay` behind the latest event
+    /// time seen (Spark's `withWatermark`): stateful operators below drop rows older than the
+    /// watermark and release state the watermark has passed.
+    pub fn with_watermark(
+        self,
+        time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
+        delay: &str,
+    ) -> Dataset<T> {
+        let delay_ms = match stream_core::parse_duration(delay) {
+            Ok(ms) if ms >= 0 => ms,
+            Ok(_) => return self.fail(StreamError::Config(format!("watermark delay `{delay}` is negative"))),
+            Err(e) => return self.fail(e.into()),
+        };
+        let time = Arc::new(time);
+        let mut out = self.then_ctx(move |rows, ctx| {
+            let op = ctx.watermark_op();
+            let time = time.clone();
+            dataflow::observe_event_time(rows, move |r| time(r), ctx.metrics.clone(), op)
+        });
+        out.watermarks.push(delay_ms);
+        out
+    }
+
+    fn fail(mut self, e: StreamError) -> Dataset<T> {
+        self.error.get_or_insert(e);
+        self
     }
 
     /// Keeps the rows for which `f` is true (Spark's `filter` / `where`).
@@ -198,6 +275,8 @@ impl<T: Record> Dataset<T> {
         shape.sorted |= other.shape.sorted;
         let mut sources = self.sources;
         sources.extend(other.sources);
+        let mut watermarks = self.watermarks;
+        watermarks.extend(other.watermarks);
         Dataset {
             lower: lower_fn(move |scope, ctx| {
                 let left = a(scope, ctx);
@@ -205,6 +284,8 @@ impl<T: Record> Dataset<T> {
             }),
             shape,
             sources,
+            watermarks,
+            error: self.error.or(other.error),
         }
     }
 
@@ -226,6 +307,24 @@ impl<T: Record> Dataset<T> {
     ) -> GroupedDataset<T, K> {
         GroupedDataset {
             data: self,
+            key: Arc::new(key),
+        }
+    }
+
+    /// Groups rows by event-time window and key, for `agg` (Spark's
+    /// `groupBy(window(time, size[, slide]), key...)`). With a watermark on `time`, a window's
+    /// state is released once the watermark passes its end, and append mode emits its final
+    /// row then.
+    pub fn group_by_window<K: Key>(
+        self,
+        window: WindowSpec,
+        time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+    ) -> WindowedDataset<T, K> {
+        WindowedDataset {
+            data: self,
+            window,
+            time: Arc::new(time),
             key: Arc::new(key),
         }
     }
@@ -327,10 +426,12 @@ impl<T: Record, K: Key> GroupedDataset<T, K> {
         let finish = Arc::new(finish);
         let mut data = self.data;
         data.shape.aggregations.push(AggShape::default());
-        data.then(move |rows| {
+        data.then_ctx(move |rows, ctx| {
             let (key, init, aggs, finish) =
                 (key.clone(), aggs.clone(), aggs.clone(), finish.clone());
-            dataflow::aggregate(rows, move |row: &T| (key(row), init.init(row)))
+            let op = ctx.state_op();
+            let assign = move |row: &T| Some((key(row), init.init(row), None));
+            dataflow::keyed_aggregate(rows, assign, false, ctx.metrics.clone(), op)
                 .map(move |(k, acc)| finish(k, aggs.finish(&acc)))
         })
     }
@@ -340,5 +441,53 @@ impl<T: Record, K: Key + Field> GroupedDataset<T, K> {
     /// The number of rows per key (Spark's `groupByKey(..).count()`).
     pub fn count(self) -> Dataset<KeyCount<K>> {
         self.agg(|a| (a.count(),), |key, (count,)| KeyCount { key, count })
+    }
+}
+
+type TimeFn<T> = Arc<dyn Fn(&T) -> Timestamp + Send + Sync>;
+
+/// Rows grouped by event-time window and key, waiting for aggregates.
+pub struct WindowedDataset<T: 'static, K> {
+    data: Dataset<T>,
+    window: WindowSpec,
+    time: TimeFn<T>,
+    key: KeyFn<T, K>,
+}
+
+impl<T: Record, K: Key> WindowedDataset<T, K> {
+    /// Computes aggregates per window and key; `finish` makes the output row from the window,
+    /// the key and the aggregates' values.
+    pub fn agg<A, O>(
+        self,
+        aggs: impl FnOnce(Agg<T>) -> A,
+        finish: impl Fn(Window, K, A::Out) -> O + Send + Sync + 'static,
+    ) -> Dataset<O>
+    where
+        A: Aggregates<T>,
+        O: Record,
+    {
+        let aggs = aggs(Agg(PhantomData));
+        let (key, time, spec) = (self.key, self.time, self.window);
+        let finish = Arc::new(finish);
+        let mut data = self.data;
+        data.shape.aggregations.push(AggShape {
+            watermarked_event_time_key: !data.watermarks.is_empty(),
+            session_window: false,
+        });
+        data.then_ctx(move |rows, ctx| {
+            let (key, time, init, aggs, finish) =
+                (key.clone(), time.clone(), aggs.clone(), aggs.clone(), finish.clone());
+            let op = ctx.state_op();
+            // Complete mode keeps every window and never drops late rows.
+            let evict = ctx.mode != OutputMode::Complete;
+            let assign = move |row: &T| {
+                let (k, acc) = (key(row), init.init(row));
+                spec.windows_of(time(row))
+                    .map(|w| ((w, k.clone()), acc.clone(), Some(w.end.millis().max(0) as u64)))
+                    .collect::<Vec<_>>()
+            };
+            dataflow::keyed_aggregate(rows, assign, evict, ctx.metrics.clone(), op)
+                .map(move |((w, k), acc)| finish(w, k, aggs.finish(&acc)))
+        })
     }
 }

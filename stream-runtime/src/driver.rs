@@ -7,7 +7,11 @@ use crate::dataflow::{self, Worker};
 use crate::dataset::LowerCtx;
 use crate::error::StreamError;
 use crate::handle::{QueryStatus, Shared};
-use crate::progress::{iso_utc, QueryProgress, SinkProgress, SourceProgress};
+use crate::metrics::BatchMetrics;
+use crate::watermark::{WatermarkPolicy, WatermarkTracker};
+use crate::progress::{
+    iso_utc, QueryProgress, SinkProgress, SourceProgress, StateOperatorProgress,
+};
 use crate::query::QueryDef;
 use crate::sink::{BatchInfo, Sink};
 use crate::source::{Offset, Partition, ReadLimit, ReadStats, Split};
@@ -51,6 +55,7 @@ impl BatchPlan {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct WorkerReport {
     reads: Vec<(usize, ReadStats)>,
+    metrics: BatchMetrics,
     error: Option<StreamError>,
 }
 
@@ -62,14 +67,12 @@ pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shar
     };
     let out = Rc::new(RefCell::new(Vec::new()));
     let out_probe = ProbeHandle::new();
-    let (mut control, mut feeders) = dataflow::build(worker, |scope| {
+    let (mut control, mut feeders, metrics) = dataflow::build(worker, |scope| {
         let control = dataflow::control(scope);
-        let mut ctx = LowerCtx {
-            feeders: Vec::new(),
-        };
+        let mut ctx = LowerCtx::new(def.mode);
         let rows = (def.data.lower)(scope, &mut ctx);
         dataflow::gather(rows, out.clone(), &out_probe);
-        (control, ctx.feeders)
+        (control, ctx.feeders, ctx.metrics)
     });
     let mut driver = if part.index == 0 {
         match Driver::new(def, shared.clone()) {
@@ -114,19 +117,21 @@ pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shar
                 Err(e) => report.error = Some(e),
             }
         }
-        control.report_in.advance_to(t);
-        control
-            .report_in
-            .send(serde_json::to_string(&report).expect("reports serialize"));
         let next = Time::batch(plan.watermark, plan.batch + 1);
         for f in feeders.iter_mut() {
             f.advance_to(next);
         }
+        // The batch is done everywhere once the output frontier passes its time; only then are
+        // this worker's operator metrics for the batch final.
+        worker.step_or_park_while(None, || out_probe.less_equal(&t));
+        report.metrics = metrics.borrow_mut().take_batch();
+        control.report_in.advance_to(t);
+        control
+            .report_in
+            .send(serde_json::to_string(&report).expect("reports serialize"));
         control.report_in.advance_to(next);
         control.plan_in.advance_to(next);
-        worker.step_or_park_while(None, || {
-            out_probe.less_equal(&t) || control.report_probe.less_equal(&t)
-        });
+        worker.step_or_park_while(None, || control.report_probe.less_equal(&t));
         if let Some(d) = driver.as_mut() {
             let updates = std::mem::take(&mut *out.borrow_mut());
             let reports = std::mem::take(&mut *control.reports.borrow_mut());
@@ -141,7 +146,10 @@ struct Driver<'q, T: 'static> {
     shared: Arc<Shared>,
     sink: Box<dyn Sink<T>>,
     batch: u64,
-    watermark: u64,
+    watermark: WatermarkTracker,
+    /// The watermark moved past the last batch's: run a batch without new data, so that
+    /// stateful operators emit and evict at once (Spark's no-data batches).
+    no_data_batch: bool,
     /// End offset of the last committed batch, per source (in `def.sources` order).
     offsets: Vec<Option<Offset>>,
     /// `AvailableNow`: the offsets available at start, per source.
@@ -164,7 +172,8 @@ impl<'q, T: Record> Driver<'q, T> {
             shared,
             sink,
             batch: 0,
-            watermark: 0,
+            watermark: WatermarkTracker::new(def.data.watermarks.clone(), WatermarkPolicy::Min),
+            no_data_batch: false,
             offsets: vec![None; def.sources.len()],
             targets: None,
             ran_once: false,
@@ -210,6 +219,17 @@ impl<'q, T: Record> Driver<'q, T> {
                     self.next_tick = now;
                 }
             }
+            if self.no_data_batch {
+                self.no_data_batch = false;
+                self.begin_trigger(Instant::now());
+                self.set_status("Processing a batch without new data", false, true);
+                return BatchPlan {
+                    batch: self.batch,
+                    watermark: self.watermark.current(),
+                    splits: Vec::new(),
+                    stop: false,
+                };
+            }
             match self.plan_sources() {
                 Err(e) => {
                     self.shared.fail(e);
@@ -219,7 +239,7 @@ impl<'q, T: Record> Driver<'q, T> {
                     self.set_status("Processing new data", true, true);
                     return BatchPlan {
                         batch: self.batch,
-                        watermark: self.watermark,
+                        watermark: self.watermark.current(),
                         splits,
                         stop: false,
                     };
@@ -290,16 +310,31 @@ impl<'q, T: Record> Driver<'q, T> {
             return Ok(None);
         }
         self.ran_once = true;
-        self.previous_trigger_start = Some(self.trigger_start);
-        self.trigger_start = started;
-        self.trigger_wall = SystemTime::now();
+        self.begin_trigger(started);
         Ok(Some(splits))
     }
 
-    /// The rows the sink receives for a batch, from the consolidated output updates.
+    fn begin_trigger(&mut self, started: Instant) {
+        self.previous_trigger_start = Some(self.trigger_start);
+        self.trigger_start = started;
+        self.trigger_wall = SystemTime::now();
+    }
+
+    /// The rows the sink receives for a batch, from the output updates.
     fn output_rows(&mut self, updates: Vec<(T, Time, isize)>) -> Vec<T> {
-        let changes = dataflow::consolidate(updates.into_iter().map(|(r, _, d)| (r, d)).collect());
         let repeat = |(row, n): (&T, isize)| std::iter::repeat_n(row.clone(), n.max(0) as usize);
+        if self.def.mode == OutputMode::Append && !self.def.data.shape.aggregations.is_empty() {
+            // A closed window's final row is the retraction that evicted it, at the time the
+            // watermark reached the window's end (`seq == 0`).
+            let closed = updates
+                .into_iter()
+                .filter(|(_, t, _)| t.seq == 0)
+                .map(|(r, _, d)| (r, -d))
+                .collect();
+            let closed = dataflow::consolidate(closed);
+            return closed.iter().flat_map(|(r, n)| repeat((r, *n))).collect();
+        }
+        let changes = dataflow::consolidate(updates.into_iter().map(|(r, _, d)| (r, d)).collect());
         match self.def.mode {
             OutputMode::Complete => {
                 for (row, d) in changes {
@@ -322,6 +357,23 @@ impl<'q, T: Record> Driver<'q, T> {
         }
     }
 
+    /// Spark's `eventTime`: min, max and average event time of the batch, and its watermark.
+    fn event_time_progress(&self, m: &BatchMetrics, watermark: u64) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        if !self.watermark.is_active() {
+            return out;
+        }
+        let mut all = crate::watermark::EventTimeStats::default();
+        m.event_time.iter().for_each(|s| all.merge(s));
+        if all.count > 0 {
+            out.insert("min".into(), iso_utc(all.min));
+            out.insert("max".into(), iso_utc(all.max));
+            out.insert("avg".into(), iso_utc((all.sum / all.count as f64) as i64));
+        }
+        out.insert("watermark".into(), iso_utc(watermark as i64));
+        out
+    }
+
     fn finish_batch(
         &mut self,
         plan: &BatchPlan,
@@ -329,11 +381,13 @@ impl<'q, T: Record> Driver<'q, T> {
         reports: Vec<String>,
     ) {
         let mut reads: BTreeMap<usize, ReadStats> = BTreeMap::new();
+        let mut metrics = BatchMetrics::default();
         for r in reports {
             let report: WorkerReport = serde_json::from_str(&r).expect("reports deserialize");
             if let Some(e) = report.error {
                 self.shared.fail(e);
             }
+            metrics.merge(&report.metrics);
             for (id, stats) in report.reads {
                 let acc = reads.entry(id).or_default();
                 acc.rows += stats.rows;
@@ -421,6 +475,27 @@ impl<'q, T: Record> Driver<'q, T> {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
+        let batch_watermark = self.watermark.current();
+        let event_time = self.event_time_progress(&metrics, batch_watermark);
+        let state_operators = metrics
+            .state
+            .iter()
+            .map(|s| StateOperatorProgress {
+                operator_name: "stateStoreSave".into(),
+                num_rows_total: s.rows_total.max(0) as u64,
+                num_rows_updated: s.rows_updated,
+                num_rows_removed: s.rows_removed,
+                num_rows_dropped_by_watermark: s.dropped_by_watermark,
+                memory_used_bytes: s.memory_used_bytes,
+            })
+            .collect();
+        let stats: Vec<_> = metrics.event_time.clone();
+        let next = self.watermark.advance(&stats);
+        let stateful = !self.def.data.shape.aggregations.is_empty();
+        self.no_data_batch = stateful
+            && next > batch_watermark
+            && self.def.mode != OutputMode::Complete
+            && self.def.trigger != Trigger::Once;
         self.shared.push_progress(QueryProgress {
             id: self.shared.id.clone(),
             run_id: self.shared.run_id.clone(),
@@ -432,6 +507,8 @@ impl<'q, T: Record> Driver<'q, T> {
             input_rows_per_second: rate(total, since_previous),
             processed_rows_per_second: rate(total, trigger_secs),
             duration_ms,
+            event_time,
+            state_operators,
             sources,
             sink: SinkProgress {
                 description: self.sink.description(),

@@ -15,24 +15,28 @@ pub mod dataset;
 mod driver;
 pub mod error;
 pub mod handle;
+mod metrics;
 pub mod progress;
 pub mod query;
 pub mod session;
 pub mod sink;
 pub mod source;
 pub mod time;
+pub mod watermark;
 
 #[doc(hidden)]
 #[path = "macro_support.rs"]
 pub mod __private;
 
-pub use dataset::{read_stream, Agg, Dataset, GroupedDataset, Key, KeyCount};
+pub use dataset::{read_stream, Agg, Dataset, GroupedDataset, Key, KeyCount, WindowedDataset};
+pub use metrics::StateStats;
+pub use watermark::{EventTimeStats, WatermarkPolicy};
 pub use error::{Result, StreamError};
 pub use handle::{QueryStatus, StreamingQuery};
 pub use progress::QueryProgress;
 pub use query::DataStreamWriter;
 pub use session::Session;
-pub use stream_core::{OutputMode, Timestamp, Trigger};
+pub use stream_core::{OutputMode, Timestamp, Trigger, Window, WindowSpec};
 pub use stream_macros::Record;
 
 /// Everything an application needs: `use stream_runtime::prelude::*;`.
@@ -42,9 +46,9 @@ pub mod prelude {
     pub use crate::query::DataStreamWriter;
     pub use crate::session::Session;
     pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink};
-    pub use crate::source::MemoryStream;
+    pub use crate::source::{Files, Line, MemoryStream, Mode, Rate, RateMicroBatch, RateRow};
     pub use crate::{Record, StreamError};
     pub use stream_core::OutputMode::{self, Append, Complete, Update};
-    pub use stream_core::Timestamp;
+    pub use stream_core::{Timestamp, Window, WindowSpec};
     pub use stream_core::Trigger::{self, AvailableNow, Once};
 }

@@ -29,6 +29,12 @@ pub struct QueryProgress {
     pub processed_rows_per_second: f64,
     /// Phases of the trigger in milliseconds (`triggerExecution`, `latestOffset`, `addBatch`, ...).
     pub duration_ms: BTreeMap<String, u64>,
+    /// Event times of the batch (`min`, `max`, `avg`) and the `watermark` it ran under, as
+    /// ISO-8601 UTC; empty for queries without a watermark.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub event_time: BTreeMap<String, String>,
+    /// One entry per stateful operator.
+    pub state_operators: Vec<StateOperatorProgress>,
     /// One entry per source.
     pub sources: Vec<SourceProgress>,
     /// The sink.
@@ -37,6 +43,24 @@ pub struct QueryProgress {
 
 fn not_finite(x: &f64) -> bool {
     !x.is_finite()
+}
+
+/// One stateful operator's part of a batch (Spark's `stateOperators` entry).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateOperatorProgress {
+    /// The operator, e.g. `stateStoreSave`.
+    pub operator_name: String,
+    /// Keys in state after the batch, over all workers.
+    pub num_rows_total: u64,
+    /// Keys updated by the batch.
+    pub num_rows_updated: u64,
+    /// Keys evicted by the batch (their window closed).
+    pub num_rows_removed: u64,
+    /// Input rows dropped as late.
+    pub num_rows_dropped_by_watermark: u64,
+    /// Estimated memory held by the state, in bytes.
+    pub memory_used_bytes: u64,
 }
 
 /// One source's part of a batch.
@@ -110,6 +134,8 @@ mod tests {
             input_rows_per_second: f64::INFINITY,
             processed_rows_per_second: 5.0,
             duration_ms: [("triggerExecution".to_string(), 12)].into(),
+            event_time: BTreeMap::new(),
+            state_operators: vec![],
             sources: vec![],
             sink: SinkProgress {
                 description: "MemorySink".into(),

@@ -49,6 +49,9 @@ impl<T: Record> DataStreamWriter<T> {
 
     /// Checks the query against the rules (the same that `stream!` applies at compile time).
     pub fn check(&self) -> Result<()> {
+        if let Some(e) = &self.data.error {
+            return Err(e.clone());
+        }
         stream_core::rules::check_output_mode(&self.data.shape, self.mode)?;
         Ok(())
     }
