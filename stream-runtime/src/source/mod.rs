@@ -7,6 +7,7 @@
 
 mod file;
 mod memory;
+pub mod nexmark;
 mod rate;
 
 pub use file::{FileSource, Files, Line, Mode};
