@@ -6,6 +6,7 @@
 extern crate proc_macro;
 
 mod record;
+mod stream;
 
 use proc_macro::TokenStream;
 
@@ -18,4 +19,76 @@ pub fn derive_record(input: TokenStream) -> TokenStream {
     record::expand(input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
+}
+
+/// A streaming query in the language of Spark Structured Streaming, checked at compile time and
+/// expanded into calls of `stream_runtime`'s builder API.
+///
+/// ```ignore
+/// let query = stream! {
+///     let bids = read_stream::<Bid>(MemoryStream::new());
+///     bids.filter(price > 1_000 && auction != 3)
+///         .select(auction, price * 2 as double_price, lit(x) as c)
+///         .with_column(bonus, double_price + 1)
+///         .group_by(auction)
+///         .agg(count() as n, sum(double_price) as total, max(c) as top)
+///         .write_stream(Console::new())
+///         .output_mode(Update)
+///         .trigger(ProcessingTime("1 second"))
+///         .query_name("bids")
+/// };
+/// ```
+///
+/// # The body
+///
+/// `let name = pipeline;` statements, then the resulting pipeline (no `;`). A pipeline starts
+/// with `read_stream::<T>(source)` (any Rust expression as the source; the type argument may be
+/// left out when the source determines it), with a `let` name of the body (used twice, it is
+/// cloned), or with a `Dataset` variable of the surrounding code. The result is a
+/// `DataStreamWriter<_>` if the pipeline reaches `.write_stream(..)`, a `Dataset<_>` otherwise
+/// (or the `Result` of `.start()`).
+///
+/// # Column expressions
+///
+/// Every bare identifier is a column of the current row. Literals (`1_000`, `2.5`, `"web"`,
+/// `true`), the operators of Rust (`+ - * / % == != < <= > >= && || !`, `&`), casts to primitive
+/// types (`price as f64`), parentheses, fields (`window.start`), Rust methods on column values
+/// (`name.to_uppercase()`, `name.starts_with("a")`) and functions by path (`f64::abs(x)`).
+/// `lit(expr)` passes a Rust value: it is evaluated (and moved) once, when the pipeline is built.
+///
+/// In `select`, `group_by` and `agg`, `expr as name` names an output column (as SQL's `AS`, for
+/// the whole item: `price * 2 as double_price`); `as` followed by a primitive type is a cast.
+///
+/// # Methods
+///
+/// | method | meaning |
+/// |---|---|
+/// | `.filter(expr)`, `.r#where(expr)`, `.where_(expr)` | keep the rows where the column expression holds |
+/// | `.filter(\|row\| ..)` | a typed predicate on `&T`, passed through |
+/// | `.select(item, ..)` | project: columns, `expr as name` |
+/// | `.with_column(name, expr)` | add (or replace) a column |
+/// | `.with_watermark(col, "10 seconds")` | event-time column and watermark delay |
+/// | `.map(f)`, `.flat_map(f)` | typed functions, passed through |
+/// | `.union(other)` | rows of both (a `let` name or a pipeline) |
+/// | `.group_by(item, ..)` | group by columns / `expr as name` / one `window(col, "size"[, "slide"[, "offset"]])`; `.group_by()` is one global group |
+/// | `.group_by(\|row\| key)`, `.group_by_key(\|row\| key)` | typed grouping; output columns `key`, then the aggregates |
+/// | `.agg(agg as name, ..)` | `count()`, `sum(expr)`, `avg(expr)`, `min(expr)`, `max(expr)` (up to 8; default names `count`, `sum_price`, ..) |
+/// | `.count()` | after a grouping: `.agg(count() as count)` |
+/// | `.write_stream(sink)` | any Rust expression as the sink |
+/// | `.output_mode(Append \| Update \| Complete)` | default `Append`, as in Spark |
+/// | `.trigger(ProcessingTime("1 second") \| ProcessingTime(1000) \| AvailableNow \| Once \| Default)` | |
+/// | `.query_name("name")`, `.start()` | |
+///
+/// # Compile-time checks
+///
+/// Each is an error on the user's token: unknown columns (reported by the macro for rows it
+/// produced itself, by rustc for user structs), unknown methods and aggregate functions,
+/// `sum`/`avg` over a non-numeric column, a non-`Timestamp` event-time column, malformed
+/// durations (triggers, watermarks, windows), methods in the wrong place (e.g. `.agg` without a
+/// grouping, `.trigger` before `.write_stream`), and the output-mode rules of `stream_core`
+/// (Complete mode without an aggregation, Append mode on an aggregation that no watermark
+/// closes).
+#[proc_macro]
+pub fn stream(input: TokenStream) -> TokenStream {
+    stream::expand(input.into()).into()
 }

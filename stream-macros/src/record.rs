@@ -66,11 +66,17 @@ fn check_event_time(
     if let Some(first) = seen {
         return Err(syn::Error::new(
             attr.span(),
-            format!("a record has at most one `#[event_time]` column, and `{first}` is already marked"),
+            format!(
+                "a record has at most one `#[event_time]` column, and `{first}` is already marked"
+            ),
         ));
     }
     let is_timestamp = match &field.ty {
-        Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Timestamp"),
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Timestamp"),
         _ => false,
     };
     if !is_timestamp {
@@ -105,9 +111,9 @@ fn codegen(ast: &RecordAst) -> TokenStream {
     let names: Vec<String> = idents.iter().map(|i| i.to_string()).collect();
     let n = idents.len();
     // Every column must be a Field: check it with the error on the column's type.
-    let field_checks = types.iter().map(|t| {
-        quote_spanned!(t.span()=> let _ = <#t as #p::Field>::data_type;)
-    });
+    let field_checks = types
+        .iter()
+        .map(|t| quote_spanned!(t.span()=> let _ = <#t as #p::Field>::data_type;));
     let event_time = match &ast.event_time {
         Some(et) => {
             let s = et.to_string();

@@ -1,0 +1,353 @@
+//! The syntax tree of a `stream!` body, as written by the user (before any checks).
+//!
+//! Every node keeps the user's tokens (and so their spans): errors found later by `check` and
+//! errors found by rustc in the generated code point at what the user wrote.
+
+use proc_macro2::Span;
+use syn::{BinOp, Expr, Ident, Lit, Type, UnOp};
+
+/// The whole body: `let` bindings, then the resulting pipeline.
+pub struct StreamBody {
+    /// `let name = pipeline;`, in order.
+    pub bindings: Vec<Binding>,
+    /// The final expression.
+    pub result: Pipeline,
+}
+
+/// `let name = pipeline;`
+pub struct Binding {
+    /// The binding's name.
+    pub name: Ident,
+    /// What it names.
+    pub pipeline: Pipeline,
+}
+
+/// A source followed by a chain of method calls.
+#[derive(Clone)]
+pub struct Pipeline {
+    /// Where the rows come from.
+    pub source: Source,
+    /// The method calls, in order.
+    pub calls: Vec<Call>,
+}
+
+/// The start of a pipeline.
+#[derive(Clone)]
+pub enum Source {
+    /// `read_stream::<T>(source)` (the type argument is optional).
+    ReadStream {
+        /// The `read_stream` token.
+        func: Ident,
+        /// The row type, if given.
+        row_type: Option<Box<Type>>,
+        /// The source, any Rust expression.
+        arg: Box<Expr>,
+    },
+    /// The name of a `let` binding of this body, or of a `Dataset` from the surrounding code.
+    Name(Ident),
+}
+
+/// One `.method(args)` of a chain.
+#[derive(Clone)]
+pub struct Call {
+    /// The method's name, as written (its span is used for errors about the call).
+    pub method: Ident,
+    /// What the call means.
+    pub op: Op,
+}
+
+/// The operations of the language.
+#[derive(Clone)]
+pub enum Op {
+    /// `.filter(expr)` / `.r#where(expr)` / `.where_(expr)` with a column expression.
+    Filter(ColExpr),
+    /// `.filter(|row| ...)`: a typed predicate on `&T`, passed through.
+    FilterFn(Expr),
+    /// `.select(item, ...)`.
+    Select(Vec<NamedExpr>),
+    /// `.with_column(name, expr)`.
+    WithColumn(NamedExpr),
+    /// `.map(f)`: a typed function, passed through.
+    Map(Expr),
+    /// `.flat_map(f)`: a typed function, passed through.
+    FlatMap(Expr),
+    /// `.union(other)`.
+    Union(Box<Pipeline>),
+    /// `.with_watermark(col, "10 seconds")`.
+    WithWatermark {
+        /// The event-time column.
+        column: ColExpr,
+        /// The delay, a duration string (checked by `check`).
+        delay: syn::LitStr,
+    },
+    /// `.group_by(col, window(time, "10 seconds"), ...)` with columns and at most one window.
+    GroupBy(Vec<GroupItem>),
+    /// `.group_by(|row| key)` or `.group_by_key(|row| key)`: a typed key function.
+    GroupByKey {
+        /// The key function, passed through.
+        func: Expr,
+        /// True for `group_by_key` (key: any `Key`), false for `group_by` (key: a `Record`).
+        by_key: bool,
+    },
+    /// `.agg(agg as name, ...)`.
+    Agg(Vec<AggItem>),
+    /// `.count()` after a grouping.
+    Count,
+    /// `.write_stream(sink)`.
+    WriteStream(Expr),
+    /// `.output_mode(Append | Update | Complete)`.
+    OutputMode(ModeSpec),
+    /// `.trigger(...)`.
+    Trigger(TriggerSpec),
+    /// `.query_name(name)`.
+    QueryName(Expr),
+    /// `.start()`.
+    Start,
+}
+
+/// An output column: an expression and its name.
+#[derive(Clone)]
+pub struct NamedExpr {
+    /// The column's name (given with `as name`, or the column's own name).
+    pub name: Ident,
+    /// Its value.
+    pub expr: ColExpr,
+}
+
+/// An item of `.group_by(...)`.
+#[derive(Clone)]
+pub enum GroupItem {
+    /// A column or a named expression.
+    Column(NamedExpr),
+    /// `window(time, "size"[, "slide"[, "offset"]])`.
+    Window(WindowItem),
+}
+
+/// `window(time, "size"[, "slide"[, "offset"]]) [as name]`: an event-time window.
+#[derive(Clone)]
+pub struct WindowItem {
+    /// The `window` token.
+    pub func: Ident,
+    /// The event-time column.
+    pub time: ColExpr,
+    /// Size, then optionally slide and start offset (checked by `check`).
+    pub durations: Vec<syn::LitStr>,
+    /// The output column's name (`window` unless aliased).
+    pub name: Ident,
+}
+
+/// The aggregate functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggFunc {
+    /// `count()`
+    Count,
+    /// `sum(col)`
+    Sum,
+    /// `avg(col)`
+    Avg,
+    /// `min(col)`
+    Min,
+    /// `max(col)`
+    Max,
+}
+
+impl AggFunc {
+    /// The function's name in the language (and the `Agg<T>` method it becomes).
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::Count => "count",
+            AggFunc::Sum => "sum",
+            AggFunc::Avg => "avg",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+        }
+    }
+
+    /// The function called `name`.
+    pub fn from_name(name: &str) -> Option<AggFunc> {
+        Some(match name {
+            "count" => AggFunc::Count,
+            "sum" => AggFunc::Sum,
+            "avg" | "mean" => AggFunc::Avg,
+            "min" => AggFunc::Min,
+            "max" => AggFunc::Max,
+            _ => return None,
+        })
+    }
+}
+
+/// One aggregate of `.agg(...)`: `sum(price) as total`.
+#[derive(Clone)]
+pub struct AggItem {
+    /// The function's name token.
+    pub func_token: Ident,
+    /// The function.
+    pub func: AggFunc,
+    /// Its argument (`None` for `count()`).
+    pub arg: Option<ColExpr>,
+    /// The output column's name.
+    pub name: Ident,
+}
+
+/// `Append`, `Update` or `Complete`.
+#[derive(Clone)]
+pub struct ModeSpec {
+    /// The mode.
+    pub mode: stream_core::OutputMode,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// A trigger, as written.
+#[derive(Clone)]
+pub enum TriggerSpec {
+    /// `ProcessingTime("1 second")`: the string literal (checked by `check`).
+    ProcessingTime(syn::LitStr),
+    /// `ProcessingTime(1000)`: milliseconds.
+    ProcessingTimeMs(syn::LitInt),
+    /// `AvailableNow`
+    AvailableNow(Span),
+    /// `Once`
+    Once(Span),
+    /// `Default`
+    Default(Span),
+}
+
+/// A column expression: every bare identifier is a column of the current row.
+#[derive(Clone)]
+pub enum ColExpr {
+    /// A column: `price`.
+    Column(Ident),
+    /// A literal: `1_000`, `"x"`, `2.5`, `true`.
+    Lit(Lit),
+    /// `lit(rust_expr)`: a Rust value, evaluated once when the pipeline is built.
+    RustValue {
+        /// The `lit` token.
+        func: Ident,
+        /// The value.
+        expr: Box<Expr>,
+    },
+    /// A `lit(..)` whose value `check` moved into the variable `var`, evaluated once when the
+    /// pipeline is built (never produced by `parse`).
+    Hoisted {
+        /// The `lit` token.
+        func: Ident,
+        /// The variable holding the value.
+        var: Ident,
+    },
+    /// `!e`, `-e`.
+    Unary {
+        /// The operator.
+        op: UnOp,
+        /// The operand.
+        expr: Box<ColExpr>,
+    },
+    /// `a op b`.
+    Binary {
+        /// Left operand.
+        left: Box<ColExpr>,
+        /// The operator.
+        op: BinOp,
+        /// Right operand.
+        right: Box<ColExpr>,
+    },
+    /// `(e)`.
+    Paren {
+        /// The parentheses.
+        paren: syn::token::Paren,
+        /// The inner expression.
+        expr: Box<ColExpr>,
+    },
+    /// `e as f64`: a cast to a primitive type.
+    Cast {
+        /// The value.
+        expr: Box<ColExpr>,
+        /// The `as` token.
+        as_token: syn::token::As,
+        /// The primitive type.
+        ty: Box<Type>,
+    },
+    /// `&e`.
+    Ref {
+        /// The `&` token.
+        and_token: syn::token::And,
+        /// The referenced expression.
+        expr: Box<ColExpr>,
+    },
+    /// `e.field`.
+    Field {
+        /// The struct-valued expression.
+        base: Box<ColExpr>,
+        /// The `.` token.
+        dot: syn::token::Dot,
+        /// The field.
+        member: syn::Member,
+    },
+    /// `e.method(args)`: a Rust method called on a column value.
+    MethodCall {
+        /// The receiver.
+        receiver: Box<ColExpr>,
+        /// The `.` token.
+        dot: syn::token::Dot,
+        /// The method.
+        method: Ident,
+        /// `::<T>` if given.
+        turbofish: Option<syn::AngleBracketedGenericArguments>,
+        /// The parentheses.
+        paren: syn::token::Paren,
+        /// The arguments (column expressions).
+        args: Vec<ColExpr>,
+    },
+    /// `path::to::function(args)`: a Rust function (path of two or more segments) applied to
+    /// column expressions.
+    Call {
+        /// The function's path.
+        func: syn::ExprPath,
+        /// The parentheses.
+        paren: syn::token::Paren,
+        /// The arguments (column expressions).
+        args: Vec<ColExpr>,
+    },
+}
+
+impl ColExpr {
+    /// The span of the expression's first token (enough to point at it).
+    pub fn span(&self) -> Span {
+        use syn::spanned::Spanned;
+        match self {
+            ColExpr::Column(i) => i.span(),
+            ColExpr::Lit(l) => l.span(),
+            ColExpr::RustValue { func, .. } | ColExpr::Hoisted { func, .. } => func.span(),
+            ColExpr::Unary { op, .. } => op.span(),
+            ColExpr::Binary { left, .. } => left.span(),
+            ColExpr::Paren { paren, .. } => paren.span.open(),
+            ColExpr::Cast { expr, .. } => expr.span(),
+            ColExpr::Ref { and_token, .. } => and_token.span,
+            ColExpr::Field { base, .. } => base.span(),
+            ColExpr::MethodCall { receiver, .. } => receiver.span(),
+            ColExpr::Call { func, .. } => func.span(),
+        }
+    }
+
+    /// Calls `f` on every column this expression reads.
+    pub fn for_each_column(&self, f: &mut dyn FnMut(&Ident)) {
+        match self {
+            ColExpr::Column(i) => f(i),
+            ColExpr::Lit(_) | ColExpr::RustValue { .. } | ColExpr::Hoisted { .. } => {}
+            ColExpr::Unary { expr, .. }
+            | ColExpr::Paren { expr, .. }
+            | ColExpr::Cast { expr, .. }
+            | ColExpr::Ref { expr, .. } => expr.for_each_column(f),
+            ColExpr::Field { base, .. } => base.for_each_column(f),
+            ColExpr::Binary { left, right, .. } => {
+                left.for_each_column(f);
+                right.for_each_column(f);
+            }
+            ColExpr::MethodCall { receiver, args, .. } => {
+                receiver.for_each_column(f);
+                args.iter().for_each(|a| a.for_each_column(f));
+            }
+            ColExpr::Call { args, .. } => args.iter().for_each(|a| a.for_each_column(f)),
+        }
+    }
+}

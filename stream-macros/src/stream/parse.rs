@@ -1,0 +1,985 @@
+//! Parse: the body of `stream!` is ordinary Rust (statements and method-call chains), parsed by
+//! syn and then interpreted into the [`ast`](super::ast) of the language.
+//!
+//! This step knows the vocabulary (method names, aggregate functions, output modes, triggers) and
+//! the shape of each call; it does not know rows or columns (that is `check`).
+
+use super::ast::*;
+use super::suggest::did_you_mean;
+use proc_macro2::TokenStream;
+use syn::parse::Parser;
+use syn::spanned::Spanned;
+use syn::{Error, Expr, Ident, Lit, Result, Stmt, Type};
+
+/// The methods a pipeline may call, for error messages.
+pub const METHODS: &[&str] = &[
+    "filter",
+    "r#where",
+    "where_",
+    "select",
+    "with_column",
+    "with_watermark",
+    "map",
+    "flat_map",
+    "union",
+    "group_by",
+    "group_by_key",
+    "agg",
+    "count",
+    "write_stream",
+    "output_mode",
+    "trigger",
+    "query_name",
+    "start",
+];
+
+/// Spark methods the language does not have (yet), with what to do instead.
+const NOT_YET: &[(&str, &str)] = &[
+    ("join", "joins are not supported by `stream!` yet"),
+    (
+        "drop_duplicates",
+        "drop_duplicates is not supported by `stream!` yet",
+    ),
+    ("order_by", "sorting is not supported by `stream!` yet"),
+    ("sort", "sorting is not supported by `stream!` yet"),
+    (
+        "map_groups_with_state",
+        "arbitrary stateful operations are not supported by `stream!` yet",
+    ),
+    (
+        "flat_map_groups_with_state",
+        "arbitrary stateful operations are not supported by `stream!` yet",
+    ),
+];
+
+/// Parses the tokens given to `stream!`.
+pub fn parse_body(tokens: TokenStream) -> Result<StreamBody> {
+    let stmts = syn::Block::parse_within.parse2(tokens)?;
+    let n = stmts.len();
+    if n == 0 {
+        return Err(Error::new(
+            proc_macro2::Span::call_site(),
+            "`stream!` needs a pipeline, e.g. `stream! { read_stream::<Bid>(source).filter(price > 10) }`",
+        ));
+    }
+    let mut bindings = Vec::new();
+    let mut result = None;
+    for (i, stmt) in stmts.into_iter().enumerate() {
+        let last = i + 1 == n;
+        match stmt {
+            Stmt::Local(local) => {
+                let name = match &local.pat {
+                    syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                        p.ident.clone()
+                    }
+                    other => {
+                        return Err(Error::new(
+                            other.span(),
+                            "bind a pipeline to a plain name: `let name = pipeline;`",
+                        ))
+                    }
+                };
+                let init = match &local.init {
+                    Some(init) if init.diverge.is_none() => &init.expr,
+                    Some(init) => {
+                        return Err(Error::new(
+                            init.eq_token.span,
+                            "`let ... else` is not supported in `stream!`: write `let name = pipeline;`",
+                        ))
+                    }
+                    None => {
+                        return Err(Error::new(
+                            name.span(),
+                            format!("`let {name};` needs a pipeline: `let {name} = read_stream::<T>(source);`"),
+                        ))
+                    }
+                };
+                let pipeline = parse_pipeline(init)?;
+                if last {
+                    return Err(Error::new(
+                        local.semi_token.span,
+                        format!(
+                            "`stream!` ends with the resulting pipeline, not with a `let`; add `{name}` (without `;`) as the last line"
+                        ),
+                    ));
+                }
+                bindings.push(Binding { name, pipeline });
+            }
+            Stmt::Expr(expr, None) if last => result = Some(parse_pipeline(&expr)?),
+            Stmt::Expr(expr, semi) => {
+                let msg = if last {
+                    "remove this `;`: the last pipeline of `stream!` is its result"
+                } else {
+                    "name this pipeline with `let name = ...;`; only the last expression of `stream!` stands alone"
+                };
+                let span = match semi {
+                    Some(s) if last => s.span,
+                    _ => expr.span(),
+                };
+                return Err(Error::new(span, msg));
+            }
+            Stmt::Item(item) => {
+                return Err(Error::new(
+                    item.span(),
+                    "items cannot be declared inside `stream!`; declare them outside the macro",
+                ))
+            }
+            Stmt::Macro(m) => {
+                return Err(Error::new(
+                    m.span(),
+                    "macro calls are not supported inside `stream!`; compute the value outside and pass it with lit(..)",
+                ))
+            }
+        }
+    }
+    Ok(StreamBody {
+        bindings,
+        result: result.expect("the last statement is the result"),
+    })
+}
+
+/// A source and a chain of method calls.
+pub fn parse_pipeline(expr: &Expr) -> Result<Pipeline> {
+    let mut calls_rev = Vec::new();
+    let mut cur = expr;
+    loop {
+        match cur {
+            Expr::MethodCall(mc) => {
+                calls_rev.push(mc);
+                cur = &mc.receiver;
+            }
+            Expr::Paren(p) => cur = &p.expr,
+            Expr::Group(g) => cur = &g.expr,
+            _ => break,
+        }
+    }
+    let source = parse_source(cur)?;
+    let calls = calls_rev
+        .into_iter()
+        .rev()
+        .map(parse_call)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Pipeline { source, calls })
+}
+
+fn parse_source(expr: &Expr) -> Result<Source> {
+    const HOW: &str =
+        "a pipeline starts with `read_stream::<T>(source)` or with the name of a `let` binding";
+    match expr {
+        Expr::Call(call) => {
+            let Expr::Path(path) = &*call.func else {
+                return Err(Error::new(call.func.span(), HOW));
+            };
+            let Some(last) = path.path.segments.last() else {
+                return Err(Error::new(path.span(), HOW));
+            };
+            if last.ident != "read_stream" {
+                return Err(Error::new(
+                    last.ident.span(),
+                    format!("unknown source function `{}`; {HOW}", last.ident),
+                ));
+            }
+            let row_type = match &last.arguments {
+                syn::PathArguments::None => None,
+                syn::PathArguments::AngleBracketed(args) if args.args.len() == 1 => {
+                    match &args.args[0] {
+                        syn::GenericArgument::Type(t) => Some(Box::new(t.clone())),
+                        other => {
+                            return Err(Error::new(
+                                other.span(),
+                                "write the row type: `read_stream::<Bid>(source)`",
+                            ))
+                        }
+                    }
+                }
+                other => {
+                    return Err(Error::new(
+                        other.span(),
+                        "`read_stream` takes one type argument, the row type: `read_stream::<Bid>(source)`",
+                    ))
+                }
+            };
+            if call.args.len() != 1 {
+                return Err(Error::new(
+                    last.ident.span(),
+                    format!(
+                        "`read_stream` takes one argument, the source (e.g. `MemoryStream::new()`), not {}",
+                        call.args.len()
+                    ),
+                ));
+            }
+            Ok(Source::ReadStream {
+                func: last.ident.clone(),
+                row_type,
+                arg: Box::new(call.args[0].clone()),
+            })
+        }
+        Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
+            Ok(Source::Name(p.path.get_ident().unwrap().clone()))
+        }
+        other => Err(Error::new(other.span(), HOW)),
+    }
+}
+
+fn method_name(ident: &Ident) -> String {
+    use syn::ext::IdentExt;
+    ident.unraw().to_string()
+}
+
+fn expect_args(mc: &syn::ExprMethodCall, n: usize, usage: &str) -> Result<()> {
+    if mc.args.len() != n {
+        let what = match n {
+            0 => "no arguments".to_string(),
+            1 => "one argument".to_string(),
+            n => format!("{n} arguments"),
+        };
+        return Err(Error::new(
+            mc.method.span(),
+            format!(
+                "`.{}` takes {what}, not {}: write `{usage}`",
+                method_name(&mc.method),
+                mc.args.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_call(mc: &syn::ExprMethodCall) -> Result<Call> {
+    let method = mc.method.clone();
+    let name = method_name(&method);
+    if let Some(tf) = &mc.turbofish {
+        return Err(Error::new(
+            tf.span(),
+            format!("type arguments are not supported on `.{name}`: the macro infers the types"),
+        ));
+    }
+    let args: Vec<&Expr> = mc.args.iter().collect();
+    let op = match name.as_str() {
+        "filter" | "where" | "where_" => {
+            expect_args(mc, 1, &format!(".{name}(price > 10)"))?;
+            match strip_groups(args[0]) {
+                Expr::Closure(_) => Op::FilterFn(args[0].clone()),
+                e => Op::Filter(parse_col_expr(e)?),
+            }
+        }
+        "select" => {
+            if args.is_empty() {
+                return Err(Error::new(
+                    method.span(),
+                    "`.select` needs at least one column: `.select(auction, price * 2 as double_price)`",
+                ));
+            }
+            Op::Select(args.into_iter().map(parse_named).collect::<Result<_>>()?)
+        }
+        "with_column" => {
+            expect_args(mc, 2, ".with_column(name, expression)")?;
+            let name = match strip_groups(args[0]) {
+                Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
+                    p.path.get_ident().unwrap().clone()
+                }
+                Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => {
+                    s.parse::<Ident>().map_err(|_| {
+                        Error::new(s.span(), "a column name must be a Rust identifier, e.g. `bonus`")
+                    })?
+                }
+                other => {
+                    return Err(Error::new(
+                        other.span(),
+                        "the first argument of `.with_column` is the new column's name: `.with_column(bonus, price + 1)`",
+                    ))
+                }
+            };
+            let expr = parse_col_expr(args[1])?;
+            Op::WithColumn(NamedExpr { name, expr })
+        }
+        "map" => {
+            expect_args(mc, 1, ".map(|row: Row| ...)")?;
+            Op::Map(args[0].clone())
+        }
+        "flat_map" => {
+            expect_args(mc, 1, ".flat_map(|row: Row| ...)")?;
+            Op::FlatMap(args[0].clone())
+        }
+        "union" => {
+            expect_args(mc, 1, ".union(other)")?;
+            Op::Union(Box::new(parse_pipeline(args[0])?))
+        }
+        "group_by" => {
+            if args.len() == 1 && matches!(strip_groups(args[0]), Expr::Closure(_)) {
+                Op::GroupByKey {
+                    func: args[0].clone(),
+                    by_key: false,
+                }
+            } else {
+                let items: Vec<GroupItem> = args
+                    .into_iter()
+                    .map(parse_group_item)
+                    .collect::<Result<_>>()?;
+                let mut windows = items.iter().filter_map(|i| match i {
+                    GroupItem::Window(w) => Some(w),
+                    GroupItem::Column(_) => None,
+                });
+                if let (Some(_), Some(second)) = (windows.next(), windows.next()) {
+                    return Err(Error::new(
+                        second.func.span(),
+                        "group by at most one `window(..)`",
+                    ));
+                }
+                Op::GroupBy(items)
+            }
+        }
+        "with_watermark" => {
+            const USAGE: &str = ".with_watermark(event_time_column, \"10 seconds\")";
+            expect_args(mc, 2, USAGE)?;
+            let column = parse_col_expr(args[0])?;
+            let delay = match strip_groups(args[1]) {
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Str(s), ..
+                }) => s.clone(),
+                other => {
+                    return Err(Error::new(
+                        other.span(),
+                        format!("the watermark delay is a duration string literal, checked at compile time: `{USAGE}`"),
+                    ))
+                }
+            };
+            Op::WithWatermark { column, delay }
+        }
+        "group_by_key" => {
+            expect_args(mc, 1, ".group_by_key(|row| row.key)")?;
+            Op::GroupByKey {
+                func: args[0].clone(),
+                by_key: true,
+            }
+        }
+        "agg" => {
+            if args.is_empty() {
+                return Err(Error::new(
+                    method.span(),
+                    "`.agg` needs at least one aggregate: `.agg(count() as n, sum(price) as total)`",
+                ));
+            }
+            Op::Agg(
+                args.into_iter()
+                    .map(parse_agg_item)
+                    .collect::<Result<_>>()?,
+            )
+        }
+        "count" => {
+            expect_args(mc, 0, ".count()")?;
+            Op::Count
+        }
+        "write_stream" => {
+            expect_args(mc, 1, ".write_stream(Console::new())")?;
+            Op::WriteStream(args[0].clone())
+        }
+        "output_mode" => {
+            expect_args(mc, 1, ".output_mode(Update)")?;
+            Op::OutputMode(parse_mode(args[0])?)
+        }
+        "trigger" => {
+            expect_args(mc, 1, ".trigger(ProcessingTime(\"1 second\"))")?;
+            Op::Trigger(parse_trigger(args[0])?)
+        }
+        "query_name" => {
+            expect_args(mc, 1, ".query_name(\"name\")")?;
+            Op::QueryName(args[0].clone())
+        }
+        "start" => {
+            expect_args(mc, 0, ".start()")?;
+            Op::Start
+        }
+        other => {
+            if let Some((_, why)) = NOT_YET.iter().find(|(m, _)| *m == other) {
+                return Err(Error::new(
+                    method.span(),
+                    format!(
+                        "`.{other}`: {why}; supported methods: {}",
+                        METHODS.join(", ")
+                    ),
+                ));
+            }
+            return Err(Error::new(
+                method.span(),
+                format!(
+                    "unknown method `.{other}` in `stream!`{}; supported methods: {}",
+                    did_you_mean(other, METHODS.iter().copied())
+                        .replace("(did you mean `", "(did you mean `."),
+                    METHODS.join(", ")
+                ),
+            ));
+        }
+    };
+    Ok(Call { method, op })
+}
+
+fn strip_groups(mut e: &Expr) -> &Expr {
+    while let Expr::Group(g) = e {
+        e = &g.expr;
+    }
+    e
+}
+
+const PRIMITIVES: &[&str] = &[
+    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32",
+    "f64", "bool", "char",
+];
+
+/// `e as name` where `name` is not a primitive type: an alias.
+fn alias_of(ty: &Type) -> Option<Ident> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => {
+            let id = p.path.get_ident()?;
+            let s = id.to_string();
+            (!PRIMITIVES.contains(&s.as_str())).then(|| id.clone())
+        }
+        Type::Group(g) => alias_of(&g.elem),
+        _ => None,
+    }
+}
+
+/// Splits `expr as alias`. `as` binds tighter than binary operators in Rust, so
+/// `price * 2 as double_price` parses as `price * (2 as double_price)`: the alias is looked for
+/// on the right-most operand and applies to the whole item, as in SQL.
+fn split_alias(expr: &Expr) -> (Expr, Option<Ident>) {
+    match expr {
+        Expr::Cast(c) => match alias_of(&c.ty) {
+            Some(alias) => ((*c.expr).clone(), Some(alias)),
+            None => (expr.clone(), None),
+        },
+        Expr::Binary(b) => {
+            let (right, alias) = split_alias(&b.right);
+            match alias {
+                Some(alias) => {
+                    let mut b = b.clone();
+                    b.right = Box::new(right);
+                    (Expr::Binary(b), Some(alias))
+                }
+                None => (expr.clone(), None),
+            }
+        }
+        Expr::Group(g) => split_alias(&g.expr),
+        _ => (expr.clone(), None),
+    }
+}
+
+/// A select or group_by item: `col`, `expr as name`.
+fn parse_named(expr: &Expr) -> Result<NamedExpr> {
+    if let Expr::Closure(c) = strip_groups(expr) {
+        return Err(Error::new(
+            c.span(),
+            "a closure is not a column: use column names and expressions here (`price * 2 as double`), or `.map(|row| ...)` for typed code",
+        ));
+    }
+    let (inner, alias) = split_alias(expr);
+    let col = parse_col_expr(&inner)?;
+    let name = match (alias, &col) {
+        (Some(a), _) => a,
+        (None, ColExpr::Column(c)) => c.clone(),
+        (
+            None,
+            ColExpr::Field {
+                member: syn::Member::Named(f),
+                ..
+            },
+        ) => f.clone(),
+        (None, other) => {
+            return Err(Error::new(
+                other.span(),
+                "give this column a name: write `<expression> as name`",
+            ))
+        }
+    };
+    Ok(NamedExpr { name, expr: col })
+}
+
+/// A group_by item: a column, a named expression, or `window(time, "size"[, "slide"[, "offset"]])`.
+fn parse_group_item(expr: &Expr) -> Result<GroupItem> {
+    const USAGE: &str =
+        "window(time_column, \"10 seconds\"), or with a slide and a start offset: window(time_column, \"10 seconds\", \"5 seconds\", \"1 second\")";
+    let (inner, alias) = split_alias(expr);
+    if let Expr::Call(call) = strip_groups(&inner) {
+        if let Expr::Path(p) = &*call.func {
+            if let Some(func) = p.path.get_ident().filter(|f| *f == "window") {
+                let args: Vec<&Expr> = call.args.iter().collect();
+                if !(2..=4).contains(&args.len()) {
+                    return Err(Error::new(func.span(), format!("write `{USAGE}`")));
+                }
+                let time = parse_col_expr(args[0])?;
+                let durations = args[1..]
+                    .iter()
+                    .map(|a| match strip_groups(a) {
+                        Expr::Lit(syn::ExprLit {
+                            lit: Lit::Str(s), ..
+                        }) => Ok(s.clone()),
+                        other => Err(Error::new(
+                            other.span(),
+                            format!("window durations are string literals, checked at compile time: `{USAGE}`"),
+                        )),
+                    })
+                    .collect::<Result<_>>()?;
+                return Ok(GroupItem::Window(WindowItem {
+                    func: func.clone(),
+                    time,
+                    durations,
+                    name: alias.unwrap_or_else(|| Ident::new("window", func.span())),
+                }));
+            }
+        }
+    }
+    parse_named(expr).map(GroupItem::Column)
+}
+
+/// An item of `.agg(...)`: `count() as n`, `sum(price) as total`.
+fn parse_agg_item(expr: &Expr) -> Result<AggItem> {
+    let (inner, alias) = split_alias(expr);
+    let call = match strip_groups(&inner) {
+        Expr::Call(call) => call,
+        other => {
+            return Err(Error::new(
+                other.span(),
+                "`.agg` takes aggregate functions: `.agg(count() as n, sum(price) as total)`",
+            ))
+        }
+    };
+    let func_token = match &*call.func {
+        Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
+            p.path.get_ident().unwrap().clone()
+        }
+        other => {
+            return Err(Error::new(
+                other.span(),
+                "`.agg` takes aggregate functions (count, sum, min, max, avg): `.agg(sum(price) as total)`",
+            ))
+        }
+    };
+    let fname = func_token.to_string();
+    let func = AggFunc::from_name(&fname).ok_or_else(|| {
+        Error::new(
+            func_token.span(),
+            format!("unknown aggregate function `{fname}`; use one of count, sum, min, max, avg"),
+        )
+    })?;
+    let args: Vec<&Expr> = call.args.iter().collect();
+    let arg = match (func, args.len()) {
+        (AggFunc::Count, 0) => None,
+        (AggFunc::Count, _) => {
+            return Err(Error::new(
+                func_token.span(),
+                "`count()` takes no argument: it counts the rows of each group",
+            ))
+        }
+        (_, 1) => Some(parse_col_expr(args[0])?),
+        (_, n) => {
+            return Err(Error::new(
+                func_token.span(),
+                format!("`{fname}` takes one column, not {n}: `{fname}(price)`"),
+            ))
+        }
+    };
+    let name = match (alias, &arg) {
+        (Some(a), _) => a,
+        (None, None) => Ident::new(func.name(), func_token.span()),
+        (None, Some(ColExpr::Column(c))) => {
+            use syn::ext::IdentExt;
+            Ident::new(&format!("{}_{}", func.name(), c.unraw()), func_token.span())
+        }
+        (None, Some(_)) => {
+            return Err(Error::new(
+                func_token.span(),
+                format!("give this aggregate a name: `{fname}(..) as name`"),
+            ))
+        }
+    };
+    Ok(AggItem {
+        func_token,
+        func,
+        arg,
+        name,
+    })
+}
+
+/// A column expression.
+pub fn parse_col_expr(expr: &Expr) -> Result<ColExpr> {
+    Ok(match expr {
+        Expr::Path(p) => {
+            if let (None, Some(id)) = (&p.qself, p.path.get_ident()) {
+                ColExpr::Column(id.clone())
+            } else {
+                return Err(Error::new(
+                    p.span(),
+                    "a path is not a column: bare names are columns; pass a Rust value with lit(..)",
+                ));
+            }
+        }
+        Expr::Lit(l) => ColExpr::Lit(l.lit.clone()),
+        Expr::Call(call) => {
+            let Expr::Path(path) = &*call.func else {
+                return Err(Error::new(
+                    call.func.span(),
+                    "only named functions can be called in a column expression",
+                ));
+            };
+            match path.path.get_ident() {
+                Some(f) if f == "lit" => {
+                    if call.args.len() != 1 {
+                        return Err(Error::new(
+                            f.span(),
+                            "`lit` takes one Rust value: `lit(threshold)`",
+                        ));
+                    }
+                    ColExpr::RustValue {
+                        func: f.clone(),
+                        expr: Box::new(call.args[0].clone()),
+                    }
+                }
+                Some(f) if AggFunc::from_name(&f.to_string()).is_some() => {
+                    return Err(Error::new(
+                        f.span(),
+                        format!(
+                            "the aggregate function `{f}` can only be used inside `.agg(..)`, after `.group_by(..)`"
+                        ),
+                    ))
+                }
+                Some(f) => {
+                    return Err(Error::new(
+                        f.span(),
+                        format!(
+                            "unknown function `{f}` in a column expression; call a Rust method on the column \
+                             (`name.to_uppercase()`), a function by its path (`f64::from(price)`), or pass a \
+                             Rust value with `lit({f}(..))`"
+                        ),
+                    ))
+                }
+                None => ColExpr::Call {
+                    func: path.clone(),
+                    paren: call.paren_token,
+                    args: call
+                        .args
+                        .iter()
+                        .map(parse_col_expr)
+                        .collect::<Result<_>>()?,
+                },
+            }
+        }
+        Expr::Unary(u) => match u.op {
+            syn::UnOp::Not(_) | syn::UnOp::Neg(_) => ColExpr::Unary {
+                op: u.op,
+                expr: Box::new(parse_col_expr(&u.expr)?),
+            },
+            _ => {
+                return Err(Error::new(
+                    u.op.span(),
+                    "this operator is not supported in a column expression",
+                ))
+            }
+        },
+        Expr::Binary(b) => {
+            use syn::BinOp::*;
+            if matches!(
+                b.op,
+                AddAssign(_)
+                    | SubAssign(_)
+                    | MulAssign(_)
+                    | DivAssign(_)
+                    | RemAssign(_)
+                    | BitXorAssign(_)
+                    | BitAndAssign(_)
+                    | BitOrAssign(_)
+                    | ShlAssign(_)
+                    | ShrAssign(_)
+            ) {
+                return Err(Error::new(
+                    b.op.span(),
+                    "assignment is not allowed in a column expression",
+                ));
+            }
+            ColExpr::Binary {
+                left: Box::new(parse_col_expr(&b.left)?),
+                op: b.op,
+                right: Box::new(parse_col_expr(&b.right)?),
+            }
+        }
+        Expr::Paren(p) => ColExpr::Paren {
+            paren: p.paren_token,
+            expr: Box::new(parse_col_expr(&p.expr)?),
+        },
+        Expr::Group(g) => parse_col_expr(&g.expr)?,
+        Expr::Cast(c) => {
+            if let Some(alias) = alias_of(&c.ty) {
+                return Err(Error::new(
+                    alias.span(),
+                    format!(
+                        "`as {alias}` names a column, which is only allowed at the top of a select, group_by or agg item; \
+                         to convert a value use a primitive type (`as f64`)"
+                    ),
+                ));
+            }
+            ColExpr::Cast {
+                expr: Box::new(parse_col_expr(&c.expr)?),
+                as_token: c.as_token,
+                ty: c.ty.clone(),
+            }
+        }
+        Expr::Reference(r) if r.mutability.is_none() => ColExpr::Ref {
+            and_token: r.and_token,
+            expr: Box::new(parse_col_expr(&r.expr)?),
+        },
+        Expr::Field(f) => ColExpr::Field {
+            base: Box::new(parse_col_expr(&f.base)?),
+            dot: f.dot_token,
+            member: f.member.clone(),
+        },
+        Expr::MethodCall(mc) => ColExpr::MethodCall {
+            receiver: Box::new(parse_col_expr(&mc.receiver)?),
+            dot: mc.dot_token,
+            method: mc.method.clone(),
+            turbofish: mc.turbofish.clone(),
+            paren: mc.paren_token,
+            args: mc.args.iter().map(parse_col_expr).collect::<Result<_>>()?,
+        },
+        Expr::Closure(c) => {
+            return Err(Error::new(
+                c.span(),
+                "a closure is not a column expression here; write a column expression such as `price > 10`",
+            ))
+        }
+        other => {
+            return Err(Error::new(
+                other.span(),
+                "not supported in a column expression: use columns, literals, operators, casts, method calls and lit(..)",
+            ))
+        }
+    })
+}
+
+fn last_ident(expr: &Expr) -> Option<&Ident> {
+    match strip_groups(expr) {
+        Expr::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| &s.ident),
+        _ => None,
+    }
+}
+
+fn parse_mode(expr: &Expr) -> Result<ModeSpec> {
+    use stream_core::OutputMode;
+    const HOW: &str = "use Append, Update or Complete";
+    let (name, span) = match strip_groups(expr) {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) => (s.value().to_ascii_lowercase(), s.span()),
+        e => match last_ident(e) {
+            Some(id) => (id.to_string().to_ascii_lowercase(), id.span()),
+            None => {
+                return Err(Error::new(e.span(), format!("unknown output mode; {HOW}")));
+            }
+        },
+    };
+    let mode = match name.as_str() {
+        "append" => OutputMode::Append,
+        "update" => OutputMode::Update,
+        "complete" => OutputMode::Complete,
+        other => {
+            return Err(Error::new(
+                span,
+                format!("unknown output mode `{other}`; {HOW}"),
+            ))
+        }
+    };
+    Ok(ModeSpec { mode, span })
+}
+
+fn parse_trigger(expr: &Expr) -> Result<TriggerSpec> {
+    const HOW: &str = "use ProcessingTime(\"1 second\"), AvailableNow, Once or Default";
+    match strip_groups(expr) {
+        Expr::Call(call) => {
+            let Some(f) = last_ident(&call.func) else {
+                return Err(Error::new(
+                    call.func.span(),
+                    format!("unknown trigger; {HOW}"),
+                ));
+            };
+            if f != "ProcessingTime" {
+                return Err(Error::new(
+                    f.span(),
+                    format!("unknown trigger `{f}`; {HOW}"),
+                ));
+            }
+            if call.args.len() != 1 {
+                return Err(Error::new(
+                    f.span(),
+                    "`ProcessingTime` takes one interval: `ProcessingTime(\"1 second\")`",
+                ));
+            }
+            match strip_groups(&call.args[0]) {
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Str(s), ..
+                }) => Ok(TriggerSpec::ProcessingTime(s.clone())),
+                Expr::Lit(syn::ExprLit {
+                    lit: Lit::Int(i), ..
+                }) => Ok(TriggerSpec::ProcessingTimeMs(i.clone())),
+                other => Err(Error::new(
+                    other.span(),
+                    "`ProcessingTime` takes a duration string literal such as \"1 second\" (checked at compile time), or milliseconds as an integer literal",
+                )),
+            }
+        }
+        e => match last_ident(e) {
+            Some(id) if id == "AvailableNow" => Ok(TriggerSpec::AvailableNow(id.span())),
+            Some(id) if id == "Once" => Ok(TriggerSpec::Once(id.span())),
+            Some(id) if id == "Default" => Ok(TriggerSpec::Default(id.span())),
+            Some(id) if id == "ProcessingTime" => Err(Error::new(
+                id.span(),
+                "`ProcessingTime` needs an interval: `ProcessingTime(\"1 second\")`",
+            )),
+            Some(id) if id == "Continuous" => Err(Error::new(
+                id.span(),
+                format!("continuous triggers are not supported by `stream!` yet; {HOW}"),
+            )),
+            Some(id) => Err(Error::new(
+                id.span(),
+                format!("unknown trigger `{id}`; {HOW}"),
+            )),
+            None => Err(Error::new(e.span(), format!("unknown trigger; {HOW}"))),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn body(t: TokenStream) -> StreamBody {
+        parse_body(t).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn err(t: TokenStream) -> String {
+        match parse_body(t) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn parses_bindings_and_chains() {
+        let b = body(quote! {
+            let bids = read_stream::<Bid>(MemoryStream::new());
+            bids.filter(price > 1_000 && auction != 3)
+                .select(auction, price * 2 as double_price, lit(x) as c)
+                .group_by(auction)
+                .agg(count() as n, sum(double_price) as total)
+                .write_stream(Console::new())
+                .output_mode(Update)
+                .trigger(ProcessingTime("1 second"))
+                .query_name("bids")
+        });
+        assert_eq!(b.bindings.len(), 1);
+        assert_eq!(b.bindings[0].name, "bids");
+        assert!(matches!(
+            &b.bindings[0].pipeline.source,
+            Source::ReadStream {
+                row_type: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(&b.result.source, Source::Name(n) if n == "bids"));
+        let names: Vec<String> = b
+            .result
+            .calls
+            .iter()
+            .map(|c| c.method.to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "filter",
+                "select",
+                "group_by",
+                "agg",
+                "write_stream",
+                "output_mode",
+                "trigger",
+                "query_name"
+            ]
+        );
+        let Op::Select(items) = &b.result.calls[1].op else {
+            panic!()
+        };
+        let names: Vec<String> = items.iter().map(|i| i.name.to_string()).collect();
+        assert_eq!(names, ["auction", "double_price", "c"]);
+        assert!(matches!(items[1].expr, ColExpr::Binary { .. }));
+        assert!(matches!(items[2].expr, ColExpr::RustValue { .. }));
+        let Op::Agg(aggs) = &b.result.calls[3].op else {
+            panic!()
+        };
+        assert_eq!(aggs[0].func, AggFunc::Count);
+        assert_eq!(aggs[1].func, AggFunc::Sum);
+        assert_eq!(aggs[1].name, "total");
+    }
+
+    #[test]
+    fn typed_closures_pass_through() {
+        let b = body(quote! {
+            read_stream::<Bid>(src)
+                .filter(|b| b.price > 3)
+                .map(|b: Bid| b)
+                .group_by_key(|b| b.auction)
+                .count()
+        });
+        assert!(matches!(b.result.calls[0].op, Op::FilterFn(_)));
+        assert!(matches!(b.result.calls[1].op, Op::Map(_)));
+        assert!(matches!(
+            b.result.calls[2].op,
+            Op::GroupByKey { by_key: true, .. }
+        ));
+        assert!(matches!(b.result.calls[3].op, Op::Count));
+    }
+
+    #[test]
+    fn where_is_filter() {
+        let b = body(quote!(read_stream::<Bid>(s)
+            .r#where(price > 1)
+            .where_(price < 9)));
+        assert!(matches!(b.result.calls[0].op, Op::Filter(_)));
+        assert!(matches!(b.result.calls[1].op, Op::Filter(_)));
+    }
+
+    #[test]
+    fn casts_and_aliases() {
+        let b = body(quote!(
+            read_stream::<Bid>(s).select(price as f64 as p, a + b as f64 as q)
+        ));
+        let Op::Select(items) = &b.result.calls[0].op else {
+            panic!()
+        };
+        assert_eq!(items[0].name, "p");
+        assert!(matches!(items[0].expr, ColExpr::Cast { .. }));
+        assert_eq!(items[1].name, "q");
+        assert!(matches!(items[1].expr, ColExpr::Binary { .. }));
+    }
+
+    #[test]
+    fn errors() {
+        assert!(err(quote!(read_stream::<Bid>(s).selec(a))).contains("unknown method `.selec`"));
+        assert!(err(quote!(read_stream::<Bid>(s).selec(a))).contains("did you mean `.select`"));
+        assert_eq!(
+            err(quote!(read_stream::<Bid>(s)
+                .group_by(a)
+                .agg(median(price) as m))),
+            "unknown aggregate function `median`; use one of count, sum, min, max, avg"
+        );
+        assert!(
+            err(quote!(read_stream::<Bid>(s).select(a + 1))).contains("give this column a name")
+        );
+        assert!(err(quote!(read_stream::<Bid>(s).filter(a > 1 as b)))
+            .contains("only allowed at the top"));
+        assert!(err(quote!(read_stream::<Bid>(s).output_mode(Sometimes)))
+            .contains("unknown output mode"));
+        assert!(err(quote!(read_stream::<Bid>(s).trigger(Weekly))).contains("unknown trigger"));
+        assert!(err(quote!(read_stream::<Bid>(s);)).contains("remove this `;`"));
+        assert!(err(quote!(foo(s).filter(a))).contains("unknown source function"));
+        assert!(err(quote!(read_stream::<Bid>(s).select(sum(a) as b)))
+            .contains("only be used inside `.agg"));
+    }
+}

@@ -1,0 +1,14 @@
+use stream_runtime::prelude::*;
+
+#[derive(Record)]
+struct Bid {
+    auction: u64,
+    price: u64,
+}
+
+fn main() {
+    let _query = stream! {
+        read_stream::<Bid>(MemoryStream::new())
+            .select(auction, pricee * 2 as double_price)
+    };
+}
