@@ -354,21 +354,14 @@ impl Checker {
                     unknown.push(c.clone());
                 }
             });
+            let known: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
             for c in unknown {
                 let s = c.to_string();
+                let hint = did_you_mean(&s, known.iter().map(String::as_str));
                 self.error(
                     c.span(),
                     format!(
-                        "unknown column `{s}`{}; the rows after {origin} have the columns: {}",
-                        did_you_mean(
-                            &s,
-                            columns
-                                .iter()
-                                .map(|c| c.to_string())
-                                .collect::<Vec<_>>()
-                                .iter()
-                                .map(|s| s.as_str())
-                        ),
+                        "unknown column `{s}`{hint}; the rows after {origin} have the columns: {}",
                         names(columns)
                     ),
                 );

@@ -39,15 +39,18 @@ fn allows() -> TokenStream {
 }
 
 /// The whole expansion: `{ structs; lits; bindings; result }`.
+///
+/// Lints are allowed on the generated items only: the user's expressions (column expressions,
+/// closures, sources, sinks) are linted as if written outside the macro.
 pub fn generate(plan: &Plan) -> TokenStream {
-    let allow = allows();
     let structs = plan.structs.iter().map(gen_struct);
-    let lits = plan.lits.iter().map(|(var, expr)| {
-        quote! { #allow let #var = #expr; }
-    });
+    let lits = plan
+        .lits
+        .iter()
+        .map(|(var, expr)| quote! { let #var = #expr; });
     let bindings = plan.bindings.iter().map(|(name, p)| {
         let p = pipeline(p);
-        quote! { #allow let #name = #p; }
+        quote! { let #name = #p; }
     });
     let result = pipeline(&plan.result);
     quote! {
@@ -608,5 +611,47 @@ mod tests {
         assert!(e.contains("call `.write_stream(sink)` first"), "{e}");
         let e = check_err(quote!(read_stream::<Bid>(s).group_by(a).filter(a > 1)));
         assert!(e.contains("comes `.agg(..)` or `.count()`"), "{e}");
+        let e = check_err(quote! {
+            let a = read_stream::<Bid>(s).select(x, y);
+            read_stream::<Bid>(s).select(y, x).union(a)
+        });
+        assert!(
+            e.contains("`.union` needs the same columns in the same order"),
+            "{e}"
+        );
+        let e = check_err(quote!(read_stream::<Bid>(s).write_stream(c).filter(a > 1)));
+        assert!(e.contains("not available after `.write_stream(..)`"), "{e}");
+        let e = check_err(quote!(read_stream::<Bid>(s)
+            .write_stream(c)
+            .start()
+            .trigger(Once)));
+        assert!(e.contains("comes after `.start()`"), "{e}");
+        let e = check_err(quote!(read_stream::<Bid>(s).select(a, a)));
+        assert!(e.contains("appears twice"), "{e}");
+        // A watermark on another column than the window's does not close the groups.
+        let e = check_err(quote! {
+            read_stream::<Bid>(s)
+                .with_watermark(t1, "1 minute")
+                .group_by(window(t2, "1 minute"))
+                .count()
+                .write_stream(c)
+        });
+        assert!(e.contains("without a watermark"), "{e}");
+    }
+
+    #[test]
+    fn watermarks_follow_projections_into_windows() {
+        let out = expand(quote! {
+            read_stream::<Bid>(s)
+                .with_watermark(date_time, "10 seconds")
+                .select(auction, date_time as t)
+                .group_by(window(t, "10 seconds", "5 seconds"), auction)
+                .agg(count() as n)
+                .write_stream(c)
+                .output_mode(Append)
+        });
+        assert!(out.contains(". with_watermark (move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . date_time)) , \"10 seconds\")"), "{out}");
+        assert!(out.contains(". group_by_window (:: stream_runtime :: WindowSpec { size : 10000i64 , slide : 5000i64 , offset : 0i64 } , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . t)) , move | __r | __Key2 { auction : :: core :: clone :: Clone :: clone (& __r . auction) })"), "{out}");
+        assert!(out.contains("move | __w , __k , (__v0 ,) | __Row3 { window : __w , auction : __k . auction , n : __v0 }"), "{out}");
     }
 }
