@@ -141,7 +141,7 @@ macro_rules! numeric {
     )*};
 }
 numeric! { i8 => i64; i16 => i64; i32 => i64; i64 => i64; isize => i64;
-           u8 => u64; u16 => u64; u32 => u64; u64 => u64; usize => u64; }
+u8 => u64; u16 => u64; u32 => u64; u64 => u64; usize => u64; }
 
 /// A float sum accumulator, totally ordered so that it can live in an arrangement.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
@@ -274,7 +274,11 @@ impl<V: Field, const MAX: bool> Hash for Extremum<V, MAX> {
 
 impl<V: Field, const MAX: bool> Mergeable for Extremum<V, MAX> {
     fn merge(&mut self, other: &Self) {
-        let better = if MAX { other.0 > self.0 } else { other.0 < self.0 };
+        let better = if MAX {
+            other.0 > self.0
+        } else {
+            other.0 < self.0
+        };
         if better {
             *self = other.clone();
         }

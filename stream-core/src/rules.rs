@@ -25,6 +25,77 @@ pub struct AggShape {
     pub session_window: bool,
 }
 
+/// The kind of a join (Spark's `how`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JoinType {
+    /// `inner`
+    Inner,
+    /// `left_outer`: every left row, with NULLs where nothing matches.
+    LeftOuter,
+    /// `right_outer`: every right row, with NULLs where nothing matches.
+    RightOuter,
+    /// `full_outer`
+    FullOuter,
+    /// `left_semi`: left rows that have a match.
+    LeftSemi,
+    /// `left_anti`: left rows that have no match.
+    LeftAnti,
+}
+
+impl JoinType {
+    /// Spark's name, as in `how = "left_outer"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            JoinType::Inner => "inner",
+            JoinType::LeftOuter => "left_outer",
+            JoinType::RightOuter => "right_outer",
+            JoinType::FullOuter => "full_outer",
+            JoinType::LeftSemi => "left_semi",
+            JoinType::LeftAnti => "left_anti",
+        }
+    }
+
+    /// Parses Spark's names (`inner`, `left`, `left_outer`, `leftouter`, `semi`, `anti`, ...).
+    pub fn parse(how: &str) -> Option<JoinType> {
+        Some(match how.to_ascii_lowercase().replace('_', "").as_str() {
+            "inner" => JoinType::Inner,
+            "left" | "leftouter" => JoinType::LeftOuter,
+            "right" | "rightouter" => JoinType::RightOuter,
+            "full" | "fullouter" | "outer" => JoinType::FullOuter,
+            "semi" | "leftsemi" => JoinType::LeftSemi,
+            "anti" | "leftanti" => JoinType::LeftAnti,
+            _ => return None,
+        })
+    }
+}
+
+/// Checks a stream-static join (SEMANTICS.md 1.8): with the stream on the left, inner, left
+/// outer, left semi and left anti; with the static side on the left, inner and right outer.
+/// Other kinds would need to know that no stream row will ever match, which a stream never knows.
+pub fn check_stream_static_join(how: JoinType, stream_on_left: bool) -> Result<(), RuleError> {
+    use JoinType::*;
+    let ok = if stream_on_left {
+        matches!(how, Inner | LeftOuter | LeftSemi | LeftAnti)
+    } else {
+        matches!(how, Inner | RightOuter)
+    };
+    if ok {
+        return Ok(());
+    }
+    let (side, allowed) = if stream_on_left {
+        ("the left", "inner, left_outer, left_semi or left_anti")
+    } else {
+        ("the right", "inner or right_outer")
+    };
+    Err(RuleError {
+        kind: RuleKind::UnsupportedJoin,
+        message: format!(
+            "{} join with a streaming Dataset on {side} and a static one on the other side is              not supported; use {allowed}",
+            how.name()
+        ),
+    })
+}
+
 /// Which rule a query broke.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RuleKind {
@@ -38,6 +109,8 @@ pub enum RuleKind {
     MultipleAggregations,
     /// Sorting outside complete mode after an aggregation.
     SortOutsideComplete,
+    /// A join kind that is not supported between these inputs.
+    UnsupportedJoin,
 }
 
 /// A broken rule, with Spark's message and how to fix it.
@@ -105,6 +178,26 @@ pub fn check_output_mode(shape: &PlanShape, mode: OutputMode) -> Result<(), Rule
 mod tests {
     use super::*;
     use OutputMode::*;
+
+    #[test]
+    fn stream_static_join_matrix() {
+        use JoinType::*;
+        for how in [Inner, LeftOuter, LeftSemi, LeftAnti] {
+            assert!(check_stream_static_join(how, true).is_ok(), "{how:?}");
+        }
+        for how in [RightOuter, FullOuter] {
+            assert!(check_stream_static_join(how, true).is_err(), "{how:?}");
+        }
+        for how in [Inner, RightOuter] {
+            assert!(check_stream_static_join(how, false).is_ok(), "{how:?}");
+        }
+        for how in [LeftOuter, FullOuter, LeftSemi, LeftAnti] {
+            assert!(check_stream_static_join(how, false).is_err(), "{how:?}");
+        }
+        assert_eq!(JoinType::parse("left_outer"), Some(LeftOuter));
+        assert_eq!(JoinType::parse("leftsemi"), Some(LeftSemi));
+        assert_eq!(JoinType::parse("cross"), None);
+    }
 
     fn agg(wm: bool, session: bool) -> AggShape {
         AggShape {

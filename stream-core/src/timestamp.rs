@@ -132,8 +132,7 @@ impl<'de> Deserialize<'de> for Timestamp {
                 if let Ok(ms) = v.trim().parse::<i64>() {
                     return Ok(Timestamp(ms));
                 }
-                Timestamp::parse_iso(v)
-                    .ok_or_else(|| E::custom(format!("invalid timestamp `{v}`")))
+                Timestamp::parse_iso(v).ok_or_else(|| E::custom(format!("invalid timestamp `{v}`")))
             }
         }
         d.deserialize_any(V)

@@ -117,7 +117,10 @@ mod tests {
     use super::*;
 
     fn starts(spec: &WindowSpec, t: i64) -> Vec<i64> {
-        let mut v: Vec<i64> = spec.windows_of(Timestamp(t)).map(|w| w.start.millis()).collect();
+        let mut v: Vec<i64> = spec
+            .windows_of(Timestamp(t))
+            .map(|w| w.start.millis())
+            .collect();
         v.sort();
         v
     }

@@ -3,6 +3,8 @@
 
 use crate::dataflow::{self, Coll, Scope};
 use crate::error::Result;
+use crate::error::StreamError;
+use crate::metrics::Metrics;
 use crate::query::DataStreamWriter;
 use crate::sink::Sink;
 use crate::source::{IntoSource, Partition, ReadStats, Source, Split};
@@ -16,8 +18,6 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use stream_core::agg::{Avg, Count, Extreme, Sum};
 use stream_core::rules::AggShape;
-use crate::error::StreamError;
-use crate::metrics::Metrics;
 use stream_core::{
     Aggregates, Field, Numeric, OutputMode, PlanShape, Record, Timestamp, Window, WindowSpec,
 };
@@ -37,7 +37,7 @@ impl<K: Clone + Debug + Ord + Hash + Serialize + DeserializeOwned + Send + Sync 
 pub(crate) type LowerFn<T> =
     Arc<dyn for<'a> Fn(Scope<'a>, &mut LowerCtx) -> Coll<'a, T> + Send + Sync>;
 
-fn lower_fn<T, F>(f: F) -> LowerFn<T>
+pub(crate) fn lower_fn<T, F>(f: F) -> LowerFn<T>
 where
     F: for<'a> Fn(Scope<'a>, &mut LowerCtx) -> Coll<'a, T> + Send + Sync + 'static,
 {
@@ -67,19 +67,22 @@ impl LowerCtx {
         m.event_time.len() - 1
     }
     /// Registers a stateful operator; returns its metrics index.
-    fn state_op(&mut self) -> usize {
+    pub(crate) fn state_op(&mut self) -> usize {
         let mut m = self.metrics.borrow_mut();
         m.state.push(Default::default());
         m.state.len() - 1
     }
 }
 
-/// A source's input on one worker.
+/// An input on one worker that the micro-batch loop feeds.
 pub(crate) trait Feed {
-    /// Which source this input reads.
-    fn source_id(&self) -> usize;
-    /// Reads this worker's share of `split` into the input, at the input's current time.
-    fn feed(&mut self, split: &Split, part: Partition) -> Result<ReadStats>;
+    /// Reads this worker's share of the batch into the input, at the input's current time;
+    /// returns what it read from its source, if the batch has a split of it.
+    fn feed(
+        &mut self,
+        splits: &[(usize, Split)],
+        part: Partition,
+    ) -> Result<Option<(usize, ReadStats)>>;
     /// Moves the input's time forward.
     fn advance_to(&mut self, time: Time);
 }
@@ -91,12 +94,19 @@ struct SourceFeed<T: Record> {
 }
 
 impl<T: Record> Feed for SourceFeed<T> {
-    fn source_id(&self) -> usize {
-        self.id
-    }
-    fn feed(&mut self, split: &Split, part: Partition) -> Result<ReadStats> {
+    fn feed(
+        &mut self,
+        splits: &[(usize, Split)],
+        part: Partition,
+    ) -> Result<Option<(usize, ReadStats)>> {
+        let Some((_, split)) = splits.iter().find(|(id, _)| *id == self.id) else {
+            return Ok(None);
+        };
         let input = &mut self.input;
-        self.source.read(split, part, &mut |row| input.insert(row))
+        let stats = self
+            .source
+            .read(split, part, &mut |row| input.insert(row))?;
+        Ok(Some((self.id, stats)))
     }
     fn advance_to(&mut self, time: Time) {
         self.input.advance_to(time);
@@ -192,7 +202,7 @@ impl<T: Record> Dataset<T> {
         self.then_ctx(move |rows, _| step(rows))
     }
 
-    fn then_ctx<U: Record>(
+    pub(crate) fn then_ctx<U: Record>(
         self,
         step: impl for<'a> Fn(Coll<'a, T>, &mut LowerCtx) -> Coll<'a, U> + Send + Sync + 'static,
     ) -> Dataset<U> {
@@ -219,7 +229,11 @@ impl<T: Record> Dataset<T> {
     ) -> Dataset<T> {
         let delay_ms = match stream_core::parse_duration(delay) {
             Ok(ms) if ms >= 0 => ms,
-            Ok(_) => return self.fail(StreamError::Config(format!("watermark delay `{delay}` is negative"))),
+            Ok(_) => {
+                return self.fail(StreamError::Config(format!(
+                    "watermark delay `{delay}` is negative"
+                )))
+            }
             Err(e) => return self.fail(e.into()),
         };
         let time = Arc::new(time);
@@ -232,7 +246,7 @@ impl<T: Record> Dataset<T> {
         out
     }
 
-    fn fail(mut self, e: StreamError) -> Dataset<T> {
+    pub(crate) fn fail(mut self, e: StreamError) -> Dataset<T> {
         self.error.get_or_insert(e);
         self
     }
@@ -475,15 +489,26 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
             session_window: false,
         });
         data.then_ctx(move |rows, ctx| {
-            let (key, time, init, aggs, finish) =
-                (key.clone(), time.clone(), aggs.clone(), aggs.clone(), finish.clone());
+            let (key, time, init, aggs, finish) = (
+                key.clone(),
+                time.clone(),
+                aggs.clone(),
+                aggs.clone(),
+                finish.clone(),
+            );
             let op = ctx.state_op();
             // Complete mode keeps every window and never drops late rows.
             let evict = ctx.mode != OutputMode::Complete;
             let assign = move |row: &T| {
                 let (k, acc) = (key(row), init.init(row));
                 spec.windows_of(time(row))
-                    .map(|w| ((w, k.clone()), acc.clone(), Some(w.end.millis().max(0) as u64)))
+                    .map(|w| {
+                        (
+                            (w, k.clone()),
+                            acc.clone(),
+                            Some(w.end.millis().max(0) as u64),
+                        )
+                    })
                     .collect::<Vec<_>>()
             };
             dataflow::keyed_aggregate(rows, assign, evict, ctx.metrics.clone(), op)

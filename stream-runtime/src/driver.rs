@@ -8,7 +8,6 @@ use crate::dataset::LowerCtx;
 use crate::error::StreamError;
 use crate::handle::{QueryStatus, Shared};
 use crate::metrics::BatchMetrics;
-use crate::watermark::{WatermarkPolicy, WatermarkTracker};
 use crate::progress::{
     iso_utc, QueryProgress, SinkProgress, SourceProgress, StateOperatorProgress,
 };
@@ -16,6 +15,7 @@ use crate::query::QueryDef;
 use crate::sink::{BatchInfo, Sink};
 use crate::source::{Offset, Partition, ReadLimit, ReadStats, Split};
 use crate::time::Time;
+use crate::watermark::{WatermarkPolicy, WatermarkTracker};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
@@ -108,11 +108,9 @@ pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shar
         let mut fed = HashSet::new();
         for f in feeders.iter_mut() {
             f.advance_to(t);
-            let Some((id, split)) = plan.splits.iter().find(|(id, _)| *id == f.source_id()) else {
-                continue;
-            };
-            match f.feed(split, part) {
-                Ok(stats) if fed.insert(*id) => report.reads.push((*id, stats)),
+            match f.feed(&plan.splits, part) {
+                // A source read twice (a self-union) counts its rows once.
+                Ok(Some((id, stats))) if fed.insert(id) => report.reads.push((id, stats)),
                 Ok(_) => {}
                 Err(e) => report.error = Some(e),
             }

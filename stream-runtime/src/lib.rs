@@ -15,6 +15,7 @@ pub mod dataset;
 mod driver;
 pub mod error;
 pub mod handle;
+pub mod join;
 mod metrics;
 pub mod progress;
 pub mod query;
@@ -29,26 +30,31 @@ pub mod watermark;
 pub mod __private;
 
 pub use dataset::{read_stream, Agg, Dataset, GroupedDataset, Key, KeyCount, WindowedDataset};
-pub use metrics::StateStats;
-pub use watermark::{EventTimeStats, WatermarkPolicy};
 pub use error::{Result, StreamError};
 pub use handle::{QueryStatus, StreamingQuery};
+pub use join::{read_static, StaticTable};
+pub use metrics::StateStats;
 pub use progress::QueryProgress;
 pub use query::DataStreamWriter;
 pub use session::Session;
+pub use stream_core::rules::JoinType;
+pub use stream_core::Record;
 pub use stream_core::{OutputMode, Timestamp, Trigger, Window, WindowSpec};
-pub use stream_macros::Record;
+pub use stream_macros::{stream, Record};
+pub use watermark::{EventTimeStats, WatermarkPolicy};
 
 /// Everything an application needs: `use stream_runtime::prelude::*;`.
 pub mod prelude {
     pub use crate::dataset::{read_stream, Dataset, KeyCount};
     pub use crate::handle::StreamingQuery;
+    pub use crate::join::{read_static, StaticTable};
     pub use crate::query::DataStreamWriter;
     pub use crate::session::Session;
     pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink};
     pub use crate::source::{Files, Line, MemoryStream, Mode, Rate, RateMicroBatch, RateRow};
-    pub use crate::{Record, StreamError};
+    pub use crate::{stream, Record, StreamError};
+    pub use stream_core::rules::JoinType;
     pub use stream_core::OutputMode::{self, Append, Complete, Update};
-    pub use stream_core::{Timestamp, Window, WindowSpec};
     pub use stream_core::Trigger::{self, AvailableNow, Once};
+    pub use stream_core::{Timestamp, Window, WindowSpec};
 }

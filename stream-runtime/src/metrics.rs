@@ -46,7 +46,9 @@ impl BatchMetrics {
     /// The batch's figures; then resets what counts per batch (totals stay).
     pub fn take_batch(&mut self) -> BatchMetrics {
         let out = self.clone();
-        self.event_time.iter_mut().for_each(|e| *e = EventTimeStats::default());
+        self.event_time
+            .iter_mut()
+            .for_each(|e| *e = EventTimeStats::default());
         for s in &mut self.state {
             s.rows_updated = 0;
             s.rows_removed = 0;
@@ -58,7 +60,8 @@ impl BatchMetrics {
     /// Adds another worker's metrics.
     pub fn merge(&mut self, o: &BatchMetrics) {
         if self.event_time.len() < o.event_time.len() {
-            self.event_time.resize(o.event_time.len(), EventTimeStats::default());
+            self.event_time
+                .resize(o.event_time.len(), EventTimeStats::default());
         }
         for (a, b) in self.event_time.iter_mut().zip(&o.event_time) {
             a.merge(b);

@@ -143,7 +143,10 @@ mod tests {
     fn several_inputs_combine_by_min_or_max() {
         let mut min = WatermarkTracker::new(vec![0, 0], WatermarkPolicy::Min);
         // An input that has seen no data does not hold the watermark back.
-        assert_eq!(min.advance(&[stats(&[9_000]), EventTimeStats::default()]), 9_000);
+        assert_eq!(
+            min.advance(&[stats(&[9_000]), EventTimeStats::default()]),
+            9_000
+        );
         assert_eq!(min.advance(&[stats(&[20_000]), stats(&[12_000])]), 12_000);
         let mut max = WatermarkTracker::new(vec![0, 0], WatermarkPolicy::Max);
         assert_eq!(max.advance(&[stats(&[20_000]), stats(&[12_000])]), 20_000);

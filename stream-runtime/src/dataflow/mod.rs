@@ -1,6 +1,10 @@
 //! The adapter: every call into timely and differential dataflow lives here, behind a few
 //! well-named lowering functions. The rest of the runtime speaks in datasets, batches and rows.
 
+mod join;
+
+pub(crate) use join::half_join;
+
 use crate::metrics::Metrics;
 use crate::time::Time;
 use differential_dataflow::difference::{IsZero, Multiply, Semigroup};
@@ -112,7 +116,14 @@ where
                             rows: -partial.rows,
                             acc: partial.acc.clone(),
                         };
-                        out.push((key.clone(), Time { watermark: e, seq: 0 }, retraction));
+                        out.push((
+                            key.clone(),
+                            Time {
+                                watermark: e,
+                                seq: 0,
+                            },
+                            retraction,
+                        ));
                     }
                     _ => {}
                 }

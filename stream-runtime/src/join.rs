@@ -1,0 +1,178 @@
+//! Stream-static joins (SEMANTICS.md 1.8): a stream joined with a static table, which is loaded
+//! once when the query starts and arranged once; the stream side keeps no state.
+
+use crate::dataflow::{self, Coll};
+use crate::dataset::{lower_fn, Dataset, Feed, Key, LowerCtx};
+use crate::error::{Result, StreamError};
+use crate::source::{FileSource, Partition, ReadStats, Split};
+use crate::time::Time;
+use differential_dataflow::input::InputSession;
+use std::sync::Arc;
+use stream_core::rules::{check_stream_static_join, JoinType};
+use stream_core::Record;
+
+type Loader<S> = Arc<dyn Fn() -> Result<Vec<S>> + Send + Sync>;
+
+/// A static table: rows read once when the query starts (Spark's `spark.read...` joined with a
+/// stream).
+pub struct StaticTable<S> {
+    load: Loader<S>,
+}
+
+impl<S> Clone for StaticTable<S> {
+    fn clone(&self) -> Self {
+        StaticTable {
+            load: self.load.clone(),
+        }
+    }
+}
+
+impl<S: Record> StaticTable<S> {
+    /// A table of the given rows.
+    pub fn from_rows(rows: Vec<S>) -> Self {
+        let rows = Arc::new(rows);
+        StaticTable {
+            load: Arc::new(move || Ok(rows.as_ref().clone())),
+        }
+    }
+
+    /// A table read from files (all files present when the query starts).
+    pub fn from_files(files: FileSource<S>) -> Self {
+        StaticTable {
+            load: Arc::new(move || files.read_all().map(|(rows, _)| rows)),
+        }
+    }
+
+    /// Joins a stream to this table with the table on the left (Spark's
+    /// `static.join(stream, on, how)`): `Inner` or `RightOuter` (every stream row, with `None`
+    /// where no table row matches). `combine` makes the output row.
+    pub fn join_stream<T: Record, K: Key, O: Record>(
+        self,
+        stream: Dataset<T>,
+        table_key: impl Fn(&S) -> K + Send + Sync + 'static,
+        stream_key: impl Fn(&T) -> K + Send + Sync + 'static,
+        how: JoinType,
+        combine: impl Fn(Option<&S>, &T) -> O + Send + Sync + 'static,
+    ) -> Dataset<O> {
+        if let Err(e) = check_stream_static_join(how, false) {
+            let out =
+                stream.join_static(self, stream_key, table_key, JoinType::Inner, move |t, s| {
+                    combine(s, t)
+                });
+            return out.fail(e.into());
+        }
+        let how = if how == JoinType::RightOuter {
+            JoinType::LeftOuter
+        } else {
+            how
+        };
+        stream.join_static(self, stream_key, table_key, how, move |t, s| combine(s, t))
+    }
+}
+
+/// A static table read from a source: `read_static::<Person>(Files::csv("people.csv"))`.
+pub fn read_static<S: Record>(source: impl Into<StaticTable<S>>) -> StaticTable<S> {
+    source.into()
+}
+
+impl<S: Record> From<FileSource<S>> for StaticTable<S> {
+    fn from(files: FileSource<S>) -> Self {
+        StaticTable::from_files(files)
+    }
+}
+
+impl<S: Record> From<Vec<S>> for StaticTable<S> {
+    fn from(rows: Vec<S>) -> Self {
+        StaticTable::from_rows(rows)
+    }
+}
+
+/// Loads the table into its input on the first batch, on worker 0 only; the arrangement
+/// distributes it by key.
+struct StaticFeed<K: Key, S: Record> {
+    load: Loader<S>,
+    key: Arc<dyn Fn(&S) -> K + Send + Sync>,
+    input: InputSession<Time, (K, S), isize>,
+    loaded: bool,
+}
+
+impl<K: Key, S: Record> Feed for StaticFeed<K, S> {
+    fn feed(
+        &mut self,
+        _: &[(usize, Split)],
+        part: Partition,
+    ) -> Result<Option<(usize, ReadStats)>> {
+        if !self.loaded && part.index == 0 {
+            for row in (self.load)()? {
+                self.input.insert(((self.key)(&row), row));
+            }
+        }
+        self.loaded = true;
+        Ok(None)
+    }
+    fn advance_to(&mut self, time: Time) {
+        self.input.advance_to(time);
+        self.input.flush();
+    }
+}
+
+fn static_input<'a, K: Key, S: Record>(
+    scope: dataflow::Scope<'a>,
+    ctx: &mut LowerCtx,
+    table: &StaticTable<S>,
+    key: Arc<dyn Fn(&S) -> K + Send + Sync>,
+) -> Coll<'a, (K, S)> {
+    let (input, rows) = dataflow::new_input(scope);
+    ctx.feeders.push(Box::new(StaticFeed {
+        load: table.load.clone(),
+        key,
+        input,
+        loaded: false,
+    }));
+    rows
+}
+
+impl<T: Record> Dataset<T> {
+    /// Joins this stream with a static table, the stream on the left (Spark's
+    /// `stream.join(static, on, how)`): `Inner`, `LeftOuter`, `LeftSemi` or `LeftAnti`.
+    /// `combine` makes the output row from a stream row and a matching table row: for `Inner`
+    /// once per match; for `LeftOuter` once per match, or once with `None` when nothing matches;
+    /// for `LeftSemi` / `LeftAnti` once with `None` for each stream row that has / has not a
+    /// match.
+    pub fn join_static<S: Record, K: Key, O: Record>(
+        self,
+        table: StaticTable<S>,
+        stream_key: impl Fn(&T) -> K + Send + Sync + 'static,
+        table_key: impl Fn(&S) -> K + Send + Sync + 'static,
+        how: JoinType,
+        combine: impl Fn(&T, Option<&S>) -> O + Send + Sync + 'static,
+    ) -> Dataset<O> {
+        let check = check_stream_static_join(how, true);
+        let stream_key = Arc::new(stream_key);
+        let table_key: Arc<dyn Fn(&S) -> K + Send + Sync> = Arc::new(table_key);
+        let combine = Arc::new(combine);
+        let prev = self.lower.clone();
+        let out = Dataset {
+            lower: lower_fn(move |scope, ctx| {
+                let stream = prev(scope, ctx);
+                let table = static_input(scope, ctx, &table, table_key.clone());
+                let (key, combine) = (stream_key.clone(), combine.clone());
+                dataflow::half_join(
+                    stream,
+                    move |r| key(r),
+                    table,
+                    how,
+                    move |r, s| combine(r, s),
+                )
+            }),
+            shape: self.shape,
+            sources: self.sources,
+            watermarks: self.watermarks,
+            error: self.error,
+        };
+        match check {
+            Ok(()) => out,
+            Err(e) => out.fail(StreamError::from(e)),
+        }
+    }
+}
