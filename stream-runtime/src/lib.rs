@@ -58,3 +58,8 @@ pub mod prelude {
     pub use stream_core::Trigger::{self, AvailableNow, Once};
     pub use stream_core::{Timestamp, Window, WindowSpec};
 }
+
+/// The README's examples compile and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

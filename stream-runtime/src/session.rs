@@ -1,6 +1,7 @@
 //! `Session`: how many workers and processes run queries, from the command line
 //! (`-w N`, `-n N -p I [-h hostfile]`), with the application's own arguments kept apart.
 
+use crate::dataflow::{self, Layout};
 use crate::driver;
 use crate::error::{Result, StreamError};
 use crate::handle::{Shared, StreamingQuery};
@@ -118,32 +119,47 @@ impl Session {
         self.process
     }
 
-    fn timely_config(&self) -> Result<timely::Config> {
+    fn layout(&self) -> Result<Layout> {
         if self.processes == 1 {
-            return Ok(if self.workers == 1 {
-                timely::Config::thread()
-            } else {
-                timely::Config::process(self.workers)
+            return Ok(Layout::Local {
+                threads: self.workers,
             });
         }
-        let mut args = vec![
-            "-w".to_string(),
-            self.workers.to_string(),
-            "-n".into(),
-            self.processes.to_string(),
-            "-p".into(),
-            self.process.to_string(),
-        ];
-        if let Some(h) = &self.hostfile {
-            args.extend(["-h".to_string(), h.clone()]);
-        }
-        timely::Config::from_args(args.into_iter()).map_err(StreamError::Config)
+        let addresses = match &self.hostfile {
+            None => (0..self.processes)
+                .map(|i| format!("localhost:{}", 2101 + i))
+                .collect(),
+            Some(file) => {
+                let text = std::fs::read_to_string(file).map_err(|e| {
+                    StreamError::Config(format!("cannot read host file `{file}`: {e}"))
+                })?;
+                let hosts: Vec<String> = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect();
+                if hosts.len() < self.processes {
+                    return Err(StreamError::Config(format!(
+                        "host file `{file}` lists {} addresses, but -n is {}",
+                        hosts.len(),
+                        self.processes
+                    )));
+                }
+                hosts[..self.processes].to_vec()
+            }
+        };
+        Ok(Layout::Cluster {
+            threads: self.workers,
+            process: self.process,
+            addresses,
+        })
     }
 
     /// Checks and starts a query; returns its handle at once.
     pub fn start<T: Record>(&self, writer: DataStreamWriter<T>) -> Result<StreamingQuery> {
         writer.check()?;
-        let config = self.timely_config()?;
+        let layout = self.layout()?;
         let shared = Shared::new(writer.name.clone());
         let def = Arc::new(writer.into_def());
         let sh = shared.clone();
@@ -151,7 +167,7 @@ impl Session {
             .name("stream-query".into())
             .spawn(move || {
                 let worker_shared = sh.clone();
-                let run = timely::execute(config, move |worker| {
+                let run = dataflow::execute(layout, move |worker| {
                     driver::run_worker(worker, &def, &worker_shared)
                 });
                 match run {

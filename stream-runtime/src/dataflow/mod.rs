@@ -1,8 +1,10 @@
 //! The adapter: every call into timely and differential dataflow lives here, behind a few
 //! well-named lowering functions. The rest of the runtime speaks in datasets, batches and rows.
 
+mod cluster;
 mod join;
 
+pub(crate) use cluster::{execute, Layout};
 pub(crate) use join::half_join;
 
 use crate::metrics::Metrics;

@@ -1,0 +1,143 @@
+//! Runs the `wordcount` example binary (built by `cargo test`) on generated files with one
+//! worker, two workers, and two processes on loopback, and compares its stdout with a naive
+//! count computed here.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn example_binary() -> PathBuf {
+    // target/<profile>/deps/wordcount-<hash> -> target/<profile>/examples/wordcount
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    let bin = profile_dir.join("examples").join("wordcount");
+    assert!(
+        bin.exists(),
+        "{} not built (cargo test builds examples)",
+        bin.display()
+    );
+    bin
+}
+
+fn corpus() -> (PathBuf, Vec<String>) {
+    let dir = std::env::temp_dir().join(format!("wordcount-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let words = [
+        "the",
+        "The",
+        "quick",
+        "brown",
+        "fox",
+        "ünïcode",
+        "a-b",
+        "x\u{3000}y",
+    ];
+    let mut texts = Vec::new();
+    for f in 0..6 {
+        let mut text = String::new();
+        for i in 0..200 {
+            let w = words[(i * 7 + f * 3) % words.len()];
+            let sep = [" ", "\t", "\n", "  ", "\r\n"][(i + f) % 5];
+            text.push_str(w);
+            text.push_str(sep);
+        }
+        std::fs::write(dir.join(format!("part-{f}.txt")), &text).unwrap();
+        texts.push(text);
+    }
+    (dir, texts)
+}
+
+/// The expected output, computed naively: maximal runs of non-whitespace characters, counted,
+/// one `{"word":..,"count":..}` line per word, sorted by word.
+fn expected(texts: &[String]) -> String {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for t in texts {
+        for w in t.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+            *counts.entry(w).or_default() += 1;
+        }
+    }
+    counts
+        .iter()
+        .map(|(w, n)| {
+            format!(
+                "{{\"word\":{},\"count\":{n}}}\n",
+                serde_json::to_string(w).unwrap()
+            )
+        })
+        .collect()
+}
+
+fn check(out: Output, texts: &[String]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "wordcount failed: {stderr}");
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected(texts));
+}
+
+#[test]
+fn one_and_two_workers_match_a_naive_count() {
+    let (dir, texts) = corpus();
+    for args in [vec![], vec!["-w", "2"]] {
+        let out = Command::new(example_binary())
+            .arg(&dir)
+            .args(&args)
+            .output()
+            .unwrap();
+        check(out, &texts);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn two_processes_on_loopback_match_a_naive_count() {
+    let (dir, texts) = corpus();
+    let dir = dir.with_extension("procs");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, t) in texts.iter().enumerate() {
+        std::fs::write(dir.join(format!("part-{i}.txt")), t).unwrap();
+    }
+    // Two free loopback ports for the two processes.
+    let ports: Vec<u16> = (0..2)
+        .map(|_| {
+            TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        })
+        .collect();
+    let hosts = dir.join("hosts.txt");
+    std::fs::write(
+        &hosts,
+        format!("127.0.0.1:{}\n127.0.0.1:{}\n", ports[0], ports[1]),
+    )
+    .unwrap();
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for (i, t) in texts.iter().enumerate() {
+        std::fs::write(data.join(format!("part-{i}.txt")), t).unwrap();
+    }
+    let spawn = |p: &str| {
+        Command::new(example_binary())
+            .arg(&data)
+            .args(["-n", "2", "-p", p, "-h"])
+            .arg(&hosts)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let p1 = spawn("1");
+    let p0 = spawn("0");
+    let out0 = p0.wait_with_output().unwrap();
+    let out1 = p1.wait_with_output().unwrap();
+    assert!(
+        out1.status.success(),
+        "process 1: {}",
+        String::from_utf8_lossy(&out1.stderr)
+    );
+    assert!(out1.stdout.is_empty(), "only process 0 prints");
+    check(out0, &texts);
+    let _ = std::fs::remove_dir_all(&dir);
+}
