@@ -153,7 +153,12 @@ pub struct Dataset<T: 'static> {
     pub(crate) watermarks: Vec<i64>,
     /// A mistake found while building (e.g. a malformed duration), reported at start.
     pub(crate) error: Option<StreamError>,
+    /// How the output rows are sorted (`order_by`), applied to each batch's rows.
+    pub(crate) sort: Option<SortFn<T>>,
 }
+
+/// Sorts a batch's output rows.
+pub(crate) type SortFn<T> = Arc<dyn Fn(&mut Vec<T>) + Send + Sync>;
 
 impl<T: 'static> Clone for Dataset<T> {
     fn clone(&self) -> Self {
@@ -163,6 +168,7 @@ impl<T: 'static> Clone for Dataset<T> {
             sources: self.sources.clone(),
             watermarks: self.watermarks.clone(),
             error: self.error.clone(),
+            sort: self.sort.clone(),
         }
     }
 }
@@ -191,6 +197,7 @@ pub fn read_stream<T: Record>(source: impl IntoSource<T>) -> Dataset<T> {
         sources: vec![entry],
         watermarks: Vec::new(),
         error: None,
+        sort: None,
     }
 }
 
@@ -216,6 +223,7 @@ impl<T: Record> Dataset<T> {
             sources: self.sources,
             watermarks: self.watermarks,
             error: self.error,
+            sort: None,
         }
     }
 
@@ -300,6 +308,7 @@ impl<T: Record> Dataset<T> {
             sources,
             watermarks,
             error: self.error.or(other.error),
+            sort: None,
         }
     }
 
@@ -341,6 +350,39 @@ impl<T: Record> Dataset<T> {
             time: Arc::new(time),
             key: Arc::new(key),
         }
+    }
+
+    /// Groups rows by session window and key, for `agg` (Spark's
+    /// `groupBy(session_window(time, gap), key...)`): per key, rows closer than the gap in
+    /// event time form one session `[first, last + gap)`. With a watermark, a session is emitted
+    /// (append mode) and released once the watermark passes its end.
+    pub fn group_by_session<K: Key>(
+        self,
+        gap: SessionGap<T>,
+        time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+    ) -> SessionDataset<T, K> {
+        SessionDataset {
+            data: self,
+            gap,
+            time: Arc::new(time),
+            key: Arc::new(key),
+        }
+    }
+
+    /// Sorts the output rows by `key` (Spark's `orderBy`): only after an aggregation in complete
+    /// mode, where each batch's whole result table is sorted. Wrap the key in
+    /// `std::cmp::Reverse` to sort descending.
+    pub fn order_by<S: Ord + Send + Sync + 'static>(
+        mut self,
+        key: impl Fn(&T) -> S + Send + Sync + 'static,
+    ) -> Dataset<T> {
+        self.shape.sorted = true;
+        let key = Arc::new(key);
+        self.sort = Some(Arc::new(move |rows: &mut Vec<T>| {
+            rows.sort_by_key(|r| key(r))
+        }));
+        self
     }
 
     /// Starts describing where and how the results are written (Spark's `writeStream`).
@@ -513,6 +555,82 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
             };
             dataflow::keyed_aggregate(rows, assign, evict, ctx.metrics.clone(), op)
                 .map(move |((w, k), acc)| finish(w, k, aggs.finish(&acc)))
+        })
+    }
+}
+
+/// The gap of session windows: fixed, or computed per row (Spark's dynamic gap).
+pub struct SessionGap<T>(Arc<dyn Fn(&T) -> i64 + Send + Sync>);
+
+impl<T> Clone for SessionGap<T> {
+    fn clone(&self) -> Self {
+        SessionGap(self.0.clone())
+    }
+}
+
+impl<T> SessionGap<T> {
+    /// The same gap for every row, e.g. `"5 seconds"`.
+    pub fn fixed(gap: &str) -> std::result::Result<Self, stream_core::DurationError> {
+        let ms = stream_core::parse_duration(gap)?;
+        if ms <= 0 {
+            return Err(stream_core::DurationError {
+                input: gap.into(),
+                reason: "a session gap must be positive".into(),
+            });
+        }
+        Ok(SessionGap(Arc::new(move |_| ms)))
+    }
+
+    /// A gap in milliseconds computed from each row; rows with a gap of zero or less are
+    /// dropped, as in Spark.
+    pub fn per_row(gap: impl Fn(&T) -> i64 + Send + Sync + 'static) -> Self {
+        SessionGap(Arc::new(gap))
+    }
+}
+
+/// Rows grouped by session window and key, waiting for aggregates.
+pub struct SessionDataset<T: 'static, K> {
+    data: Dataset<T>,
+    gap: SessionGap<T>,
+    time: TimeFn<T>,
+    key: KeyFn<T, K>,
+}
+
+impl<T: Record, K: Key> SessionDataset<T, K> {
+    /// Computes aggregates per session and key; `finish` makes the output row from the session
+    /// window, the key and the aggregates' values.
+    pub fn agg<A, O>(
+        self,
+        aggs: impl FnOnce(Agg<T>) -> A,
+        finish: impl Fn(Window, K, A::Out) -> O + Send + Sync + 'static,
+    ) -> Dataset<O>
+    where
+        A: Aggregates<T>,
+        O: Record,
+    {
+        let aggs = aggs(Agg(PhantomData));
+        let (key, time, gap) = (self.key, self.time, self.gap);
+        let finish = Arc::new(finish);
+        let mut data = self.data;
+        data.shape.aggregations.push(AggShape {
+            watermarked_event_time_key: !data.watermarks.is_empty(),
+            session_window: true,
+        });
+        data.then_ctx(move |rows, ctx| {
+            let (key, time, gap, init, aggs, finish) = (
+                key.clone(),
+                time.clone(),
+                gap.clone(),
+                aggs.clone(),
+                aggs.clone(),
+                finish.clone(),
+            );
+            let op = ctx.state_op();
+            let evict = ctx.mode != OutputMode::Complete;
+            let assign =
+                move |row: &T| (key(row), time(row).millis(), (gap.0)(row), init.init(row));
+            dataflow::session_aggregate(rows, assign, evict, ctx.metrics.clone(), op)
+                .map(move |((k, w), acc)| finish(w, k, aggs.finish(&acc)))
         })
     }
 }

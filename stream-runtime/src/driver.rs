@@ -396,7 +396,10 @@ impl<'q, T: Record> Driver<'q, T> {
         if self.should_stop() && self.shared.lock().error.is_some() {
             return;
         }
-        let rows = self.output_rows(updates);
+        let mut rows = self.output_rows(updates);
+        if let Some(sort) = &self.def.data.sort {
+            sort(&mut rows);
+        }
         let num_output_rows = rows.len() as i64;
         let sink_started = Instant::now();
         let info = BatchInfo {

@@ -169,6 +169,7 @@ impl<T: Record> Dataset<T> {
             sources: self.sources,
             watermarks: self.watermarks,
             error: self.error,
+            sort: None,
         };
         match check {
             Ok(()) => out,

@@ -327,6 +327,34 @@ fn build(
                     },
                 ))
         }
+        "session_window_agg" => {
+            let ds = with_watermark(input).map_err(fail)?;
+            let et = text(query, "event_time").map_err(Outcome::Fail)?;
+            let gap = query
+                .get("gap")
+                .or_else(|| query.get("session_gap"))
+                .and_then(|g| g.as_str())
+                .ok_or_else(|| Outcome::Fail("scenario.json: missing `gap`".into()))?;
+            let gap = SessionGap::fixed(gap).map_err(|e| Outcome::Fail(e.to_string()))?;
+            let keys = strings(query.get("group_by"));
+            let (aggs, names) = aggs(query).map_err(Outcome::Fail)?;
+            Ok(ds
+                .group_by_session(gap, event_time(et), key_of(keys.clone()))
+                .agg(
+                    |_| aggs,
+                    move |w, k, outs| {
+                        let mut row = vec![
+                            (
+                                "session_window_start".to_string(),
+                                Val::Int(w.start.millis()),
+                            ),
+                            ("session_window_end".to_string(), Val::Int(w.end.millis())),
+                        ];
+                        row.extend(output(&keys, k, &names, outs));
+                        DynRowOut(DynRow(row))
+                    },
+                ))
+        }
         "groupby_agg" => {
             let ds = with_watermark(input).map_err(fail)?;
             let keys = strings(query.get("group_by"));

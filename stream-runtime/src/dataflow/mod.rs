@@ -3,9 +3,11 @@
 
 mod cluster;
 mod join;
+mod session;
 
 pub(crate) use cluster::{execute, Layout};
 pub(crate) use join::half_join;
+pub(crate) use session::session_aggregate;
 
 use crate::metrics::Metrics;
 use crate::time::Time;

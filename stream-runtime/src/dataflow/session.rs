@@ -1,0 +1,195 @@
+//! Session windows (Spark's `session_window(col, gap)`): per key, rows whose gap windows
+//! `[ts, ts + gap)` overlap merge into one session `[first, last + gap)`.
+//!
+//! Sessions change shape as rows arrive, so their state cannot be released by retractions
+//! scheduled when a row arrives (as fixed windows are). A per-key operator keeps the open
+//! sessions and holds an event-time timer at the earliest session end: when the watermark
+//! reaches a session's end, it retracts the session's final row at `(end, 0)` and forgets it.
+
+use super::{Coll, Partial, Row};
+use crate::metrics::Metrics;
+use crate::time::Time;
+use differential_dataflow::difference::{Multiply, Semigroup};
+use differential_dataflow::hashable::Hashable;
+use differential_dataflow::AsCollection;
+use std::collections::{BTreeMap, HashMap};
+use stream_core::{Mergeable, Timestamp, Window};
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::generic::operator::Operator;
+use timely::dataflow::operators::{Capability, CapabilitySet};
+
+#[derive(Clone)]
+struct Session<A: Mergeable> {
+    start: i64,
+    end: i64,
+    acc: Partial<A>,
+}
+
+type Update<K, A> = (((K, Window), A), Time, isize);
+
+fn window(start: i64, end: i64) -> Window {
+    Window {
+        start: Timestamp(start),
+        end: Timestamp(end),
+    }
+}
+
+/// Per key, merges rows `(key, event time, gap in ms, partial)` into sessions. With `evict`, a
+/// row whose own window `[ts, ts + gap)` ends at or below the batch's watermark is late and
+/// dropped, and a session is retracted (its final value) and forgotten when the watermark
+/// reaches its end. Rows with a gap of zero or less are ignored, as in Spark.
+pub(crate) fn session_aggregate<'a, T, K, A>(
+    rows: Coll<'a, T>,
+    assign: impl Fn(&T) -> (K, i64, i64, A) + 'static,
+    evict: bool,
+    metrics: Metrics,
+    op: usize,
+) -> Coll<'a, ((K, Window), A)>
+where
+    T: Row,
+    K: Row,
+    A: Mergeable,
+{
+    use timely::dataflow::operators::vec::Map;
+    let keyed = rows.inner.flat_map(move |(row, t, r): (T, Time, isize)| {
+        let (key, ts, gap, acc) = assign(&row);
+        (gap > 0).then(|| ((key, ts, gap, Partial { rows: 1, acc }.multiply(&r)), t))
+    });
+    let route = |x: &((K, i64, i64, Partial<A>), Time)| (x.0).0.hashed();
+    keyed
+        .unary_frontier::<timely::container::CapacityContainerBuilder<Vec<Update<K, A>>>, _, _, _>(
+            Exchange::new(route),
+            "SessionWindows",
+            move |cap, _| {
+                let mut caps = CapabilitySet::from_elem(cap);
+                let mut stash: BTreeMap<Time, Vec<(K, i64, i64, Partial<A>)>> = BTreeMap::new();
+                let mut sessions: HashMap<K, Vec<Session<A>>> = HashMap::new();
+                move |(input, frontier), output| {
+                    input.for_each(|c, data| {
+                        // Rows carry their own times (all at or after the capability's).
+                        for (x, t) in data.drain(..) {
+                            stash.entry(t).or_default().push(x);
+                        }
+                        if let Some(c) = c.retain_least(0) {
+                            caps.insert(c);
+                        }
+                    });
+                    let done = |t: &Time| !frontier.less_equal(t);
+                    let mut m = metrics.borrow_mut();
+                    let stats = &mut m.state[op];
+                    loop {
+                        // The earliest work due: a batch of rows, or a session end.
+                        let next_rows = stash.keys().next().copied().filter(done);
+                        let next_end = if evict {
+                            sessions
+                                .values()
+                                .flatten()
+                                .map(|s| Time {
+                                    watermark: s.end.max(0) as u64,
+                                    seq: 0,
+                                })
+                                .min()
+                                .filter(done)
+                        } else {
+                            None
+                        };
+                        match (next_rows, next_end) {
+                            (Some(t), e) if e.is_none_or(|e| t < e) => {
+                                let batch = stash.remove(&t).unwrap_or_default();
+                                let cap = caps.delayed(&t);
+                                let mut session = output.session(&cap);
+                                // Per key: the sessions before the batch, to emit what changed.
+                                let mut before: HashMap<K, Vec<Session<A>>> = HashMap::new();
+                                for (key, ts, gap, acc) in batch {
+                                    if evict && ts + gap <= t.watermark as i64 {
+                                        stats.dropped_by_watermark += acc.rows.max(0) as u64;
+                                        continue;
+                                    }
+                                    let list = sessions.entry(key.clone()).or_default();
+                                    before.entry(key).or_insert_with(|| list.clone());
+                                    let mut merged = Session {
+                                        start: ts,
+                                        end: ts + gap,
+                                        acc,
+                                    };
+                                    list.retain(|s| {
+                                        let overlaps = s.start < merged.end && merged.start < s.end;
+                                        if overlaps {
+                                            merged.start = merged.start.min(s.start);
+                                            merged.end = merged.end.max(s.end);
+                                            merged.acc.plus_equals(&s.acc);
+                                        }
+                                        !overlaps
+                                    });
+                                    list.push(merged);
+                                }
+                                for (key, old) in before {
+                                    let new = sessions.get(&key).cloned().unwrap_or_default();
+                                    let same = |a: &Session<A>, b: &Session<A>| {
+                                        (a.start, a.end) == (b.start, b.end) && a.acc == b.acc
+                                    };
+                                    let row = |s: &Session<A>| {
+                                        ((key.clone(), window(s.start, s.end)), s.acc.acc.clone())
+                                    };
+                                    for s in old.iter().filter(|o| !new.iter().any(|n| same(o, n)))
+                                    {
+                                        session.give((row(s), t, -1));
+                                    }
+                                    for s in new.iter().filter(|n| !old.iter().any(|o| same(o, n)))
+                                    {
+                                        session.give((row(s), t, 1));
+                                        stats.rows_updated += 1;
+                                    }
+                                    stats.rows_total += new.len() as i64 - old.len() as i64;
+                                }
+                            }
+                            (_, Some(e)) => {
+                                let cap: Capability<Time> = caps.delayed(&e);
+                                let mut session = output.session(&cap);
+                                for (key, list) in sessions.iter_mut() {
+                                    list.retain(|s| {
+                                        let closes = s.end.max(0) as u64 == e.watermark;
+                                        if closes {
+                                            session.give((
+                                                (
+                                                    (key.clone(), window(s.start, s.end)),
+                                                    s.acc.acc.clone(),
+                                                ),
+                                                e,
+                                                -1,
+                                            ));
+                                            stats.rows_total -= 1;
+                                            stats.rows_removed += 1;
+                                        }
+                                        !closes
+                                    });
+                                }
+                                sessions.retain(|_, l| !l.is_empty());
+                            }
+                            _ => break,
+                        }
+                    }
+                    // Hold capabilities only for pending rows and session ends (timers).
+                    let mut needed: Vec<Time> = stash.keys().copied().collect();
+                    if evict {
+                        if let Some(e) = sessions
+                            .values()
+                            .flatten()
+                            .map(|s| Time {
+                                watermark: s.end.max(0) as u64,
+                                seq: 0,
+                            })
+                            .min()
+                        {
+                            needed.push(e);
+                        }
+                    }
+                    let lowest = needed.into_iter().min();
+                    caps.downgrade(lowest.iter());
+                    stats.memory_used_bytes = stats.rows_total.max(0) as u64
+                        * std::mem::size_of::<(K, Session<A>)>() as u64;
+                }
+            },
+        )
+        .as_collection()
+}
