@@ -26,6 +26,8 @@ struct Session<A: Mergeable> {
 }
 
 type Update<K, A> = (((K, Window), A), Time, isize);
+/// A row for the session operator: key, event time, gap, partial aggregate.
+type SessionRow<K, A> = (K, i64, i64, Partial<A>);
 
 fn window(start: i64, end: i64) -> Window {
     Window {
@@ -55,14 +57,14 @@ where
         let (key, ts, gap, acc) = assign(&row);
         (gap > 0).then(|| ((key, ts, gap, Partial { rows: 1, acc }.multiply(&r)), t))
     });
-    let route = |x: &((K, i64, i64, Partial<A>), Time)| (x.0).0.hashed();
+    let route = |x: &(SessionRow<K, A>, Time)| (x.0).0.hashed();
     keyed
         .unary_frontier::<timely::container::CapacityContainerBuilder<Vec<Update<K, A>>>, _, _, _>(
             Exchange::new(route),
             "SessionWindows",
             move |cap, _| {
                 let mut caps = CapabilitySet::from_elem(cap);
-                let mut stash: BTreeMap<Time, Vec<(K, i64, i64, Partial<A>)>> = BTreeMap::new();
+                let mut stash: BTreeMap<Time, Vec<SessionRow<K, A>>> = BTreeMap::new();
                 let mut sessions: HashMap<K, Vec<Session<A>>> = HashMap::new();
                 move |(input, frontier), output| {
                     input.for_each(|c, data| {
