@@ -27,6 +27,9 @@ fn secs(key: &str, s: &[i64]) -> Vec<Ev> {
         .collect()
 }
 
+/// Output rows as (window start in seconds, key, count).
+type Rows = Vec<(i64, String, i64)>;
+
 /// Runs `steps` through a query; returns per step the rows of its batch and of the no-data batch
 /// that follows it (Spark's "per step" comparison), as (window start s, count), and the rows
 /// dropped by the watermark per step.
@@ -35,7 +38,7 @@ fn run_steps(
     mode: OutputMode,
     build: impl Fn(Dataset<Ev>) -> Dataset<Counted>,
     steps: &[Vec<Ev>],
-) -> (Vec<Vec<(i64, String, i64)>>, Vec<u64>) {
+) -> (Vec<Rows>, Vec<u64>) {
     let input = MemoryStream::new();
     let sink = MemorySink::new();
     let q = session
