@@ -2,7 +2,7 @@
 //! `writeStream`), and the checks made when it starts.
 
 use crate::dataset::Dataset;
-use crate::error::Result;
+use crate::error::{Result, StreamError};
 use crate::handle::StreamingQuery;
 use crate::session::Session;
 use crate::sink::Sink;
@@ -53,6 +53,15 @@ impl<T: Record> DataStreamWriter<T> {
             return Err(e.clone());
         }
         stream_core::rules::check_output_mode(&self.data.shape, self.mode)?;
+        if self.data.shape.aggregations.len() > 1 {
+            // Spark allows chained aggregations in append mode (with `window_time`); this
+            // engine does not run them yet.
+            return Err(StreamError::Analysis(
+                "a second aggregation after an aggregation (chained aggregations) is not \
+                 supported yet; aggregate once, or chain two queries through a sink and a source"
+                    .into(),
+            ));
+        }
         Ok(())
     }
 

@@ -190,3 +190,91 @@ fn rules_are_checked_when_the_query_starts() {
         "{err}"
     );
 }
+
+#[derive(Record)]
+struct Reading {
+    sensor: String,
+    value: i64,
+}
+
+fn write_file(dir: &std::path::Path, name: &str, text: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn fail_fast_malformed_record_ends_the_query_naming_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("malformed-{}", std::process::id()));
+    write_file(
+        &dir,
+        "a.jsonl",
+        "{\"sensor\":\"s\",\"value\":1}\n{\"sensor\":\"s\",\"value\":\"x\"}\n",
+    );
+    let q = read_stream::<Reading>(Files::json(&dir).mode(Mode::FailFast))
+        .write_stream(MemorySink::new())
+        .start()
+        .unwrap();
+    let err = q.await_termination().expect_err("the query fails");
+    let text = err.to_string();
+    assert!(text.contains("a.jsonl:2"), "{text}");
+    assert_eq!(q.exception(), Some(err));
+    assert!(!q.is_active());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn permissive_mode_keeps_malformed_records_aside_and_reports_them() {
+    let dir = std::env::temp_dir().join(format!("permissive-{}", std::process::id()));
+    write_file(
+        &dir,
+        "a.jsonl",
+        "{\"sensor\":\"s\",\"value\":1}\nnot json\n{\"sensor\":\"t\",\"value\":2}\n",
+    );
+    let sink = MemorySink::new();
+    let q = read_stream::<Reading>(Files::json(&dir))
+        .write_stream(sink.clone())
+        .trigger(AvailableNow)
+        .start()
+        .unwrap();
+    q.await_termination().unwrap();
+    assert_eq!(sink.rows().len(), 2);
+    let corrupt = q.corrupt_records();
+    assert_eq!(corrupt.len(), 1);
+    assert_eq!((corrupt[0].line, corrupt[0].raw.as_str()), (2, "not json"));
+    let p = q.last_progress().unwrap();
+    assert_eq!(
+        p.sources[0]
+            .metrics
+            .get("numCorruptRecords")
+            .map(String::as_str),
+        Some("1")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[derive(Record)]
+struct WindowCount {
+    end: Timestamp,
+    n: i64,
+}
+
+#[test]
+fn chained_aggregations_are_rejected_for_now() {
+    let tumbling = || WindowSpec::tumbling("10 seconds").unwrap();
+    let q = read_stream::<Reading>(MemoryStream::new())
+        .with_watermark(|r| Timestamp(r.value), "1 second")
+        .group_by_window(tumbling(), |r| Timestamp(r.value), |_| ())
+        .agg(
+            |a| (a.count(),),
+            |w, (), (n,)| WindowCount { end: w.end, n },
+        )
+        .group_by_window(tumbling(), |c| c.end, |_| ())
+        .agg(
+            |a| (a.count(),),
+            |w, (), (n,)| WindowCount { end: w.end, n },
+        )
+        .write_stream(MemorySink::new())
+        .output_mode(Append);
+    let err = q.start().err().expect("rejected");
+    assert!(err.to_string().contains("chained aggregations"), "{err}");
+}

@@ -105,36 +105,36 @@ where
     use differential_dataflow::AsCollection;
     use timely::dataflow::operators::vec::Map;
     let late = metrics.clone();
-    rows.inner
-        .flat_map(move |(row, t, r): (T, Time, isize)| {
-            let mut out = Vec::new();
-            for (key, acc, expiry) in assign(&row) {
-                let partial = Partial { rows: 1, acc }.multiply(&r);
-                match expiry {
-                    Some(e) if evict && e <= t.watermark => {
-                        late.borrow_mut().state[op].dropped_by_watermark += r.max(0) as u64;
-                        continue;
-                    }
-                    Some(e) if evict => {
-                        let retraction = Partial {
-                            rows: -partial.rows,
-                            acc: partial.acc.clone(),
-                        };
-                        out.push((
-                            key.clone(),
-                            Time {
-                                watermark: e,
-                                seq: 0,
-                            },
-                            retraction,
-                        ));
-                    }
-                    _ => {}
+    let partials = rows.inner.flat_map(move |(row, t, r): (T, Time, isize)| {
+        let mut out = Vec::new();
+        for (key, acc, expiry) in assign(&row) {
+            let partial = Partial { rows: 1, acc }.multiply(&r);
+            match expiry {
+                Some(e) if evict && e <= t.watermark => {
+                    late.borrow_mut().state[op].dropped_by_watermark += r.max(0) as u64;
+                    continue;
                 }
-                out.push((key, t, partial));
+                Some(e) if evict => {
+                    let retraction = Partial {
+                        rows: -partial.rows,
+                        acc: partial.acc.clone(),
+                    };
+                    out.push((
+                        key.clone(),
+                        Time {
+                            watermark: e,
+                            seq: 0,
+                        },
+                        retraction,
+                    ));
+                }
+                _ => {}
             }
-            out
-        })
+            out.push((key, t, partial));
+        }
+        out
+    });
+    pre_aggregate(partials)
         .as_collection()
         .count_total()
         .inspect(move |((_, _), t, d): &((K, Partial<A>), Time, isize)| {
@@ -150,6 +150,59 @@ where
                 s.rows_total.max(0) as u64 * std::mem::size_of::<(K, Partial<A>)>() as u64;
         })
         .map(|(key, partial)| (key, partial.acc))
+}
+
+/// Merges the partials of equal keys at equal times on this worker before they are exchanged
+/// (Spark's partial aggregation): the arrangement then receives one update per key and time
+/// from each worker instead of one per row.
+fn pre_aggregate<'a, K: Row, A: Mergeable>(
+    updates: timely::dataflow::StreamVec<'a, Time, (K, Time, Partial<A>)>,
+) -> timely::dataflow::StreamVec<'a, Time, (K, Time, Partial<A>)> {
+    use std::collections::{BTreeMap, HashMap};
+    use timely::dataflow::channels::pact::Pipeline;
+    use timely::dataflow::operators::generic::operator::Operator;
+    use timely::dataflow::operators::CapabilitySet;
+    updates.unary_frontier::<timely::container::CapacityContainerBuilder<Vec<_>>, _, _, _>(
+        Pipeline,
+        "PreAggregate",
+        |cap, _| {
+            let mut caps = CapabilitySet::from_elem(cap);
+            caps.downgrade(&[] as &[Time]);
+            let mut stash: BTreeMap<Time, HashMap<K, Partial<A>>> = BTreeMap::new();
+            move |(input, frontier), output| {
+                input.for_each(|c, data| {
+                    for (key, t, p) in data.drain(..) {
+                        match stash.entry(t).or_default().entry(key) {
+                            std::collections::hash_map::Entry::Occupied(mut e) => {
+                                e.get_mut().plus_equals(&p)
+                            }
+                            std::collections::hash_map::Entry::Vacant(e) => {
+                                e.insert(p);
+                            }
+                        }
+                    }
+                    if let Some(c) = c.retain_least(0) {
+                        caps.insert(c);
+                    }
+                });
+                let ready: Vec<Time> = stash
+                    .keys()
+                    .copied()
+                    .filter(|t| !frontier.less_equal(t))
+                    .collect();
+                for t in ready {
+                    let cap = caps.delayed(&t);
+                    let mut session = output.session(&cap);
+                    for (key, p) in stash.remove(&t).unwrap_or_default() {
+                        if !p.is_zero() {
+                            session.give((key, t, p));
+                        }
+                    }
+                }
+                caps.downgrade(stash.keys().next());
+            }
+        },
+    )
 }
 
 /// Records the event time of every row into `metrics` (for the watermark).
