@@ -90,7 +90,7 @@ pub fn check_stream_static_join(how: JoinType, stream_on_left: bool) -> Result<(
     Err(RuleError {
         kind: RuleKind::UnsupportedJoin,
         message: format!(
-            "{} join with a streaming Dataset on {side} and a static one on the other side is              not supported; use {allowed}",
+            "{} join with a streaming Dataset on {side} and a static one on the other side is not supported; use {allowed}",
             how.name()
         ),
     })

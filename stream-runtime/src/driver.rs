@@ -15,7 +15,7 @@ use crate::query::QueryDef;
 use crate::sink::{BatchInfo, Sink};
 use crate::source::{Offset, Partition, ReadLimit, ReadStats, Split};
 use crate::time::Time;
-use crate::watermark::{WatermarkPolicy, WatermarkTracker};
+use crate::watermark::WatermarkTracker;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
@@ -170,7 +170,7 @@ impl<'q, T: Record> Driver<'q, T> {
             shared,
             sink,
             batch: 0,
-            watermark: WatermarkTracker::new(def.data.watermarks.clone(), WatermarkPolicy::Min),
+            watermark: WatermarkTracker::new(def.data.watermarks.clone(), def.watermark_policy),
             no_data_batch: false,
             offsets: vec![None; def.sources.len()],
             targets: None,

@@ -157,12 +157,16 @@ impl<T: Record> Dataset<T> {
                 let stream = prev(scope, ctx);
                 let table = static_input(scope, ctx, &table, table_key.clone());
                 let (key, combine) = (stream_key.clone(), combine.clone());
+                let op = ctx.state_op();
+                let metrics = ctx.metrics.clone();
                 dataflow::half_join(
                     stream,
                     move |r| key(r),
                     table,
                     how,
                     move |r, s| combine(r, s),
+                    metrics,
+                    op,
                 )
             }),
             shape: self.shape,

@@ -6,6 +6,7 @@ use crate::error::{Result, StreamError};
 use crate::handle::StreamingQuery;
 use crate::session::Session;
 use crate::sink::Sink;
+use crate::watermark::WatermarkPolicy;
 use std::sync::Mutex;
 use stream_core::{OutputMode, Record, Trigger};
 
@@ -16,6 +17,7 @@ pub struct DataStreamWriter<T: 'static> {
     pub(crate) mode: OutputMode,
     pub(crate) trigger: Trigger,
     pub(crate) name: Option<String>,
+    pub(crate) watermark_policy: WatermarkPolicy,
 }
 
 impl<T: Record> DataStreamWriter<T> {
@@ -26,6 +28,7 @@ impl<T: Record> DataStreamWriter<T> {
             mode: OutputMode::Append,
             trigger: Trigger::Default,
             name: None,
+            watermark_policy: WatermarkPolicy::Min,
         }
     }
 
@@ -38,6 +41,13 @@ impl<T: Record> DataStreamWriter<T> {
     /// When batches run (default: as soon as the previous one finished and data is available).
     pub fn trigger(mut self, trigger: Trigger) -> Self {
         self.trigger = trigger;
+        self
+    }
+
+    /// How the watermarks of several inputs combine (Spark's
+    /// `spark.sql.streaming.multipleWatermarkPolicy`): `Min` (default) or `Max`.
+    pub fn watermark_policy(mut self, policy: WatermarkPolicy) -> Self {
+        self.watermark_policy = policy;
         self
     }
 
@@ -81,6 +91,7 @@ impl<T: Record> DataStreamWriter<T> {
             sources,
             mode: self.mode,
             trigger: self.trigger,
+            watermark_policy: self.watermark_policy,
         }
     }
 }
@@ -92,4 +103,5 @@ pub(crate) struct QueryDef<T: 'static> {
     pub sink: Mutex<Option<Box<dyn Sink<T>>>>,
     pub mode: OutputMode,
     pub trigger: Trigger,
+    pub watermark_policy: WatermarkPolicy,
 }

@@ -29,6 +29,9 @@ pub(crate) enum Layout {
     },
 }
 
+/// Merge effort per scheduling of an idle arrangement.
+const IDLE_MERGE_EFFORT: isize = 1000;
+
 /// How long a process waits for the others to come up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -38,9 +41,26 @@ where
     T: Send + 'static,
     F: Fn(&mut Worker) -> T + Send + Sync + 'static,
 {
+    // Arrangements keep merging while input is idle, so that retracted state is released
+    // without waiting for new data (DESIGN.md, lessons learned).
+    let mut worker = WorkerConfig::default();
+    differential_dataflow::configure(
+        &mut worker,
+        &differential_dataflow::Config::default().idle_merge_effort(Some(IDLE_MERGE_EFFORT)),
+    );
     match layout {
-        Layout::Local { threads: 1 } => timely::execute(timely::Config::thread(), func),
-        Layout::Local { threads } => timely::execute(timely::Config::process(threads), func),
+        Layout::Local { threads } => {
+            let communication = if threads == 1 {
+                timely::CommunicationConfig::Thread
+            } else {
+                timely::CommunicationConfig::Process(threads)
+            };
+            let config = timely::Config {
+                communication,
+                worker,
+            };
+            timely::execute(config, func)
+        }
         Layout::Cluster {
             threads,
             process,
@@ -59,7 +79,7 @@ where
                 initialize_networking_from_sockets(local, sockets, process, threads, hooks)
                     .map_err(|e| format!("failed to initialize networking: {e}"))?;
             let builders = builders.into_iter().map(AllocatorBuilder::Tcp).collect();
-            execute_from(builders, Box::new(guard), WorkerConfig::default(), func)
+            execute_from(builders, Box::new(guard), worker, func)
         }
     }
 }

@@ -3,6 +3,7 @@
 //! stream row forever).
 
 use super::{Coll, Row};
+use crate::metrics::Metrics;
 use crate::time::Time;
 use differential_dataflow::hashable::Hashable;
 use differential_dataflow::trace::cursor::{cursor_list, Cursor};
@@ -27,6 +28,8 @@ pub(crate) fn half_join<'a, T, K, S, O>(
     table: Coll<'a, (K, S)>,
     how: JoinType,
     combine: impl Fn(&T, Option<&S>) -> O + 'static,
+    metrics: Metrics,
+    op: usize,
 ) -> Coll<'a, O>
 where
     T: Row,
@@ -34,6 +37,12 @@ where
     S: Row,
     O: Row,
 {
+    // The join's state: the static rows, plus stream rows waiting for the static side (none
+    // between batches: the stream side keeps no state).
+    let counted = metrics.clone();
+    let table = table.inspect(move |(_, _, d): &((K, S), Time, isize)| {
+        counted.borrow_mut().state[op].rows_total += *d as i64;
+    });
     let arranged = table.arrange_by_key();
     let mut trace = arranged.trace.clone();
     let keyed = stream.map(move |row| (stream_key(&row), row));
@@ -51,6 +60,7 @@ where
                 move |(stream_in, stream_frontier), (static_in, static_frontier), output| {
                     stream_in.for_each(|cap, data| {
                         if let Some(cap) = cap.retain_least(0) {
+                            metrics.borrow_mut().state[op].rows_total += data.len() as i64;
                             pending.push((cap, std::mem::take(data)));
                         }
                     });
@@ -62,6 +72,8 @@ where
                             .into_iter()
                             .partition(|(cap, _)| !static_frontier.less_equal(cap.time()));
                     pending = waiting;
+                    let released: usize = ready.iter().map(|(_, d)| d.len()).sum();
+                    metrics.borrow_mut().state[op].rows_total -= released as i64;
                     if !ready.is_empty() {
                         trace.read_upper(&mut upper);
                         let batches = trace.batches_through(upper.borrow()).unwrap_or_default();
