@@ -55,6 +55,8 @@ impl BatchPlan {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct WorkerReport {
     reads: Vec<(usize, ReadStats)>,
+    /// Rows this worker wrote itself (row-writer sinks).
+    written: u64,
     metrics: BatchMetrics,
     error: Option<StreamError>,
 }
@@ -67,11 +69,27 @@ pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shar
     };
     let out = Rc::new(RefCell::new(Vec::new()));
     let out_probe = ProbeHandle::new();
+    let written = Rc::new(std::cell::Cell::new(0u64));
+    let stopped = Rc::new(std::cell::Cell::new(false));
     let (mut control, mut feeders, metrics) = dataflow::build(worker, |scope| {
         let control = dataflow::control(scope);
         let mut ctx = LowerCtx::new(def.mode);
         let rows = (def.data.lower)(scope, &mut ctx);
-        dataflow::gather(rows, out.clone(), &out_probe);
+        match &def.writer {
+            Some(writer) => {
+                let append_final =
+                    def.mode == OutputMode::Append && !def.data.shape.aggregations.is_empty();
+                dataflow::write_each(
+                    rows,
+                    writer.clone(),
+                    append_final,
+                    written.clone(),
+                    stopped.clone(),
+                    &out_probe,
+                )
+            }
+            None => dataflow::gather(rows, out.clone(), &out_probe),
+        }
         (control, ctx.feeders, ctx.metrics)
     });
     let mut driver = if part.index == 0 {
@@ -101,6 +119,7 @@ pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shar
             worker.step_or_park(Some(Duration::from_millis(100)));
         };
         if plan.stop {
+            stopped.set(true);
             break;
         }
         let t = Time::batch(plan.watermark, plan.batch);
@@ -123,6 +142,7 @@ pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shar
         // this worker's operator metrics for the batch final.
         worker.step_or_park_while(None, || out_probe.less_equal(&t));
         report.metrics = metrics.borrow_mut().take_batch();
+        report.written = written.replace(0);
         control.report_in.advance_to(t);
         control
             .report_in
@@ -380,12 +400,14 @@ impl<'q, T: Record> Driver<'q, T> {
     ) {
         let mut reads: BTreeMap<usize, ReadStats> = BTreeMap::new();
         let mut metrics = BatchMetrics::default();
+        let mut written = 0;
         for r in reports {
             let report: WorkerReport = serde_json::from_str(&r).expect("reports deserialize");
             if let Some(e) = report.error {
                 self.shared.fail(e);
             }
             metrics.merge(&report.metrics);
+            written += report.written;
             for (id, stats) in report.reads {
                 let acc = reads.entry(id).or_default();
                 acc.rows += stats.rows;
@@ -396,20 +418,26 @@ impl<'q, T: Record> Driver<'q, T> {
         if self.should_stop() && self.shared.lock().error.is_some() {
             return;
         }
-        let mut rows = self.output_rows(updates);
-        if let Some(sort) = &self.def.data.sort {
-            sort(&mut rows);
-        }
-        let num_output_rows = rows.len() as i64;
         let sink_started = Instant::now();
-        let info = BatchInfo {
-            batch_id: self.batch,
-            mode: self.def.mode,
+        let num_output_rows = if self.def.writer.is_some() {
+            // The workers wrote their rows themselves.
+            written as i64
+        } else {
+            let mut rows = self.output_rows(updates);
+            if let Some(sort) = &self.def.data.sort {
+                sort(&mut rows);
+            }
+            let n = rows.len() as i64;
+            let info = BatchInfo {
+                batch_id: self.batch,
+                mode: self.def.mode,
+            };
+            if let Err(e) = self.sink.add_batch(info, rows) {
+                self.shared.fail(e);
+                return;
+            }
+            n
         };
-        if let Err(e) = self.sink.add_batch(info, rows) {
-            self.shared.fail(e);
-            return;
-        }
         let add_batch_ms = sink_started.elapsed().as_millis() as u64;
         let trigger_ms = self.trigger_start.elapsed().as_millis() as u64;
         let since_previous = self

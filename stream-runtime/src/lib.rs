@@ -53,7 +53,7 @@ pub mod prelude {
     pub use crate::join::{read_static, StaticTable};
     pub use crate::query::DataStreamWriter;
     pub use crate::session::Session;
-    pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink};
+    pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink, Noop};
     pub use crate::source::{Files, Line, MemoryStream, Mode, Rate, RateMicroBatch, RateRow};
     pub use crate::{stream, Record, StreamError};
     pub use stream_core::rules::JoinType;

@@ -85,7 +85,14 @@ impl<T: Record> DataStreamWriter<T> {
         let mut sources = self.data.sources.clone();
         let mut seen = std::collections::HashSet::new();
         sources.retain(|s| seen.insert(s.id));
+        // Row-at-a-time sinks write on every worker, except in complete mode, where the driver
+        // keeps the whole result table.
+        let writer = match self.mode {
+            OutputMode::Complete => None,
+            _ => self.sink.row_writer(),
+        };
         QueryDef {
+            writer,
             sink: Mutex::new(Some(self.sink)),
             data: self.data,
             sources,
@@ -101,6 +108,8 @@ pub(crate) struct QueryDef<T: 'static> {
     pub data: Dataset<T>,
     pub sources: Vec<crate::dataset::SourceEntry>,
     pub sink: Mutex<Option<Box<dyn Sink<T>>>>,
+    /// Set when every worker writes its own output rows.
+    pub writer: Option<crate::sink::RowWriter<T>>,
     pub mode: OutputMode,
     pub trigger: Trigger,
     pub watermark_policy: WatermarkPolicy,

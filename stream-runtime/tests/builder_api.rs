@@ -278,3 +278,147 @@ fn chained_aggregations_are_rejected_for_now() {
     let err = q.start().err().expect("rejected");
     assert!(err.to_string().contains("chained aggregations"), "{err}");
 }
+
+#[test]
+fn foreach_writes_on_every_worker_the_rows_a_gathered_sink_gets() {
+    use std::sync::{Arc, Mutex};
+    for session in [Session::local(), Session::with_workers(2)] {
+        let input = MemoryStream::new();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let into = seen.clone();
+        let memory = MemorySink::new();
+        let counts = |data: Dataset<Reading>| {
+            data.group_by_key(|r| r.sensor.clone()).agg(
+                |a| (a.count(), a.sum(|r: &Reading| r.value)),
+                |sensor, (n, total)| ShopTotal {
+                    shop: sensor,
+                    n,
+                    total,
+                    low: 0,
+                    mean: 0.0,
+                },
+            )
+        };
+        let a = session
+            .start(
+                counts(read_stream(input.clone()))
+                    .write_stream(Foreach::new(move |r: &ShopTotal| {
+                        into.lock().unwrap().push((r.shop.clone(), r.n, r.total))
+                    }))
+                    .output_mode(Update),
+            )
+            .unwrap();
+        let b = session
+            .start(
+                counts(read_stream(input.clone()))
+                    .write_stream(memory.clone())
+                    .output_mode(Update),
+            )
+            .unwrap();
+        for k in 0..4i64 {
+            input.add_data((0..50).map(|i| Reading {
+                sensor: format!("s{}", (i + k) % 7),
+                value: i * k,
+            }));
+            a.process_all_available().unwrap();
+            b.process_all_available().unwrap();
+        }
+        let written: i64 = a
+            .recent_progress()
+            .iter()
+            .map(|p| p.sink.num_output_rows)
+            .sum();
+        a.stop().unwrap();
+        b.stop().unwrap();
+        let mut got = seen.lock().unwrap().clone();
+        got.sort();
+        let mut expected: Vec<(String, i64, i64)> = memory
+            .rows()
+            .into_iter()
+            .map(|r| (r.shop, r.n, r.total))
+            .collect();
+        expected.sort();
+        assert_eq!(got, expected);
+        assert_eq!(written as usize, expected.len());
+    }
+}
+
+#[test]
+fn noop_sink_counts_rows_without_gathering_them() {
+    let input = MemoryStream::new();
+    let q = read_stream::<Reading>(input.clone())
+        .filter(|r| r.value % 2 == 0)
+        .write_stream(Noop)
+        .start()
+        .unwrap();
+    input.add_data((0..100).map(|i| Reading {
+        sensor: "s".into(),
+        value: i,
+    }));
+    q.process_all_available().unwrap();
+    q.stop().unwrap();
+    assert_eq!(q.last_progress().unwrap().sink.num_output_rows, 50);
+    assert_eq!(q.last_progress().unwrap().sink.description, "NoopSink");
+}
+
+#[test]
+fn foreach_in_append_mode_writes_each_closed_window_once() {
+    use std::sync::{Arc, Mutex};
+    for session in [Session::local(), Session::with_workers(2)] {
+        let input = MemoryStream::new();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let into = seen.clone();
+        let memory = MemorySink::new();
+        let windows = |data: Dataset<Reading>| {
+            data.with_watermark(|r| Timestamp(r.value), "0 seconds")
+                .group_by_window(
+                    WindowSpec::tumbling("10 milliseconds").unwrap(),
+                    |r| Timestamp(r.value),
+                    |r| r.sensor.clone(),
+                )
+                .agg(
+                    |a| (a.count(),),
+                    |w, sensor, (n,)| ShopTotal {
+                        shop: format!("{sensor}@{}", w.end.millis()),
+                        n,
+                        total: 0,
+                        low: 0,
+                        mean: 0.0,
+                    },
+                )
+        };
+        let a = session
+            .start(
+                windows(read_stream(input.clone()))
+                    .write_stream(Foreach::new(move |r: &ShopTotal| {
+                        into.lock().unwrap().push((r.shop.clone(), r.n))
+                    }))
+                    .output_mode(Append),
+            )
+            .unwrap();
+        let b = session
+            .start(
+                windows(read_stream(input.clone()))
+                    .write_stream(memory.clone())
+                    .output_mode(Append),
+            )
+            .unwrap();
+        for k in 0..5i64 {
+            input.add_data((0..30).map(|i| Reading {
+                sensor: format!("s{}", i % 3),
+                value: k * 20 + i % 20,
+            }));
+            a.process_all_available().unwrap();
+            b.process_all_available().unwrap();
+        }
+        a.stop().unwrap();
+        b.stop().unwrap();
+        let mut got = seen.lock().unwrap().clone();
+        got.sort();
+        let mut expected: Vec<(String, i64)> =
+            memory.rows().into_iter().map(|r| (r.shop, r.n)).collect();
+        expected.sort();
+        assert!(!expected.is_empty());
+        assert_eq!(got, expected);
+    }
+}

@@ -232,6 +232,40 @@ pub(crate) fn gather<T: Row>(
         .probe_with(probe);
 }
 
+/// Writes the output rows on each worker: positive updates (`append_final`: the retractions at
+/// `seq == 0`, i.e. closed windows' final rows), counting them into `written`. Once `stopped`,
+/// nothing is written: closing the inputs releases every scheduled retraction, which is not
+/// output.
+pub(crate) fn write_each<T: Row>(
+    rows: Coll<'_, T>,
+    writer: crate::sink::RowWriter<T>,
+    append_final: bool,
+    written: Rc<std::cell::Cell<u64>>,
+    stopped: Rc<std::cell::Cell<bool>>,
+    probe: &ProbeHandle<Time>,
+) {
+    rows.inner
+        .inspect(move |(row, t, d): &(T, Time, isize)| {
+            if stopped.get() {
+                return;
+            }
+            let n = if append_final {
+                if t.seq == 0 {
+                    -*d
+                } else {
+                    0
+                }
+            } else {
+                *d
+            };
+            for _ in 0..n.max(0) {
+                writer(row);
+            }
+            written.set(written.get() + n.max(0) as u64);
+        })
+        .probe_with(probe);
+}
+
 /// The control plane of a query on one worker: the driver's batch plans, broadcast to every
 /// worker, and every worker's reports, gathered at the driver. Messages are JSON text.
 pub(crate) struct Control {

@@ -1,6 +1,6 @@
 //! `foreach_batch` and `foreach`: user code per batch or per row.
 
-use super::{BatchInfo, Sink};
+use super::{BatchInfo, RowWriter, Sink};
 use crate::error::Result;
 
 /// Calls a function with each batch's id and rows, like Spark's `foreachBatch`. Use the batch
@@ -27,25 +27,43 @@ impl<T, F: FnMut(u64, Vec<T>) + Send + 'static> Sink<T> for ForeachBatch<F> {
     }
 }
 
-/// Calls a function with every output row, like Spark's `foreach`.
-pub struct Foreach<F>(F);
+/// Calls a function with every output row, like Spark's `foreach`: on the worker that
+/// produced the row, in no particular order (outside complete mode).
+pub struct Foreach<T>(RowWriter<T>);
 
-impl<F> Foreach<F> {
+impl<T> Foreach<T> {
     /// A sink that calls `f(row)` for every output row.
-    pub fn new<T>(f: F) -> Self
-    where
-        F: FnMut(T) + Send + 'static,
-    {
-        Foreach(f)
+    pub fn new(f: impl Fn(&T) + Send + Sync + 'static) -> Self {
+        Foreach(std::sync::Arc::new(f))
     }
 }
 
-impl<T, F: FnMut(T) + Send + 'static> Sink<T> for Foreach<F> {
+impl<T: 'static> Sink<T> for Foreach<T> {
     fn description(&self) -> String {
         "ForeachSink".into()
     }
     fn add_batch(&mut self, _info: BatchInfo, rows: Vec<T>) -> Result<()> {
-        rows.into_iter().for_each(&mut self.0);
+        rows.iter().for_each(|r| (self.0)(r));
         Ok(())
+    }
+    fn row_writer(&self) -> Option<RowWriter<T>> {
+        Some(self.0.clone())
+    }
+}
+
+/// Discards every row (Spark's `noop` format), for benchmarks: rows are computed on every
+/// worker and dropped there.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Noop;
+
+impl<T: 'static> Sink<T> for Noop {
+    fn description(&self) -> String {
+        "NoopSink".into()
+    }
+    fn add_batch(&mut self, _info: BatchInfo, _rows: Vec<T>) -> Result<()> {
+        Ok(())
+    }
+    fn row_writer(&self) -> Option<RowWriter<T>> {
+        Some(std::sync::Arc::new(|_| {}))
     }
 }

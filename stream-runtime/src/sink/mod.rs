@@ -9,7 +9,7 @@ mod foreach;
 mod memory;
 
 pub use console::Console;
-pub use foreach::{Foreach, ForeachBatch};
+pub use foreach::{Foreach, ForeachBatch, Noop};
 pub use memory::MemorySink;
 
 use crate::error::Result;
@@ -24,10 +24,19 @@ pub struct BatchInfo {
     pub mode: OutputMode,
 }
 
+/// Writes single rows, on whichever worker produced them.
+pub type RowWriter<T> = std::sync::Arc<dyn Fn(&T) + Send + Sync>;
+
 /// A destination for the rows of each micro-batch.
 pub trait Sink<T>: Send + 'static {
     /// A short description for progress reports, e.g. `ConsoleSink`.
     fn description(&self) -> String;
     /// Writes one batch. In complete mode `rows` is the whole result table.
     fn add_batch(&mut self, info: BatchInfo, rows: Vec<T>) -> Result<()>;
+    /// A sink that takes rows one at a time, in no particular order (like Spark's `foreach`),
+    /// may return a writer: outside complete mode each worker then writes its own output rows,
+    /// and nothing is gathered on the driver (`add_batch` is not called).
+    fn row_writer(&self) -> Option<RowWriter<T>> {
+        None
+    }
 }
