@@ -388,3 +388,39 @@ fn state_is_bounded_by_the_watermark_not_by_history() {
         .count();
     assert_eq!(got.len(), closed);
 }
+
+#[test]
+fn the_max_policy_follows_the_faster_input() {
+    let fast = MemoryStream::new();
+    let slow = MemoryStream::new();
+    let q = read_stream::<Ev>(fast.clone())
+        .with_watermark(|e| e.ts, "0 seconds")
+        .union(read_stream::<Ev>(slow.clone()).with_watermark(|e| e.ts, "0 seconds"))
+        .group_by_window(
+            WindowSpec::tumbling("10 seconds").unwrap(),
+            |e| e.ts,
+            |_| (),
+        )
+        .agg(
+            |a| (a.count(),),
+            |w, (), (n,)| Counted {
+                start: w.start.millis(),
+                key: String::new(),
+                n,
+            },
+        )
+        .write_stream(MemorySink::new())
+        .output_mode(Append)
+        .watermark_policy(stream_runtime::WatermarkPolicy::Max)
+        .start()
+        .unwrap();
+    fast.add_data(secs("", &[50]));
+    slow.add_data(secs("", &[20]));
+    q.process_all_available().unwrap();
+    let p = q.last_progress().unwrap();
+    let wm = Timestamp::parse_iso(&p.event_time["watermark"])
+        .unwrap()
+        .millis();
+    assert_eq!(wm, 50_000, "max(50 s, 20 s)");
+    q.stop().unwrap();
+}
