@@ -346,7 +346,7 @@ impl<T: Record> Dataset<T> {
     ) -> WindowedDataset<T, K> {
         WindowedDataset {
             data: self,
-            window,
+            grouping: Grouping::Fixed(window),
             time: Arc::new(time),
             key: Arc::new(key),
         }
@@ -362,9 +362,9 @@ impl<T: Record> Dataset<T> {
         time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
     ) -> SessionDataset<T, K> {
-        SessionDataset {
+        WindowedDataset {
             data: self,
-            gap,
+            grouping: Grouping::Session(gap),
             time: Arc::new(time),
             key: Arc::new(key),
         }
@@ -502,17 +502,29 @@ impl<T: Record, K: Key + Field> GroupedDataset<T, K> {
 
 type TimeFn<T> = Arc<dyn Fn(&T) -> Timestamp + Send + Sync>;
 
-/// Rows grouped by event-time window and key, waiting for aggregates.
+/// How rows are grouped in event time.
+enum Grouping<T> {
+    /// Tumbling or sliding windows.
+    Fixed(WindowSpec),
+    /// Session windows.
+    Session(SessionGap<T>),
+}
+
+/// Rows grouped by event-time window (fixed or session) and key, waiting for aggregates.
 pub struct WindowedDataset<T: 'static, K> {
     data: Dataset<T>,
-    window: WindowSpec,
+    grouping: Grouping<T>,
     time: TimeFn<T>,
     key: KeyFn<T, K>,
 }
 
+/// Rows grouped by session window and key (the same type as for fixed windows).
+pub type SessionDataset<T, K> = WindowedDataset<T, K>;
+
 impl<T: Record, K: Key> WindowedDataset<T, K> {
     /// Computes aggregates per window and key; `finish` makes the output row from the window,
-    /// the key and the aggregates' values.
+    /// the key and the aggregates' values. Complete mode keeps every window and never drops
+    /// late rows; the other modes release a window's state once the watermark passes its end.
     pub fn agg<A, O>(
         self,
         aggs: impl FnOnce(Agg<T>) -> A,
@@ -523,38 +535,46 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
         O: Record,
     {
         let aggs = aggs(Agg(PhantomData));
-        let (key, time, spec) = (self.key, self.time, self.window);
+        let (key, time) = (self.key, self.time);
+        let grouping = Arc::new(self.grouping);
         let finish = Arc::new(finish);
         let mut data = self.data;
         data.shape.aggregations.push(AggShape {
             watermarked_event_time_key: !data.watermarks.is_empty(),
-            session_window: false,
+            session_window: matches!(*grouping, Grouping::Session(_)),
         });
         data.then_ctx(move |rows, ctx| {
-            let (key, time, init, aggs, finish) = (
-                key.clone(),
-                time.clone(),
-                aggs.clone(),
-                aggs.clone(),
-                finish.clone(),
-            );
+            let (key, time, init) = (key.clone(), time.clone(), aggs.clone());
+            let (aggs, finish) = (aggs.clone(), finish.clone());
             let op = ctx.state_op();
-            // Complete mode keeps every window and never drops late rows.
             let evict = ctx.mode != OutputMode::Complete;
-            let assign = move |row: &T| {
-                let (k, acc) = (key(row), init.init(row));
-                spec.windows_of(time(row))
-                    .map(|w| {
-                        (
-                            (w, k.clone()),
-                            acc.clone(),
-                            Some(w.end.millis().max(0) as u64),
-                        )
-                    })
-                    .collect::<Vec<_>>()
+            let metrics = ctx.metrics.clone();
+            let windows = match &*grouping {
+                Grouping::Fixed(spec) => {
+                    let spec = *spec;
+                    let assign = move |row: &T| {
+                        let (k, acc) = (key(row), init.init(row));
+                        spec.windows_of(time(row))
+                            .map(|w| {
+                                (
+                                    (w, k.clone()),
+                                    acc.clone(),
+                                    Some(w.end.millis().max(0) as u64),
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                    };
+                    dataflow::keyed_aggregate(rows, assign, evict, metrics, op)
+                }
+                Grouping::Session(gap) => {
+                    let gap = gap.clone();
+                    let assign =
+                        move |row: &T| (key(row), time(row).millis(), (gap.0)(row), init.init(row));
+                    dataflow::session_aggregate(rows, assign, evict, metrics, op)
+                        .map(|((k, w), acc)| ((w, k), acc))
+                }
             };
-            dataflow::keyed_aggregate(rows, assign, evict, ctx.metrics.clone(), op)
-                .map(move |((w, k), acc)| finish(w, k, aggs.finish(&acc)))
+            windows.map(move |((w, k), acc)| finish(w, k, aggs.finish(&acc)))
         })
     }
 }
@@ -585,52 +605,5 @@ impl<T> SessionGap<T> {
     /// dropped, as in Spark.
     pub fn per_row(gap: impl Fn(&T) -> i64 + Send + Sync + 'static) -> Self {
         SessionGap(Arc::new(gap))
-    }
-}
-
-/// Rows grouped by session window and key, waiting for aggregates.
-pub struct SessionDataset<T: 'static, K> {
-    data: Dataset<T>,
-    gap: SessionGap<T>,
-    time: TimeFn<T>,
-    key: KeyFn<T, K>,
-}
-
-impl<T: Record, K: Key> SessionDataset<T, K> {
-    /// Computes aggregates per session and key; `finish` makes the output row from the session
-    /// window, the key and the aggregates' values.
-    pub fn agg<A, O>(
-        self,
-        aggs: impl FnOnce(Agg<T>) -> A,
-        finish: impl Fn(Window, K, A::Out) -> O + Send + Sync + 'static,
-    ) -> Dataset<O>
-    where
-        A: Aggregates<T>,
-        O: Record,
-    {
-        let aggs = aggs(Agg(PhantomData));
-        let (key, time, gap) = (self.key, self.time, self.gap);
-        let finish = Arc::new(finish);
-        let mut data = self.data;
-        data.shape.aggregations.push(AggShape {
-            watermarked_event_time_key: !data.watermarks.is_empty(),
-            session_window: true,
-        });
-        data.then_ctx(move |rows, ctx| {
-            let (key, time, gap, init, aggs, finish) = (
-                key.clone(),
-                time.clone(),
-                gap.clone(),
-                aggs.clone(),
-                aggs.clone(),
-                finish.clone(),
-            );
-            let op = ctx.state_op();
-            let evict = ctx.mode != OutputMode::Complete;
-            let assign =
-                move |row: &T| (key(row), time(row).millis(), (gap.0)(row), init.init(row));
-            dataflow::session_aggregate(rows, assign, evict, ctx.metrics.clone(), op)
-                .map(move |((k, w), acc)| finish(w, k, aggs.finish(&acc)))
-        })
     }
 }
