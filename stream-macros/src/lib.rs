@@ -44,7 +44,9 @@ pub fn derive_record(input: TokenStream) -> TokenStream {
 /// `let name = pipeline;` statements, then the resulting pipeline (no `;`). A pipeline starts
 /// with `read_stream::<T>(source)` (any Rust expression as the source; the type argument may be
 /// left out when the source determines it), with a `let` name of the body (used twice, it is
-/// cloned), or with a `Dataset` variable of the surrounding code. The result is a
+/// cloned), or with a `Dataset` variable of the surrounding code. `let people =
+/// read_static::<S>(source);` binds a static table (a `StaticTable` of the surrounding code works
+/// too), which is only joined with a stream. The result is a
 /// `DataStreamWriter<_>` if the pipeline reaches `.write_stream(..)`, a `Dataset<_>` otherwise
 /// (or the `Result` of `.start()`).
 ///
@@ -70,10 +72,13 @@ pub fn derive_record(input: TokenStream) -> TokenStream {
 /// | `.with_watermark(col, "10 seconds")` | event-time column and watermark delay |
 /// | `.map(f)`, `.flat_map(f)` | typed functions, passed through |
 /// | `.union(other)` | rows of both (a `let` name or a pipeline) |
-/// | `.group_by(item, ..)` | group by columns / `expr as name` / one `window(col, "size"[, "slide"[, "offset"]])`; `.group_by()` is one global group |
+/// | `.group_by(item, ..)` | group by columns / `expr as name` / one `window(col, "size"[, "slide"[, "offset"]])` or `session_window(col, "gap")` / `session_window(col, gap_ms_expr)` (output column `session_window`); `.group_by()` is one global group |
 /// | `.group_by(\|row\| key)`, `.group_by_key(\|row\| key)` | typed grouping; output columns `key`, then the aggregates |
 /// | `.agg(agg as name, ..)` | `count()`, `sum(expr)`, `avg(expr)`, `min(expr)`, `max(expr)` (up to 8; default names `count`, `sum_price`, ..) |
 /// | `.count()` | after a grouping: `.agg(count() as count)` |
+/// | `.order_by(col, col.desc(), desc(col), col.asc(), ..)`, `.sort(..)` | sort the result table of an aggregation (Complete mode); the last step before `.write_stream` |
+/// | `.join(table, a == b && .., "how")` | stream-static join: `"inner"` (default), `"left_outer"`, `"left_semi"`, `"left_anti"`; the left operand of each `==` is the receiver's column, the right the table's, unless qualified (`people.id`); afterwards bare names are the stream's columns and `table.col` the table's (an `Option` after an outer join) |
+/// | `table.join(stream, a == b, "how")` | the static table on the left: `"inner"` or `"right_outer"` |
 /// | `.write_stream(sink)` | any Rust expression as the sink |
 /// | `.output_mode(Append \| Update \| Complete)` | default `Append`, as in Spark |
 /// | `.trigger(ProcessingTime("1 second") \| ProcessingTime(1000) \| AvailableNow \| Once \| Default)` | |
@@ -84,10 +89,12 @@ pub fn derive_record(input: TokenStream) -> TokenStream {
 /// Each is an error on the user's token: unknown columns (reported by the macro for rows it
 /// produced itself, by rustc for user structs), unknown methods and aggregate functions,
 /// `sum`/`avg` over a non-numeric column, a non-`Timestamp` event-time column, malformed
-/// durations (triggers, watermarks, windows), methods in the wrong place (e.g. `.agg` without a
-/// grouping, `.trigger` before `.write_stream`), and the output-mode rules of `stream_core`
-/// (Complete mode without an aggregation, Append mode on an aggregation that no watermark
-/// closes).
+/// durations (triggers, watermarks, windows, session gaps), methods in the wrong place (e.g. `.agg`
+/// without a grouping, `.trigger` before `.write_stream`, `.order_by` before an aggregation or
+/// not last), join types Spark does not support between a stream and a static table, join
+/// conditions that are not equalities, and the output-mode rules of `stream_core` (Complete mode
+/// without an aggregation, Append mode on an aggregation that no watermark closes, session
+/// windows in Update mode, sorting outside Complete mode).
 #[proc_macro]
 pub fn stream(input: TokenStream) -> TokenStream {
     stream::expand(input.into()).into()

@@ -43,7 +43,7 @@ pub fn numeric<V: NumericColumn>(value: V) -> V::Num {
 /// A column type that can carry event time: `Timestamp` only.
 #[diagnostic::on_unimplemented(
     message = "the event-time column must be a `Timestamp`, this one is `{Self}`",
-    label = "`with_watermark` and `window` need a `Timestamp` column, this one is `{Self}`",
+    label = "`with_watermark`, `window` and `session_window` need a `Timestamp` column, this one is `{Self}`",
     note = "declare the column as `Timestamp` (epoch milliseconds) in the record, or convert it with `.map(..)` first"
 )]
 pub trait EventTimeColumn {
@@ -58,8 +58,9 @@ impl EventTimeColumn for Timestamp {
     }
 }
 
-/// `with_watermark(col, ..)` / `window(col, ..)` in `stream!`: the event time of a row, spanned
-/// at the user's column so that a non-timestamp column is reported there.
+/// `with_watermark(col, ..)` / `window(col, ..)` / `session_window(col, ..)` in `stream!`: the
+/// event time of a row, spanned at the user's column so that a non-timestamp column is reported
+/// there.
 #[inline(always)]
 pub fn event_time<V: EventTimeColumn>(value: V) -> Timestamp {
     value.into_timestamp()
@@ -88,4 +89,199 @@ pub fn with_column_values<B: Record, V: Field>(base: &B, name: &str, value: &V) 
         None => values.push(value.to_value()),
     }
     values
+}
+
+/// A column type that can be a session gap computed per row (`session_window(ts, gap)`):
+/// milliseconds as `i64`.
+#[diagnostic::on_unimplemented(
+    message = "a session gap expression gives milliseconds as `i64`, this one is `{Self}`",
+    label = "`session_window(time, gap)` needs the gap in milliseconds (`i64`), this is `{Self}`",
+    note = "convert it (`gap as i64`, `secs * 1000`), or write a fixed gap as a string: `session_window(time, \"5 seconds\")`"
+)]
+pub trait GapMillisColumn {
+    /// The value as milliseconds.
+    fn into_millis(self) -> i64;
+}
+
+impl GapMillisColumn for i64 {
+    #[inline(always)]
+    fn into_millis(self) -> i64 {
+        self
+    }
+}
+
+/// A row's session gap in `stream!`, spanned at the user's expression.
+#[inline(always)]
+pub fn gap_millis<V: GapMillisColumn>(value: V) -> i64 {
+    value.into_millis()
+}
+
+/// A session gap of `ms` milliseconds for every row (checked positive at compile time).
+pub fn fixed_session_gap<T>(ms: i64) -> crate::dataset::SessionGap<T> {
+    crate::dataset::SessionGap::per_row(move |_| ms)
+}
+
+impl<T: Record> crate::dataset::Dataset<T> {
+    /// `group_by(session_window(time, gap_expr), ..)` in `stream!`: [`group_by_session`] with a
+    /// gap per row, taken as a closure here so that its row type is known when rustc checks it.
+    ///
+    /// [`group_by_session`]: crate::dataset::Dataset::group_by_session
+    #[doc(hidden)]
+    pub fn __group_by_session_per_row<K: crate::dataset::Key>(
+        self,
+        gap: impl Fn(&T) -> i64 + Send + Sync + 'static,
+        time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+    ) -> crate::dataset::SessionDataset<T, K> {
+        self.group_by_session(crate::dataset::SessionGap::per_row(gap), time, key)
+    }
+}
+
+/// A sort key of `order_by` in `stream!`: a column value, ordered by the column's total order
+/// (floats included).
+#[derive(Clone, Debug)]
+pub struct SortKey<V>(pub V);
+
+impl<V: Field> PartialEq for SortKey<V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.cmp_field(&other.0) == std::cmp::Ordering::Equal
+    }
+}
+impl<V: Field> Eq for SortKey<V> {}
+impl<V: Field> PartialOrd for SortKey<V> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<V: Field> Ord for SortKey<V> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp_field(&other.0)
+    }
+}
+
+/// `order_by(col)` in `stream!`, spanned at the user's column.
+#[inline(always)]
+pub fn sort_key<V: Field>(value: V) -> SortKey<V> {
+    SortKey(value)
+}
+
+/// `order_by(col.desc())` in `stream!`.
+#[inline(always)]
+pub fn sort_key_desc<V: Field>(value: V) -> std::cmp::Reverse<SortKey<V>> {
+    std::cmp::Reverse(SortKey(value))
+}
+
+/// A row of a stream joined with a row of a static table (inner join): the stream's columns,
+/// then the table's. Dereferences to the stream row, so that its columns are read as before;
+/// `stream!` reads the table's as `__table`.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct Joined<T, S> {
+    /// The stream row.
+    pub __stream: T,
+    /// The matching table row.
+    pub __table: S,
+}
+
+/// A row of an outer stream-static join: the stream row, and the matching table row if any
+/// (its columns are NULL otherwise).
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct OuterJoined<T, S> {
+    /// The stream row.
+    pub __stream: T,
+    /// The matching table row, if any.
+    pub __table: Option<S>,
+}
+
+impl<T, S> std::ops::Deref for Joined<T, S> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.__stream
+    }
+}
+
+impl<T, S> std::ops::Deref for OuterJoined<T, S> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.__stream
+    }
+}
+
+impl<T: Record, S: Record> Record for Joined<T, S> {
+    fn schema() -> Schema {
+        let mut schema = T::schema();
+        schema.fields.extend(S::schema().fields);
+        schema
+    }
+    fn values(&self) -> Vec<Value> {
+        let mut values = self.__stream.values();
+        values.extend(self.__table.values());
+        values
+    }
+    fn event_time(&self) -> Option<Timestamp> {
+        self.__stream.event_time()
+    }
+}
+
+impl<T: Record, S: Record> Record for OuterJoined<T, S> {
+    fn schema() -> Schema {
+        let mut schema = T::schema();
+        schema
+            .fields
+            .extend(S::schema().fields.into_iter().map(|f| FieldSchema {
+                data_type: match f.data_type {
+                    DataType::Nullable(t) => DataType::Nullable(t),
+                    t => DataType::Nullable(Box::new(t)),
+                },
+                ..f
+            }));
+        schema
+    }
+    fn values(&self) -> Vec<Value> {
+        let mut values = self.__stream.values();
+        match &self.__table {
+            Some(s) => values.extend(s.values()),
+            None => values.extend(S::schema().fields.iter().map(|_| Value::Null)),
+        }
+        values
+    }
+    fn event_time(&self) -> Option<Timestamp> {
+        self.__stream.event_time()
+    }
+}
+
+/// The output row of an inner stream-static join (the stream on the left).
+pub fn join_inner<T: Clone, S: Clone>(stream: &T, table: Option<&S>) -> Joined<T, S> {
+    Joined {
+        __stream: stream.clone(),
+        __table: table
+            .expect("an inner join combines matching rows only")
+            .clone(),
+    }
+}
+
+/// The output row of a left outer stream-static join.
+pub fn join_outer<T: Clone, S: Clone>(stream: &T, table: Option<&S>) -> OuterJoined<T, S> {
+    OuterJoined {
+        __stream: stream.clone(),
+        __table: table.cloned(),
+    }
+}
+
+/// The output row of a left semi or left anti stream-static join: the stream row.
+pub fn join_semi<T: Clone, S>(stream: &T, _: Option<&S>) -> T {
+    stream.clone()
+}
+
+/// The output row of an inner join with the static table on the left.
+pub fn static_join_inner<T: Clone, S: Clone>(table: Option<&S>, stream: &T) -> Joined<T, S> {
+    join_inner(stream, table)
+}
+
+/// The output row of a right outer join with the static table on the left.
+pub fn static_join_outer<T: Clone, S: Clone>(table: Option<&S>, stream: &T) -> OuterJoined<T, S> {
+    join_outer(stream, table)
 }

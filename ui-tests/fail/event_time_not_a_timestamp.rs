@@ -15,4 +15,11 @@ fn main() {
             .count()
             .write_stream(Console::new())
     };
+    let _sessions = stream! {
+        read_stream::<Bid>(MemoryStream::new())
+            .group_by(session_window(date_time, "10 seconds"), auction)
+            .count()
+            .write_stream(Console::new())
+            .output_mode(Complete)
+    };
 }

@@ -174,3 +174,324 @@ fn windowed_aggregation_with_a_watermark_in_append_mode() {
     ]);
     assert_eq!(got, want);
 }
+
+#[derive(Record)]
+struct Order {
+    customer: u64,
+    amount: u64,
+    day: u64,
+}
+
+#[derive(Record)]
+struct Customer {
+    id: u64,
+    state: String,
+    since: u64,
+}
+
+fn orders() -> Vec<Order> {
+    (0..40u64)
+        .map(|i| Order {
+            customer: i % 7,
+            amount: (i * 13) % 30 + 1,
+            day: i % 3,
+        })
+        .collect()
+}
+
+/// Customers 0..5 (5 and 6 are unknown), in three states.
+fn customers() -> Vec<Customer> {
+    (0..5u64)
+        .map(|id| Customer {
+            id,
+            state: ["OR", "WA", "CA"][id as usize % 3].to_string(),
+            since: id % 3,
+        })
+        .collect()
+}
+
+#[test]
+fn inner_join_grouped_by_a_static_column_and_sorted_in_complete_mode() {
+    let input = MemoryStream::new();
+    let sink = MemorySink::new();
+    let query = stream! {
+        let customers = read_static::<Customer>(customers());
+        read_stream::<Order>(input.clone())
+            .join(customers, customer == id)
+            .filter(customers.since <= day)
+            .group_by(customers.state)
+            .agg(count() as n, sum(amount) as total)
+            .order_by(total.desc(), state)
+            .write_stream(sink.clone())
+            .output_mode(Complete)
+    };
+    let handle = Session::local().start(query).unwrap();
+    input.add_data(orders());
+    handle.process_all_available().unwrap();
+    handle.stop().unwrap();
+    let got: Vec<(String, i64, u64)> = sink
+        .rows()
+        .into_iter()
+        .map(|r| (r.state, r.n, r.total))
+        .collect();
+    let mut want: BTreeMap<String, (i64, u64)> = BTreeMap::new();
+    for o in orders() {
+        for c in customers() {
+            if o.customer == c.id && c.since <= o.day {
+                let e = want.entry(c.state).or_default();
+                e.0 += 1;
+                e.1 += o.amount;
+            }
+        }
+    }
+    let mut want: Vec<(String, i64, u64)> = want.into_iter().map(|(s, (n, t))| (s, n, t)).collect();
+    want.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn left_outer_join_rows_are_records_with_nullable_static_columns() {
+    let input = MemoryStream::new();
+    let joined = MemorySink::new();
+    let projected = MemorySink::new();
+    // A tuple key: customer and day both match.
+    let query = stream! {
+        let customers = read_static::<Customer>(customers());
+        read_stream::<Order>(input.clone())
+            .join(customers, customer == customers.id && day == since, "left_outer")
+            .write_stream(joined.clone())
+    };
+    let projection = stream! {
+        let customers = read_static::<Customer>(customers());
+        let orders = read_stream::<Order>(input.clone());
+        customers
+            .join(orders, id == customer, "right_outer")
+            .select(customer, amount, customers.state as state)
+            .write_stream(projected.clone())
+    };
+    let handle = Session::local().start(query).unwrap();
+    let handle2 = Session::local().start(projection).unwrap();
+    input.add_data(orders());
+    handle.process_all_available().unwrap();
+    handle2.process_all_available().unwrap();
+    handle.stop().unwrap();
+    handle2.stop().unwrap();
+
+    // The joined rows: the order's columns, then the customer's (NULL where none matches).
+    let mut got: Vec<String> = joined.rows().iter().map(|r| r.to_json()).collect();
+    got.sort();
+    let mut want: Vec<String> = orders()
+        .into_iter()
+        .map(|o| {
+            let c = customers()
+                .into_iter()
+                .find(|c| c.id == o.customer && c.since == o.day);
+            let (id, state, since) = match c {
+                Some(c) => (c.id.to_string(), format!("\"{}\"", c.state), c.since.to_string()),
+                None => ("null".into(), "null".into(), "null".into()),
+            };
+            format!(
+                r#"{{"customer":{},"amount":{},"day":{},"id":{id},"state":{state},"since":{since}}}"#,
+                o.customer, o.amount, o.day
+            )
+        })
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+
+    let mut got: Vec<(u64, u64, Option<String>)> = projected
+        .rows()
+        .into_iter()
+        .map(|r| (r.customer, r.amount, r.state))
+        .collect();
+    got.sort();
+    let mut want: Vec<(u64, u64, Option<String>)> = orders()
+        .into_iter()
+        .map(|o| {
+            let state = customers()
+                .into_iter()
+                .find(|c| c.id == o.customer)
+                .map(|c| c.state);
+            (o.customer, o.amount, state)
+        })
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn semi_and_anti_joins_keep_the_stream_rows() {
+    let input = MemoryStream::new();
+    let semi = MemorySink::new();
+    let anti = MemorySink::new();
+    let with_customer = stream! {
+        let customers = read_static::<Customer>(customers());
+        read_stream::<Order>(input.clone())
+            .join(customers, customer == id, "left_semi")
+            .select(customer, amount)
+            .write_stream(semi.clone())
+    };
+    let without = stream! {
+        let customers = read_static::<Customer>(customers());
+        read_stream::<Order>(input.clone())
+            .join(customers, customer == id, "left_anti")
+            .select(customer, amount)
+            .write_stream(anti.clone())
+    };
+    let h1 = Session::local().start(with_customer).unwrap();
+    let h2 = Session::local().start(without).unwrap();
+    input.add_data(orders());
+    h1.process_all_available().unwrap();
+    h2.process_all_available().unwrap();
+    h1.stop().unwrap();
+    h2.stop().unwrap();
+    let mut got_semi: Vec<(u64, u64)> = semi
+        .rows()
+        .into_iter()
+        .map(|r| (r.customer, r.amount))
+        .collect();
+    let mut got_anti: Vec<(u64, u64)> = anti
+        .rows()
+        .into_iter()
+        .map(|r| (r.customer, r.amount))
+        .collect();
+    got_semi.sort();
+    got_anti.sort();
+    let all: Vec<(u64, u64)> = orders()
+        .into_iter()
+        .map(|o| (o.customer, o.amount))
+        .collect();
+    let (mut want_semi, mut want_anti): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .partition(|(c, _)| customers().iter().any(|p| p.id == *c));
+    want_semi.sort();
+    want_anti.sort();
+    assert_eq!(got_semi, want_semi);
+    assert_eq!(got_anti, want_anti);
+}
+
+#[derive(Record)]
+struct Visit {
+    user: String,
+    idle_ms: i64,
+    #[event_time]
+    at: Timestamp,
+}
+
+fn visit(user: &str, ms: i64, idle_ms: i64) -> Visit {
+    Visit {
+        user: user.into(),
+        idle_ms,
+        at: Timestamp::from_millis(ms),
+    }
+}
+
+fn visits() -> Vec<Visit> {
+    // Gaps between a user's visits are never exactly the session gap (5 s).
+    (0..30i64)
+        .map(|i| {
+            let user = ["u", "v", "w"][i as usize % 3];
+            visit(user, (i * i * 397) % 60_000, 1_000 + (i % 4) * 2_500 - 1)
+        })
+        .collect()
+}
+
+/// Sessions per user from `[start, end)` intervals, merged while they overlap:
+/// user -> [(start, end, count)].
+fn naive_sessions(rows: &[(String, i64, i64)]) -> BTreeMap<String, Vec<(i64, i64, i64)>> {
+    let mut per_user: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
+    for (user, start, end) in rows {
+        per_user
+            .entry(user.clone())
+            .or_default()
+            .push((*start, *end));
+    }
+    per_user
+        .into_iter()
+        .map(|(user, mut spans)| {
+            spans.sort();
+            let mut out: Vec<(i64, i64, i64)> = Vec::new();
+            for (s, e) in spans {
+                match out.last_mut() {
+                    Some(last) if s < last.1 => {
+                        last.1 = last.1.max(e);
+                        last.2 += 1;
+                    }
+                    _ => out.push((s, e, 1)),
+                }
+            }
+            (user, out)
+        })
+        .collect()
+}
+
+#[test]
+fn session_windows_with_a_fixed_gap_in_append_mode() {
+    let input = MemoryStream::new();
+    let sink = MemorySink::new();
+    let query = stream! {
+        read_stream::<Visit>(input.clone())
+            .with_watermark(at, "1 second")
+            .group_by(session_window(at, "5 seconds"), user)
+            .agg(count() as n)
+            .write_stream(sink.clone())
+            .output_mode(Append)
+    };
+    let handle = Session::local().start(query).unwrap();
+    input.add_data(visits());
+    handle.process_all_available().unwrap();
+    // Far in the future: the watermark passes every session of `visits()`.
+    input.add_data([visit("z", 1_000_000, 1)]);
+    handle.process_all_available().unwrap();
+    input.add_data([visit("z", 1_000_001, 1)]);
+    handle.process_all_available().unwrap();
+    handle.stop().unwrap();
+    let mut got: BTreeMap<String, Vec<(i64, i64, i64)>> = BTreeMap::new();
+    for r in sink.rows() {
+        got.entry(r.user).or_default().push((
+            r.session_window.start.millis(),
+            r.session_window.end.millis(),
+            r.n,
+        ));
+    }
+    got.values_mut().for_each(|v| v.sort());
+    let rows: Vec<(String, i64, i64)> = visits()
+        .into_iter()
+        .map(|v| (v.user, v.at.millis(), v.at.millis() + 5_000))
+        .collect();
+    assert_eq!(got, naive_sessions(&rows));
+}
+
+#[test]
+fn session_windows_with_a_gap_per_row_sorted_in_complete_mode() {
+    let input = MemoryStream::new();
+    let sink = MemorySink::new();
+    let query = stream! {
+        read_stream::<Visit>(input.clone())
+            .group_by(user, session_window(at, idle_ms - 1) as visit)
+            .agg(count() as n)
+            .order_by(n.desc(), user, visit.start)
+            .write_stream(sink.clone())
+            .output_mode(Complete)
+    };
+    let handle = Session::local().start(query).unwrap();
+    // A gap of zero or less drops the row, as in Spark.
+    input.add_data(visits().into_iter().chain([visit("u", 99_000, 1)]));
+    handle.process_all_available().unwrap();
+    handle.stop().unwrap();
+    let got: Vec<(String, i64, i64, i64)> = sink
+        .rows()
+        .into_iter()
+        .map(|r| (r.user, r.visit.start.millis(), r.visit.end.millis(), r.n))
+        .collect();
+    let rows: Vec<(String, i64, i64)> = visits()
+        .into_iter()
+        .map(|v| (v.user, v.at.millis(), v.at.millis() + v.idle_ms - 1))
+        .collect();
+    let mut want: Vec<(String, i64, i64, i64)> = naive_sessions(&rows)
+        .into_iter()
+        .flat_map(|(u, s)| s.into_iter().map(move |(a, b, n)| (u.clone(), a, b, n)))
+        .collect();
+    want.sort_by(|a, b| b.3.cmp(&a.3).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+    assert_eq!(got, want);
+}

@@ -43,7 +43,17 @@ pub enum Source {
         /// The source, any Rust expression.
         arg: Box<Expr>,
     },
-    /// The name of a `let` binding of this body, or of a `Dataset` from the surrounding code.
+    /// `read_static::<T>(source)`: a static table (only as a `let` binding, joined with a stream).
+    ReadStatic {
+        /// The `read_static` token.
+        func: Ident,
+        /// The row type, if given.
+        row_type: Option<Box<Type>>,
+        /// The source, any Rust expression.
+        arg: Box<Expr>,
+    },
+    /// The name of a `let` binding of this body, or of a `Dataset` (or a `StaticTable`) from the
+    /// surrounding code.
     Name(Ident),
 }
 
@@ -93,6 +103,10 @@ pub enum Op {
     Agg(Vec<AggItem>),
     /// `.count()` after a grouping.
     Count,
+    /// `.order_by(col, col.desc(), desc(col), ..)` / `.sort(..)`.
+    OrderBy(Vec<SortItem>),
+    /// `.join(other, left_col == right_col && .., "how")`: a stream-static join.
+    Join(JoinSpec),
     /// `.write_stream(sink)`.
     WriteStream(Expr),
     /// `.output_mode(Append | Update | Complete)`.
@@ -121,6 +135,74 @@ pub enum GroupItem {
     Column(NamedExpr),
     /// `window(time, "size"[, "slide"[, "offset"]])`.
     Window(WindowItem),
+    /// `session_window(time, "gap")` or `session_window(time, gap_ms_expr)`.
+    Session(SessionItem),
+}
+
+impl GroupItem {
+    /// The `window` / `session_window` token of a window item.
+    pub fn window_token(&self) -> Option<&Ident> {
+        match self {
+            GroupItem::Column(_) => None,
+            GroupItem::Window(w) => Some(&w.func),
+            GroupItem::Session(s) => Some(&s.func),
+        }
+    }
+}
+
+/// `session_window(time, gap) [as name]`: a session window.
+#[derive(Clone)]
+pub struct SessionItem {
+    /// The `session_window` token.
+    pub func: Ident,
+    /// The event-time column.
+    pub time: ColExpr,
+    /// The gap.
+    pub gap: SessionGapSpec,
+    /// The output column's name (`session_window` unless aliased).
+    pub name: Ident,
+}
+
+/// The gap of a session window.
+#[derive(Clone)]
+pub enum SessionGapSpec {
+    /// A duration string, the same for every row (checked by `check`).
+    Fixed(syn::LitStr),
+    /// A column expression giving each row's gap in milliseconds (`i64`).
+    PerRow(ColExpr),
+}
+
+/// An item of `.order_by(..)`.
+#[derive(Clone)]
+pub struct SortItem {
+    /// The sort key.
+    pub expr: ColExpr,
+    /// `col.desc()` / `desc(col)`.
+    pub descending: bool,
+}
+
+/// `.join(other, on, how)`.
+#[derive(Clone)]
+pub struct JoinSpec {
+    /// The other side: a name (the static table, or the stream when the static table is the
+    /// receiver) or a pipeline.
+    pub other: Box<Pipeline>,
+    /// The equalities of the condition, in order: left operand on the receiver's side, right
+    /// operand on `other`'s (unless qualified by the static table's name).
+    pub on: Vec<JoinKey>,
+    /// The whole condition's span.
+    pub on_span: Span,
+    /// `"left_outer"` etc., if given (default inner; checked by `check`).
+    pub how: Option<syn::LitStr>,
+}
+
+/// One `left == right` of a join condition.
+#[derive(Clone)]
+pub struct JoinKey {
+    /// The left operand.
+    pub left: ColExpr,
+    /// The right operand.
+    pub right: ColExpr,
 }
 
 /// `window(time, "size"[, "slide"[, "offset"]]) [as name]`: an event-time window.
@@ -298,6 +380,18 @@ pub enum ColExpr {
         /// The arguments (column expressions).
         args: Vec<ColExpr>,
     },
+    /// A column of a joined static table, `people.state`, or the table's whole row, `people`
+    /// (never produced by `parse`: `check` resolves the table's name).
+    Table {
+        /// The user's table name token.
+        name: Ident,
+        /// How many joins were made after this table's (the row path to it).
+        depth: usize,
+        /// The table side is optional (an outer join): the value is an `Option`.
+        optional: bool,
+        /// The column, if one: `.state`.
+        member: Option<(syn::token::Dot, syn::Member)>,
+    },
     /// `path::to::function(args)`: a Rust function (path of two or more segments) applied to
     /// column expressions.
     Call {
@@ -318,6 +412,7 @@ impl ColExpr {
             ColExpr::Column(i) => i.span(),
             ColExpr::Lit(l) => l.span(),
             ColExpr::RustValue { func, .. } | ColExpr::Hoisted { func, .. } => func.span(),
+            ColExpr::Table { name, .. } => name.span(),
             ColExpr::Unary { op, .. } => op.span(),
             ColExpr::Binary { left, .. } => left.span(),
             ColExpr::Paren { paren, .. } => paren.span.open(),
@@ -329,11 +424,73 @@ impl ColExpr {
         }
     }
 
+    /// The same node with its sub-expressions replaced by `f`'s results.
+    pub fn map_children(&self, f: &mut dyn FnMut(&ColExpr) -> ColExpr) -> ColExpr {
+        let mut b = |e: &ColExpr| Box::new(f(e));
+        match self {
+            ColExpr::Column(_)
+            | ColExpr::Lit(_)
+            | ColExpr::RustValue { .. }
+            | ColExpr::Hoisted { .. }
+            | ColExpr::Table { .. } => self.clone(),
+            ColExpr::Unary { op, expr } => ColExpr::Unary {
+                op: *op,
+                expr: b(expr),
+            },
+            ColExpr::Binary { left, op, right } => ColExpr::Binary {
+                left: b(left),
+                op: *op,
+                right: b(right),
+            },
+            ColExpr::Paren { paren, expr } => ColExpr::Paren {
+                paren: *paren,
+                expr: b(expr),
+            },
+            ColExpr::Cast { expr, as_token, ty } => ColExpr::Cast {
+                expr: b(expr),
+                as_token: *as_token,
+                ty: ty.clone(),
+            },
+            ColExpr::Ref { and_token, expr } => ColExpr::Ref {
+                and_token: *and_token,
+                expr: b(expr),
+            },
+            ColExpr::Field { base, dot, member } => ColExpr::Field {
+                base: b(base),
+                dot: *dot,
+                member: member.clone(),
+            },
+            ColExpr::MethodCall {
+                receiver,
+                dot,
+                method,
+                turbofish,
+                paren,
+                args,
+            } => ColExpr::MethodCall {
+                receiver: b(receiver),
+                dot: *dot,
+                method: method.clone(),
+                turbofish: turbofish.clone(),
+                paren: *paren,
+                args: args.iter().map(|a| *b(a)).collect(),
+            },
+            ColExpr::Call { func, paren, args } => ColExpr::Call {
+                func: func.clone(),
+                paren: *paren,
+                args: args.iter().map(|a| *b(a)).collect(),
+            },
+        }
+    }
+
     /// Calls `f` on every column this expression reads.
     pub fn for_each_column(&self, f: &mut dyn FnMut(&Ident)) {
         match self {
             ColExpr::Column(i) => f(i),
-            ColExpr::Lit(_) | ColExpr::RustValue { .. } | ColExpr::Hoisted { .. } => {}
+            ColExpr::Lit(_)
+            | ColExpr::RustValue { .. }
+            | ColExpr::Hoisted { .. }
+            | ColExpr::Table { .. } => {}
             ColExpr::Unary { expr, .. }
             | ColExpr::Paren { expr, .. }
             | ColExpr::Cast { expr, .. }

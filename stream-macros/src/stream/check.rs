@@ -10,7 +10,9 @@ use super::suggest::did_you_mean;
 use proc_macro2::Span;
 use quote::format_ident;
 use std::collections::HashMap;
-use stream_core::rules::{check_output_mode, AggShape, PlanShape};
+use stream_core::rules::{
+    check_output_mode, check_stream_static_join, AggShape, JoinType, PlanShape,
+};
 use stream_core::OutputMode;
 use syn::{Error, Expr, Ident, Result, Type};
 
@@ -55,6 +57,15 @@ pub enum LSource {
     /// `read_stream::<T>(arg)`.
     ReadStream {
         /// The user's `read_stream` token.
+        func: Ident,
+        /// The row type, if given.
+        row_type: Option<Box<Type>>,
+        /// The source expression.
+        arg: Box<Expr>,
+    },
+    /// `read_static::<T>(arg)`.
+    ReadStatic {
+        /// The user's `read_static` token.
         func: Ident,
         /// The row type, if given.
         row_type: Option<Box<Type>>,
@@ -132,6 +143,7 @@ pub enum Step {
         strukt: Ident,
         columns: Vec<(Ident, ColExpr)>,
         window: Option<LWindow>,
+        session: Option<Box<LSession>>,
     },
     /// `.group_by(f)` / `.group_by_key(f)` with the user's key function.
     GroupByFn {
@@ -149,6 +161,33 @@ pub enum Step {
     },
     /// The runtime's `.count()` on a grouping by key.
     CountKey { method: Ident },
+    /// `.order_by(move |__r| (key, Reverse(key), ..))`.
+    OrderBy {
+        method: Ident,
+        keys: Vec<(ColExpr, bool)>,
+    },
+    /// `.join_static(table, |__r| stream_key, |__r| table_key, how, combine)`: the stream is
+    /// the receiver.
+    JoinStatic {
+        method: Ident,
+        table: Box<Lowered>,
+        stream_key: Vec<ColExpr>,
+        table_key: Vec<ColExpr>,
+        how: JoinType,
+        how_span: Span,
+        out: JoinOut,
+    },
+    /// `.join_stream(stream, |__r| table_key, |__r| stream_key, how, combine)`: the static
+    /// table is the receiver (the pipeline's source).
+    JoinStream {
+        method: Ident,
+        stream: Box<Lowered>,
+        stream_key: Vec<ColExpr>,
+        table_key: Vec<ColExpr>,
+        how: JoinType,
+        how_span: Span,
+        out: JoinOut,
+    },
     /// `.write_stream(sink)`.
     WriteStream { method: Ident, sink: Expr },
     /// `.output_mode(mode)`.
@@ -177,6 +216,33 @@ pub struct LWindow {
     pub span: Span,
     /// The event-time column.
     pub time: ColExpr,
+}
+
+/// A checked `session_window(..)` of a group_by.
+pub struct LSession {
+    /// The event-time column.
+    pub time: ColExpr,
+    /// The gap.
+    pub gap: LGap,
+}
+
+/// A checked session gap.
+pub enum LGap {
+    /// The same for every row, in milliseconds, with the string's span.
+    Fixed(i64, Span),
+    /// Per row, in milliseconds.
+    PerRow(ColExpr),
+}
+
+/// The output row of a stream-static join.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum JoinOut {
+    /// The stream row and the matching table row (`Joined`).
+    Inner,
+    /// The stream row and the table row if one matches (`OuterJoined`).
+    Outer,
+    /// The stream row alone (semi and anti joins).
+    Stream,
 }
 
 /// A checked trigger.
@@ -214,6 +280,8 @@ enum Key {
         window: Option<Ident>,
         /// The window is on a column with a watermark (the watermark can close groups).
         watermarked: bool,
+        /// The window is a session window.
+        session: bool,
     },
     Opaque,
 }
@@ -228,6 +296,16 @@ enum Stage {
         method: Ident,
     },
     Writer(Writer),
+    /// A static table (`read_static`), with its binding's name once known.
+    Table(Option<Ident>),
+}
+
+/// A static table joined into the rows, whose columns are written `name.col`.
+#[derive(Clone, PartialEq, Eq)]
+struct JTable {
+    name: Ident,
+    /// An outer join: the table's columns are `Option`s.
+    optional: bool,
 }
 
 #[derive(Clone)]
@@ -248,6 +326,26 @@ struct Info {
     shape: PlanShape,
     /// The columns with a watermark (`with_watermark`), by name.
     watermarks: Vec<String>,
+    /// The static tables joined into the current rows, in join order.
+    tables: Vec<JTable>,
+    /// The `.order_by` token, once the rows are sorted.
+    sorted_at: Option<Ident>,
+    /// The pipeline starts with a name from the surrounding code, and no call was made yet
+    /// (it may be a static table joined with a stream: `people.join(stream, ..)`).
+    outer_name: Option<Ident>,
+}
+
+impl Info {
+    fn new(stage: Stage) -> Info {
+        Info {
+            stage,
+            shape: PlanShape::default(),
+            watermarks: Vec::new(),
+            tables: Vec::new(),
+            sorted_at: None,
+            outer_name: None,
+        }
+    }
 }
 
 struct Checker {
@@ -306,8 +404,10 @@ fn count_uses(p: &Pipeline, uses: &mut HashMap<String, usize>) {
         *uses.entry(n.to_string()).or_default() += 1;
     }
     for call in &p.calls {
-        if let Op::Union(other) = &call.op {
-            count_uses(other, uses);
+        match &call.op {
+            Op::Union(other) => count_uses(other, uses),
+            Op::Join(spec) => count_uses(&spec.other, uses),
+            _ => {}
         }
     }
 }
@@ -319,6 +419,64 @@ fn uses_name(body: &StreamBody, name: &Ident) -> bool {
     }
     count_uses(&body.result, &mut uses);
     uses.contains_key(&name.to_string())
+}
+
+/// Replaces the names of joined static tables, `people` and `people.state`, by table
+/// references (the most recent join wins when two tables have the same name).
+fn resolve_tables(e: &ColExpr, tables: &[JTable]) -> ColExpr {
+    let find = |c: &Ident| {
+        tables.iter().rposition(|t| t.name == *c).map(|i| {
+            let t = &tables[i];
+            (tables.len() - 1 - i, t.optional)
+        })
+    };
+    if tables.is_empty() {
+        return e.clone();
+    }
+    match e {
+        ColExpr::Column(c) => match find(c) {
+            Some((depth, optional)) => ColExpr::Table {
+                name: c.clone(),
+                depth,
+                optional,
+                member: None,
+            },
+            None => e.clone(),
+        },
+        ColExpr::Field { base, dot, member } => match &**base {
+            ColExpr::Column(c) => match find(c) {
+                Some((depth, optional)) => ColExpr::Table {
+                    name: c.clone(),
+                    depth,
+                    optional,
+                    member: Some((*dot, member.clone())),
+                },
+                None => e.clone(),
+            },
+            _ => e.map_children(&mut |c| resolve_tables(c, tables)),
+        },
+        _ => e.map_children(&mut |c| resolve_tables(c, tables)),
+    }
+}
+
+/// True if `e` reads the table `name`: `name` or `name.col`.
+fn mentions(e: &ColExpr, name: &Ident) -> bool {
+    let mut found = false;
+    e.for_each_column(&mut |c| found |= c == name);
+    found
+}
+
+/// The expression over the table's own rows: `people.id` becomes `id`.
+fn unqualify(e: &ColExpr, name: &Ident) -> ColExpr {
+    match e {
+        ColExpr::Field { base, member, .. } => match (&**base, member) {
+            (ColExpr::Column(c), syn::Member::Named(col)) if c == name => {
+                ColExpr::Column(col.clone())
+            }
+            _ => e.map_children(&mut |c| unqualify(c, name)),
+        },
+        _ => e.map_children(&mut |c| unqualify(c, name)),
+    }
 }
 
 fn names(cols: &[Ident]) -> String {
@@ -342,8 +500,10 @@ impl Checker {
         name
     }
 
-    /// Checks the columns an expression reads against known rows, and hoists its `lit(..)`s.
-    fn expr(&mut self, e: &ColExpr, rows: &Rows) -> ColExpr {
+    /// Resolves the joined tables' names (`people.state`), checks the columns an expression
+    /// reads against known rows, and hoists its `lit(..)`s.
+    fn expr(&mut self, e: &ColExpr, rows: &Rows, tables: &[JTable]) -> ColExpr {
+        let e = resolve_tables(e, tables);
         if let Rows::Known {
             columns, origin, ..
         } = rows
@@ -355,23 +515,37 @@ impl Checker {
                 }
             });
             let known: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+            let qualified = match tables {
+                [] => String::new(),
+                [t] => format!(
+                    ", and the static table's columns are written `{}.column`",
+                    t.name
+                ),
+                _ => format!(
+                    ", and the static tables' columns are written {}",
+                    tables
+                        .iter()
+                        .map(|t| format!("`{}.column`", t.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
             for c in unknown {
                 let s = c.to_string();
                 let hint = did_you_mean(&s, known.iter().map(String::as_str));
                 self.error(
                     c.span(),
                     format!(
-                        "unknown column `{s}`{hint}; the rows after {origin} have the columns: {}",
+                        "unknown column `{s}`{hint}; the rows after {origin} have the columns: {}{qualified}",
                         names(columns)
                     ),
                 );
             }
         }
-        self.hoist(e)
+        self.hoist(&e)
     }
 
     fn hoist(&mut self, e: &ColExpr) -> ColExpr {
-        let b = |c: &mut Self, e: &ColExpr| Box::new(c.hoist(e));
         match e {
             ColExpr::RustValue { func, expr } => {
                 let var = Ident::new(&format!("__lit{}", self.lits.len()), Span::mixed_site());
@@ -381,62 +555,21 @@ impl Checker {
                     var,
                 }
             }
-            ColExpr::Column(_) | ColExpr::Lit(_) | ColExpr::Hoisted { .. } => e.clone(),
-            ColExpr::Unary { op, expr } => ColExpr::Unary {
-                op: *op,
-                expr: b(self, expr),
-            },
-            ColExpr::Binary { left, op, right } => ColExpr::Binary {
-                left: b(self, left),
-                op: *op,
-                right: b(self, right),
-            },
-            ColExpr::Paren { paren, expr } => ColExpr::Paren {
-                paren: *paren,
-                expr: b(self, expr),
-            },
-            ColExpr::Cast { expr, as_token, ty } => ColExpr::Cast {
-                expr: b(self, expr),
-                as_token: *as_token,
-                ty: ty.clone(),
-            },
-            ColExpr::Ref { and_token, expr } => ColExpr::Ref {
-                and_token: *and_token,
-                expr: b(self, expr),
-            },
-            ColExpr::Field { base, dot, member } => ColExpr::Field {
-                base: b(self, base),
-                dot: *dot,
-                member: member.clone(),
-            },
-            ColExpr::MethodCall {
-                receiver,
-                dot,
-                method,
-                turbofish,
-                paren,
-                args,
-            } => ColExpr::MethodCall {
-                receiver: b(self, receiver),
-                dot: *dot,
-                method: method.clone(),
-                turbofish: turbofish.clone(),
-                paren: *paren,
-                args: args.iter().map(|a| self.hoist(a)).collect(),
-            },
-            ColExpr::Call { func, paren, args } => ColExpr::Call {
-                func: func.clone(),
-                paren: *paren,
-                args: args.iter().map(|a| self.hoist(a)).collect(),
-            },
+            _ => e.map_children(&mut |c| self.hoist(c)),
         }
     }
 
     /// Checks named items (select, group_by): columns exist, names are unique.
-    fn items(&mut self, items: &[NamedExpr], rows: &Rows, what: &str) -> Vec<(Ident, ColExpr)> {
+    fn items(
+        &mut self,
+        items: &[NamedExpr],
+        rows: &Rows,
+        tables: &[JTable],
+        what: &str,
+    ) -> Vec<(Ident, ColExpr)> {
         let mut out: Vec<(Ident, ColExpr)> = Vec::new();
         for item in items {
-            let e = self.expr(&item.expr, rows);
+            let e = self.expr(&item.expr, rows, tables);
             if out.iter().any(|(n, _)| *n == item.name) {
                 self.error(
                     item.name.span(),
@@ -464,24 +597,42 @@ impl Checker {
                     row_type: row_type.clone(),
                     arg: arg.clone(),
                 },
-                Info {
-                    stage: Stage::Rows(Rows::Opaque),
-                    shape: PlanShape::default(),
-                    watermarks: Vec::new(),
+                Info::new(Stage::Rows(Rows::Opaque)),
+            ),
+            Source::ReadStatic {
+                func,
+                row_type,
+                arg,
+            } => (
+                LSource::ReadStatic {
+                    func: func.clone(),
+                    row_type: row_type.clone(),
+                    arg: arg.clone(),
                 },
+                Info::new(Stage::Table(None)),
             ),
             Source::Name(n) => {
                 let key = n.to_string();
                 let left = self.remaining_uses.entry(key.clone()).or_insert(1);
                 *left = left.saturating_sub(1);
                 let clone = *left > 0;
-                // A name that is not a binding of this body is a `Dataset` of the surrounding
-                // code: its rows are opaque (rustc checks them).
-                let info = self.env.get(&key).cloned().unwrap_or(Info {
-                    stage: Stage::Rows(Rows::Opaque),
-                    shape: PlanShape::default(),
-                    watermarks: Vec::new(),
-                });
+                let info = match self.env.get(&key) {
+                    Some(info) => {
+                        let mut info = info.clone();
+                        if let Stage::Table(name) = &mut info.stage {
+                            *name = Some(n.clone());
+                        }
+                        info
+                    }
+                    // A name that is not a binding of this body is a `Dataset` of the
+                    // surrounding code: its rows are opaque (rustc checks them). It may also be
+                    // a static table joined with a stream: `people.join(stream, ..)`.
+                    None => {
+                        let mut info = Info::new(Stage::Rows(Rows::Opaque));
+                        info.outer_name = Some(n.clone());
+                        info
+                    }
+                };
                 (
                     LSource::Name {
                         ident: n.clone(),
@@ -534,11 +685,24 @@ impl Checker {
         let method = call.method.clone();
         let m = method.to_string();
         let stage = info.stage.clone();
+        let outer_name = info.outer_name.take();
         if let Stage::Writer(w) = &stage {
             if w.started {
                 self.error(
                     method.span(),
                     format!("`.{m}` comes after `.start()`, which returns the running query; call `.start()` last"),
+                );
+                return None;
+            }
+        }
+        if let (Some(at), Stage::Rows(_)) = (&info.sorted_at, &stage) {
+            if !matches!(call.op, Op::WriteStream(_)) {
+                self.error(
+                    method.span(),
+                    format!(
+                        "`.{m}` comes after `.{at}(..)`, which sorts the rows written to the sink; \
+                         move `.{at}(..)` last, right before `.write_stream(..)`"
+                    ),
                 );
                 return None;
             }
@@ -634,10 +798,46 @@ impl Checker {
                 );
                 None
             }
+            // ---- static tables ----
+            (Op::Join(spec), Stage::Table(name)) => self.join_table_left(method, spec, name, info),
+            (_, Stage::Table(name)) => {
+                let name = name.map_or("a static table".to_string(), |n| {
+                    format!("`{n}` is a static table: it")
+                });
+                self.error(
+                    method.span(),
+                    format!(
+                        "{name} can only be joined with a stream, `stream.join(table, col == col)` or \
+                         `table.join(stream, col == col, \"right_outer\")`, not `.{m}`; prepare the table's rows \
+                         before `read_static(..)`, or `.{m}` after the join"
+                    ),
+                );
+                None
+            }
             // ---- datasets ----
+            (Op::Join(spec), Stage::Rows(rows)) => self.join(method, spec, rows, info, outer_name),
+            (Op::OrderBy(items), Stage::Rows(rows)) => {
+                if info.shape.aggregations.is_empty() {
+                    self.error(
+                        method.span(),
+                        format!(
+                            "`.{m}` sorts the result table of an aggregation, in Complete output mode: Spark supports \
+                             no other sort on a stream; sort after `.group_by(..).agg(..)` and write with \
+                             `.output_mode(Complete)`, or sort in the sink"
+                        ),
+                    );
+                }
+                let keys = items
+                    .iter()
+                    .map(|i| (self.expr(&i.expr, &rows, &info.tables), i.descending))
+                    .collect();
+                info.shape.sorted = true;
+                info.sorted_at = Some(method.clone());
+                Some(Step::OrderBy { method, keys })
+            }
             (Op::Filter(pred), Stage::Rows(rows)) => Some(Step::Filter {
                 method,
-                pred: self.expr(pred, &rows),
+                pred: self.expr(pred, &rows, &info.tables),
             }),
             (Op::FilterFn(func), Stage::Rows(_)) => Some(Step::FilterFn {
                 method,
@@ -650,7 +850,8 @@ impl Checker {
                     .filter(|i| matches!(&i.expr, ColExpr::Column(c) if info.watermarks.contains(&c.to_string())))
                     .map(|i| i.name.to_string())
                     .collect();
-                let columns = self.items(items, &rows, "select");
+                let columns = self.items(items, &rows, &info.tables, "select");
+                info.tables.clear();
                 let names: Vec<Ident> = columns.iter().map(|(n, _)| n.clone()).collect();
                 let strukt = self.new_struct("Row", GenKind::Columns(names.clone()));
                 info.stage = Stage::Rows(Rows::Known {
@@ -666,8 +867,27 @@ impl Checker {
             }
             (Op::WithColumn(item), Stage::Rows(rows)) => {
                 info.watermarks.retain(|w| item.name != w);
-                let value = self.expr(&item.expr, &rows);
+                let value = self.expr(&item.expr, &rows, &info.tables);
                 match rows {
+                    // Rows with joined tables keep them: the new column is added around the row.
+                    Rows::Known { mut columns, .. } if !info.tables.is_empty() => {
+                        if !columns.contains(&item.name) {
+                            columns.push(item.name.clone());
+                        }
+                        info.stage = Stage::Rows(Rows::Known {
+                            strukt: None,
+                            columns,
+                            origin: "`.with_column(..)`".into(),
+                        });
+                        let strukt =
+                            self.new_struct("WithColumn", GenKind::WithColumn(item.name.clone()));
+                        Some(Step::Extend {
+                            method,
+                            strukt,
+                            column: item.name.clone(),
+                            value,
+                        })
+                    }
                     Rows::Known { columns, .. } => {
                         let mut out: Vec<(Ident, ColExpr)> = columns
                             .iter()
@@ -708,6 +928,7 @@ impl Checker {
             }
             (Op::Map(func), Stage::Rows(_)) => {
                 info.stage = Stage::Rows(Rows::Opaque);
+                info.tables.clear();
                 Some(Step::Map {
                     method,
                     func: func.clone(),
@@ -715,6 +936,7 @@ impl Checker {
             }
             (Op::FlatMap(func), Stage::Rows(_)) => {
                 info.stage = Stage::Rows(Rows::Opaque);
+                info.tables.clear();
                 Some(Step::FlatMap {
                     method,
                     func: func.clone(),
@@ -728,6 +950,19 @@ impl Checker {
                 info.shape.sorted |= other_info.shape.sorted;
                 info.watermarks
                     .extend(other_info.watermarks.iter().cloned());
+                if let Some(at) = &other_info.sorted_at {
+                    self.error(
+                        at.span(),
+                        format!("`.{at}(..)` sorts the rows written to the sink: sort after `.union(..)`, right before `.write_stream(..)`"),
+                    );
+                }
+                if info.tables != other_info.tables {
+                    self.error(
+                        method.span(),
+                        "`.union` needs rows joined with the same static tables on both sides; \
+                         `.select(..)` the same columns on both sides first",
+                    );
+                }
                 match other_info.stage {
                     Stage::Rows(other_rows) => {
                         if let (
@@ -783,16 +1018,19 @@ impl Checker {
             }
             (Op::GroupBy(items), Stage::Rows(rows)) => {
                 let mut window = None;
+                let mut session = None;
                 let mut window_name = None;
                 let mut watermarked = false;
                 let mut names = Vec::new();
                 let mut columns = Vec::new();
+                let tables = info.tables.clone();
                 for item in items {
                     match item {
                         GroupItem::Column(named) => {
                             columns.extend(self.items(
                                 std::slice::from_ref(named),
                                 &rows,
+                                &tables,
                                 "group_by",
                             ));
                             names.push(named.name.clone());
@@ -801,12 +1039,21 @@ impl Checker {
                             if let ColExpr::Column(c) = &w.time {
                                 watermarked = info.watermarks.contains(&c.to_string());
                             }
-                            window = self.window(w, &rows);
+                            window = self.window(w, &rows, &tables);
+                            window_name = Some(w.name.clone());
+                            names.push(w.name.clone());
+                        }
+                        GroupItem::Session(w) => {
+                            if let ColExpr::Column(c) = &w.time {
+                                watermarked = info.watermarks.contains(&c.to_string());
+                            }
+                            session = self.session_window(w, &rows, &tables);
                             window_name = Some(w.name.clone());
                             names.push(w.name.clone());
                         }
                     }
                 }
+                let is_session = items.iter().any(|i| matches!(i, GroupItem::Session(_)));
                 for (i, n) in names.iter().enumerate() {
                     if names[..i].contains(n) {
                         self.error(
@@ -823,6 +1070,7 @@ impl Checker {
                         names,
                         window: window_name,
                         watermarked,
+                        session: is_session,
                     },
                     method: method.clone(),
                 };
@@ -831,6 +1079,7 @@ impl Checker {
                     strukt,
                     columns,
                     window,
+                    session,
                 })
             }
             (Op::WithWatermark { column, delay }, Stage::Rows(rows)) => {
@@ -846,7 +1095,7 @@ impl Checker {
                 }
                 Some(Step::WithWatermark {
                     method,
-                    time: self.expr(column, &rows),
+                    time: self.expr(column, &rows, &info.tables),
                     delay: delay.clone(),
                 })
             }
@@ -913,8 +1162,9 @@ impl Checker {
         }
         let mut names = key_names.clone();
         let mut aggs = Vec::new();
+        let tables = std::mem::take(&mut info.tables);
         for item in items {
-            let arg = item.arg.as_ref().map(|a| self.expr(a, input));
+            let arg = item.arg.as_ref().map(|a| self.expr(a, input, &tables));
             if names.contains(&item.name) {
                 self.error(
                     item.name.span(),
@@ -941,7 +1191,7 @@ impl Checker {
                     ..
                 }
             ),
-            session_window: false,
+            session_window: matches!(key, Key::Columns { session: true, .. }),
         });
         info.watermarks.clear();
         info.stage = Stage::Rows(Rows::Known {
@@ -965,9 +1215,9 @@ impl Checker {
     }
 
     /// Checks a `window(..)`: its durations (with `stream_core`'s rules) and its column.
-    fn window(&mut self, w: &WindowItem, rows: &Rows) -> Option<LWindow> {
+    fn window(&mut self, w: &WindowItem, rows: &Rows, tables: &[JTable]) -> Option<LWindow> {
         use stream_core::WindowSpec;
-        let time = self.expr(&w.time, rows);
+        let time = self.expr(&w.time, rows, tables);
         let d: Vec<String> = w.durations.iter().map(|l| l.value()).collect();
         let spec = match d.len() {
             1 => WindowSpec::tumbling(&d[0]),
@@ -996,6 +1246,239 @@ impl Checker {
                 None
             }
         }
+    }
+
+    /// Checks a `session_window(..)`: a fixed gap is a positive duration, a per-row gap is a
+    /// column expression.
+    fn session_window(
+        &mut self,
+        w: &SessionItem,
+        rows: &Rows,
+        tables: &[JTable],
+    ) -> Option<Box<LSession>> {
+        let time = self.expr(&w.time, rows, tables);
+        let gap = match &w.gap {
+            SessionGapSpec::Fixed(lit) => match stream_core::parse_duration(&lit.value()) {
+                Ok(ms) if ms <= 0 => {
+                    self.error(
+                        lit.span(),
+                        format!("a session gap must be positive, not `{}`", lit.value()),
+                    );
+                    return None;
+                }
+                Ok(ms) => LGap::Fixed(ms, lit.span()),
+                Err(e) => {
+                    self.error(lit.span(), e);
+                    return None;
+                }
+            },
+            SessionGapSpec::PerRow(e) => LGap::PerRow(self.expr(e, rows, tables)),
+        };
+        Some(Box::new(LSession { time, gap }))
+    }
+
+    /// `stream.join(table, on, how)`: with the static table as the argument (the usual case),
+    /// or, when the receiver is a name of the surrounding code and the argument a stream, with
+    /// the static table on the left.
+    fn join(
+        &mut self,
+        method: Ident,
+        spec: &JoinSpec,
+        rows: Rows,
+        info: &mut Info,
+        outer_name: Option<Ident>,
+    ) -> Option<Step> {
+        let other = &spec.other;
+        let table = match (&other.source, other.calls.is_empty()) {
+            (Source::ReadStatic { func, .. }, _) => {
+                self.error(
+                    func.span(),
+                    "bind the static table to a name first, `let people = read_static::<Person>(source);`, \
+                     then `.join(people, bidder == id)`: its name qualifies its columns (`people.state`)",
+                );
+                return None;
+            }
+            (Source::Name(n), true) => match self.env.get(&n.to_string()).map(|i| &i.stage) {
+                Some(Stage::Table(_)) => Some(n.clone()),
+                // Two names of the surrounding code: the receiver is the stream, unless the
+                // join type says that the static table is on the left.
+                None if outer_name.is_none()
+                    || spec.how.as_ref().and_then(|h| JoinType::parse(&h.value()))
+                        != Some(JoinType::RightOuter) =>
+                {
+                    Some(n.clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(table) = table else {
+            if outer_name.is_some() {
+                // `people.join(stream, ..)` with `people` from the surrounding code.
+                return self.join_table_left(method, spec, outer_name, info);
+            }
+            self.error(
+                method.span(),
+                "the argument of `.join` is a stream: stream-stream joins are not supported by `stream!` yet; \
+                 join a stream with a static table, `let people = read_static::<Person>(source);` \
+                 then `stream.join(people, bidder == id)`",
+            );
+            return None;
+        };
+        let (table_lowered, _) = self.pipeline(other);
+        let (how, how_span) = self.join_type(spec, true);
+        let mut stream_key = Vec::new();
+        let mut table_key = Vec::new();
+        for k in &spec.on {
+            // The left operand is the receiver's (the stream's), unless qualified by the table.
+            let (s, t) = if mentions(&k.left, &table) && !mentions(&k.right, &table) {
+                (&k.right, &k.left)
+            } else {
+                (&k.left, &k.right)
+            };
+            stream_key.push(self.expr(s, &rows, &info.tables));
+            table_key.push(self.hoist(&unqualify(t, &table)));
+        }
+        let out = match how {
+            JoinType::LeftOuter => JoinOut::Outer,
+            JoinType::LeftSemi | JoinType::LeftAnti => JoinOut::Stream,
+            _ => JoinOut::Inner,
+        };
+        self.joined(info, rows, table, out);
+        Some(Step::JoinStatic {
+            method,
+            table: Box::new(table_lowered),
+            stream_key,
+            table_key,
+            how,
+            how_span,
+            out,
+        })
+    }
+
+    /// `table.join(stream, on, how)`: the static table on the left.
+    fn join_table_left(
+        &mut self,
+        method: Ident,
+        spec: &JoinSpec,
+        table: Option<Ident>,
+        info: &mut Info,
+    ) -> Option<Step> {
+        let Some(table) = table else {
+            self.error(
+                method.span(),
+                "bind the static table to a name first, `let people = read_static::<Person>(source);`, \
+                 then `people.join(stream, id == bidder)`: its name qualifies its columns (`people.state`)",
+            );
+            return None;
+        };
+        let (stream, stream_info) = self.pipeline(&spec.other);
+        let rows = match &stream_info.stage {
+            Stage::Rows(rows) => rows.clone(),
+            Stage::Table(_) => {
+                self.error(
+                    method.span(),
+                    "`stream!` joins a stream with a static table, not two static tables; \
+                     join the tables' rows before `read_static(..)`",
+                );
+                return None;
+            }
+            _ => {
+                self.error(
+                    method.span(),
+                    "the stream joined with a static table is a dataset (a pipeline before `.group_by` or `.write_stream`)",
+                );
+                return None;
+            }
+        };
+        if let Some(at) = &stream_info.sorted_at {
+            self.error(
+                at.span(),
+                format!("`.{at}(..)` sorts the rows written to the sink: sort after `.join(..)`, right before `.write_stream(..)`"),
+            );
+        }
+        *info = stream_info;
+        let (how, how_span) = self.join_type(spec, false);
+        let mut stream_key = Vec::new();
+        let mut table_key = Vec::new();
+        for k in &spec.on {
+            // The left operand is the receiver's (the table's), unless the right one is qualified.
+            let (t, s) = if mentions(&k.right, &table) && !mentions(&k.left, &table) {
+                (&k.right, &k.left)
+            } else {
+                (&k.left, &k.right)
+            };
+            stream_key.push(self.expr(s, &rows, &info.tables));
+            table_key.push(self.hoist(&unqualify(t, &table)));
+        }
+        let out = match how {
+            JoinType::RightOuter => JoinOut::Outer,
+            _ => JoinOut::Inner,
+        };
+        self.joined(info, rows, table, out);
+        Some(Step::JoinStream {
+            method,
+            stream: Box::new(stream),
+            stream_key,
+            table_key,
+            how,
+            how_span,
+            out,
+        })
+    }
+
+    /// The join type (inner by default), checked with `stream_core`'s rules.
+    fn join_type(&mut self, spec: &JoinSpec, stream_on_left: bool) -> (JoinType, Span) {
+        let Some(lit) = &spec.how else {
+            return (JoinType::Inner, spec.on_span);
+        };
+        let Some(how) = JoinType::parse(&lit.value()) else {
+            self.error(
+                lit.span(),
+                format!(
+                    "unknown join type `{}`; a stream-static join is \"inner\" (the default), \"left_outer\" \
+                     (or \"left\"), \"left_semi\" or \"left_anti\" with the stream on the left, \"inner\" or \
+                     \"right_outer\" with the static table on the left",
+                    lit.value()
+                ),
+            );
+            return (JoinType::Inner, lit.span());
+        };
+        if let Err(e) = check_stream_static_join(how, stream_on_left) {
+            let msg = e.message.split_whitespace().collect::<Vec<_>>().join(" ");
+            let hint = match (stream_on_left, how) {
+                (true, JoinType::RightOuter) => {
+                    "; to keep every stream row write \"left_outer\" (the stream is the left side)"
+                }
+                (false, JoinType::LeftOuter) => {
+                    "; to keep every stream row write \"right_outer\" (the stream is the right side)"
+                }
+                _ => "",
+            };
+            self.error(lit.span(), format!("{msg}{hint}"));
+            return (JoinType::Inner, lit.span());
+        }
+        (how, lit.span())
+    }
+
+    /// The rows after a join.
+    fn joined(&mut self, info: &mut Info, rows: Rows, table: Ident, out: JoinOut) {
+        if out == JoinOut::Stream {
+            info.stage = Stage::Rows(rows);
+            return;
+        }
+        info.tables.push(JTable {
+            name: table,
+            optional: out == JoinOut::Outer,
+        });
+        info.stage = Stage::Rows(match rows {
+            Rows::Known { columns, .. } => Rows::Known {
+                strukt: None,
+                columns,
+                origin: "`.join(..)`".into(),
+            },
+            Rows::Opaque => Rows::Opaque,
+        });
     }
 
     fn trigger(&mut self, spec: &TriggerSpec) -> Option<LTrigger> {

@@ -176,6 +176,11 @@ fn pipeline(p: &Lowered) -> TokenStream {
             func,
             row_type,
             arg,
+        }
+        | LSource::ReadStatic {
+            func,
+            row_type,
+            arg,
         } => match row_type {
             Some(t) => quote!(#rt::#func::<#t>(#arg)),
             None => quote!(#rt::#func(#arg)),
@@ -254,12 +259,32 @@ fn step(s: &Step) -> TokenStream {
             strukt,
             columns,
             window,
+            session,
         } => {
             let fields = columns.iter().map(|(n, e)| {
                 let v = value(e, true);
                 quote!(#n: #v)
             });
             let key = quote!(move |#r| #strukt { #(#fields),* });
+            if let Some(s) = session {
+                let t = event_time(&s.time);
+                return match &s.gap {
+                    LGap::Fixed(ms, span) => {
+                        let m = Ident::new("group_by_session", method.span());
+                        let ms = proc_macro2::Literal::i64_suffixed(*ms);
+                        let gap = quote_spanned!(*span=> ::stream_runtime::__private::fixed_session_gap(#ms));
+                        quote!(.#m(#gap, move |#r| #t, #key))
+                    }
+                    LGap::PerRow(e) => {
+                        // A method of the support module, so that the gap's row type is known.
+                        let m = Ident::new("__group_by_session_per_row", method.span());
+                        let v = value(e, false);
+                        let check =
+                            quote_spanned!(e.span()=> ::stream_runtime::__private::gap_millis);
+                        quote!(.#m(move |#r| #check(#v), move |#r| #t, #key))
+                    }
+                };
+            }
             match window {
                 None => {
                     let m = Ident::new("group_by", method.span());
@@ -342,6 +367,65 @@ fn step(s: &Step) -> TokenStream {
             }
         }
         Step::CountKey { method } => quote!(.#method()),
+        Step::OrderBy { method, keys } => {
+            let m = Ident::new("order_by", method.span());
+            let keys: Vec<TokenStream> = keys
+                .iter()
+                .map(|(e, desc)| {
+                    let v = value(e, false);
+                    let f = if *desc {
+                        quote_spanned!(e.span()=> ::stream_runtime::__private::sort_key_desc)
+                    } else {
+                        quote_spanned!(e.span()=> ::stream_runtime::__private::sort_key)
+                    };
+                    quote!(#f(#v))
+                })
+                .collect();
+            let key = match keys.as_slice() {
+                [one] => one.clone(),
+                many => quote!((#(#many,)*)),
+            };
+            quote!(.#m(move |#r| #key))
+        }
+        Step::JoinStatic {
+            method,
+            table,
+            stream_key,
+            table_key,
+            how,
+            how_span,
+            out,
+        } => {
+            let m = Ident::new("join_static", method.span());
+            let table = pipeline(table);
+            let (sk, tk) = (join_key(stream_key), join_key(table_key));
+            let how = join_type(*how, *how_span);
+            let combine = match out {
+                JoinOut::Inner => quote!(::stream_runtime::__private::join_inner),
+                JoinOut::Outer => quote!(::stream_runtime::__private::join_outer),
+                JoinOut::Stream => quote!(::stream_runtime::__private::join_semi),
+            };
+            quote!(.#m(#table, move |#r| #sk, move |#r| #tk, #how, #combine))
+        }
+        Step::JoinStream {
+            method,
+            stream,
+            stream_key,
+            table_key,
+            how,
+            how_span,
+            out,
+        } => {
+            let m = Ident::new("join_stream", method.span());
+            let stream = pipeline(stream);
+            let (sk, tk) = (join_key(stream_key), join_key(table_key));
+            let how = join_type(*how, *how_span);
+            let combine = match out {
+                JoinOut::Outer => quote!(::stream_runtime::__private::static_join_outer),
+                _ => quote!(::stream_runtime::__private::static_join_inner),
+            };
+            quote!(.#m(#stream, move |#r| #tk, move |#r| #sk, #how, #combine))
+        }
         Step::WriteStream { method, sink } => quote!(.#method(#sink)),
         Step::OutputMode { method, mode, span } => {
             let m = Ident::new(mode.name(), *span);
@@ -362,6 +446,29 @@ fn step(s: &Step) -> TokenStream {
         Step::QueryName { method, name } => quote!(.#method(#name)),
         Step::Start { method } => quote!(.#method()),
     }
+}
+
+/// The key of one side of a join: one value, or a tuple of several.
+fn join_key(keys: &[ColExpr]) -> TokenStream {
+    let values: Vec<TokenStream> = keys.iter().map(|e| value(e, true)).collect();
+    match values.as_slice() {
+        [one] => one.clone(),
+        many => quote!((#(#many,)*)),
+    }
+}
+
+fn join_type(how: stream_core::rules::JoinType, span: Span) -> TokenStream {
+    use stream_core::rules::JoinType::*;
+    let name = match how {
+        Inner => "Inner",
+        LeftOuter => "LeftOuter",
+        RightOuter => "RightOuter",
+        FullOuter => "FullOuter",
+        LeftSemi => "LeftSemi",
+        LeftAnti => "LeftAnti",
+    };
+    let v = Ident::new(name, span);
+    quote_spanned!(span=> ::stream_runtime::JoinType::#v)
 }
 
 /// Where an expression's value is used.
@@ -401,6 +508,23 @@ fn emit(e: &ColExpr, ctx: Ctx) -> TokenStream {
                 Ctx::Value => {
                     quote_spanned!(e.span()=> ::core::clone::Clone::clone(&#place))
                 }
+            }
+        }
+        ColExpr::Table {
+            optional: true,
+            member: Some((dot, member)),
+            ..
+        } => {
+            // A column of an outer join's table: `Option` of the value.
+            let t = Ident::new("__t", Span::mixed_site());
+            let table = table_place(e);
+            quote_spanned!(e.span()=> #table.as_ref().map(|#t| ::core::clone::Clone::clone(&#t #dot #member)))
+        }
+        ColExpr::Table { .. } => {
+            let place = place(e);
+            match ctx {
+                Ctx::Place => place,
+                Ctx::Value => quote_spanned!(e.span()=> ::core::clone::Clone::clone(&#place)),
             }
         }
         ColExpr::Lit(l) => l.to_token_stream(),
@@ -477,8 +601,28 @@ fn place(e: &ColExpr) -> TokenStream {
             let b = place(base);
             quote!(#b #dot #member)
         }
+        ColExpr::Table {
+            optional: false,
+            member: Some((dot, member)),
+            ..
+        } => {
+            let table = table_place(e);
+            quote!(#table #dot #member)
+        }
+        ColExpr::Table { member: None, .. } => table_place(e),
         other => emit(other, Ctx::Value),
     }
+}
+
+/// A joined table's row in the current row: `__r.__table`, or `__r.__stream.__table` for a table
+/// joined before the last join, and so on.
+fn table_place(e: &ColExpr) -> TokenStream {
+    let ColExpr::Table { name, depth, .. } = e else {
+        unreachable!("a table reference")
+    };
+    let r = row(name.span());
+    let streams = (0..*depth).map(|_| quote_spanned!(name.span()=> .__stream));
+    quote_spanned!(name.span()=> #r #(#streams)* .__table)
 }
 
 #[cfg(test)]
@@ -637,6 +781,77 @@ mod tests {
                 .write_stream(c)
         });
         assert!(e.contains("without a watermark"), "{e}");
+    }
+
+    #[test]
+    fn joins_sessions_and_sorting() {
+        let out = expand(quote! {
+            let people = read_static::<Person>(Files::json("people"));
+            read_stream::<Bid>(s)
+                .with_watermark(t, "1 second")
+                .join(people, bidder == id, "left_outer")
+                .group_by(session_window(t, "5 seconds"), people.state)
+                .count()
+                .order_by(count.desc())
+                .write_stream(c)
+                .output_mode(Complete)
+        });
+        assert!(out.contains("let people = :: stream_runtime :: read_static :: < Person > (Files :: json (\"people\")) ;"), "{out}");
+        assert!(out.contains(". join_static (people , move | __r | :: core :: clone :: Clone :: clone (& __r . bidder) , move | __r | :: core :: clone :: Clone :: clone (& __r . id) , :: stream_runtime :: JoinType :: LeftOuter , :: stream_runtime :: __private :: join_outer)"), "{out}");
+        assert!(out.contains(". group_by_session (:: stream_runtime :: __private :: fixed_session_gap (5000i64) , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . t)) , move | __r | __Key1 { state : __r . __table . as_ref () . map (| __t | :: core :: clone :: Clone :: clone (& __t . state)) })"), "{out}");
+        assert!(out.contains(". order_by (move | __r | :: stream_runtime :: __private :: sort_key_desc (:: core :: clone :: Clone :: clone (& __r . count)))"), "{out}");
+        // The static table on the left; a second join reaches the first table through the row.
+        let out = expand(quote! {
+            let people = read_static::<Person>(p);
+            let cities = read_static::<City>(c);
+            people
+                .join(read_stream::<Bid>(s), id == bidder && day == day)
+                .join(cities, people.city == name)
+                .select(price, people.name as buyer, cities.country as country)
+        });
+        assert!(out.contains("people . join_stream (:: stream_runtime :: read_stream :: < Bid > (s) , move | __r | (:: core :: clone :: Clone :: clone (& __r . id) , :: core :: clone :: Clone :: clone (& __r . day) ,) , move | __r | (:: core :: clone :: Clone :: clone (& __r . bidder) , :: core :: clone :: Clone :: clone (& __r . day) ,) , :: stream_runtime :: JoinType :: Inner , :: stream_runtime :: __private :: static_join_inner)"), "{out}");
+        assert!(out.contains(". join_static (cities , move | __r | :: core :: clone :: Clone :: clone (& __r . __table . city) , move | __r | :: core :: clone :: Clone :: clone (& __r . name)"), "{out}");
+        assert!(out.contains("buyer : :: core :: clone :: Clone :: clone (& __r . __stream . __table . name) , country : :: core :: clone :: Clone :: clone (& __r . __table . country)"), "{out}");
+    }
+
+    #[test]
+    fn join_and_sort_errors() {
+        let e = check_err(quote! {
+            let other = read_stream::<Bid>(s2);
+            read_stream::<Bid>(s).join(other, a == b)
+        });
+        assert!(e.contains("stream-stream joins are not supported"), "{e}");
+        let e = check_err(quote! {
+            let p = read_static::<P>(x);
+            read_stream::<Bid>(s).join(p, a == b, "full")
+        });
+        assert!(
+            e.starts_with("full_outer join with a streaming Dataset on the left"),
+            "{e}"
+        );
+        let e = check_err(quote!(
+            read_stream::<Bid>(s).join(read_static::<P>(x), a == b)
+        ));
+        assert!(e.starts_with("bind the static table to a name"), "{e}");
+        let e = check_err(quote!(read_stream::<Bid>(s).select(a).order_by(a)));
+        assert!(
+            e.contains("sorts the result table of an aggregation"),
+            "{e}"
+        );
+        let e = check_err(quote! {
+            let p = read_static::<P>(x);
+            read_stream::<Bid>(s).select(a).join(p, a == id).filter(zz > p.c)
+        });
+        assert!(
+            e.starts_with("unknown column `zz`; the rows after `.join(..)` have the columns: a, and the static table's columns are written `p.column`"),
+            "{e}"
+        );
+        let e = check_err(quote! {
+            read_stream::<Bid>(s)
+                .group_by(session_window(t, "-1 second"))
+                .count()
+        });
+        assert!(e.contains("a session gap must be positive"), "{e}");
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub const METHODS: &[&str] = &[
     "group_by_key",
     "agg",
     "count",
+    "order_by",
+    "sort",
+    "join",
     "write_stream",
     "output_mode",
     "trigger",
@@ -35,13 +38,10 @@ pub const METHODS: &[&str] = &[
 
 /// Spark methods the language does not have (yet), with what to do instead.
 const NOT_YET: &[(&str, &str)] = &[
-    ("join", "joins are not supported by `stream!` yet"),
     (
         "drop_duplicates",
         "drop_duplicates is not supported by `stream!` yet",
     ),
-    ("order_by", "sorting is not supported by `stream!` yet"),
-    ("sort", "sorting is not supported by `stream!` yet"),
     (
         "map_groups_with_state",
         "arbitrary stateful operations are not supported by `stream!` yet",
@@ -173,12 +173,14 @@ fn parse_source(expr: &Expr) -> Result<Source> {
             let Some(last) = path.path.segments.last() else {
                 return Err(Error::new(path.span(), HOW));
             };
-            if last.ident != "read_stream" {
+            let is_static = last.ident == "read_static";
+            if last.ident != "read_stream" && !is_static {
                 return Err(Error::new(
                     last.ident.span(),
                     format!("unknown source function `{}`; {HOW}", last.ident),
                 ));
             }
+            let func_name = last.ident.to_string();
             let row_type = match &last.arguments {
                 syn::PathArguments::None => None,
                 syn::PathArguments::AngleBracketed(args) if args.args.len() == 1 => {
@@ -187,7 +189,7 @@ fn parse_source(expr: &Expr) -> Result<Source> {
                         other => {
                             return Err(Error::new(
                                 other.span(),
-                                "write the row type: `read_stream::<Bid>(source)`",
+                                format!("write the row type: `{func_name}::<Bid>(source)`"),
                             ))
                         }
                     }
@@ -195,7 +197,7 @@ fn parse_source(expr: &Expr) -> Result<Source> {
                 other => {
                     return Err(Error::new(
                         other.span(),
-                        "`read_stream` takes one type argument, the row type: `read_stream::<Bid>(source)`",
+                        format!("`{func_name}` takes one type argument, the row type: `{func_name}::<Bid>(source)`"),
                     ))
                 }
             };
@@ -203,15 +205,29 @@ fn parse_source(expr: &Expr) -> Result<Source> {
                 return Err(Error::new(
                     last.ident.span(),
                     format!(
-                        "`read_stream` takes one argument, the source (e.g. `MemoryStream::new()`), not {}",
+                        "`{func_name}` takes one argument, the source (e.g. `{}`), not {}",
+                        if is_static {
+                            "Files::json(\"people\")"
+                        } else {
+                            "MemoryStream::new()"
+                        },
                         call.args.len()
                     ),
                 ));
             }
-            Ok(Source::ReadStream {
-                func: last.ident.clone(),
-                row_type,
-                arg: Box::new(call.args[0].clone()),
+            let (func, arg) = (last.ident.clone(), Box::new(call.args[0].clone()));
+            Ok(if is_static {
+                Source::ReadStatic {
+                    func,
+                    row_type,
+                    arg,
+                }
+            } else {
+                Source::ReadStream {
+                    func,
+                    row_type,
+                    arg,
+                }
             })
         }
         Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
@@ -316,14 +332,11 @@ fn parse_call(mc: &syn::ExprMethodCall) -> Result<Call> {
                     .into_iter()
                     .map(parse_group_item)
                     .collect::<Result<_>>()?;
-                let mut windows = items.iter().filter_map(|i| match i {
-                    GroupItem::Window(w) => Some(w),
-                    GroupItem::Column(_) => None,
-                });
+                let mut windows = items.iter().filter_map(GroupItem::window_token);
                 if let (Some(_), Some(second)) = (windows.next(), windows.next()) {
                     return Err(Error::new(
-                        second.func.span(),
-                        "group by at most one `window(..)`",
+                        second.span(),
+                        "group by at most one `window(..)` or `session_window(..)`",
                     ));
                 }
                 Op::GroupBy(items)
@@ -369,6 +382,41 @@ fn parse_call(mc: &syn::ExprMethodCall) -> Result<Call> {
         "count" => {
             expect_args(mc, 0, ".count()")?;
             Op::Count
+        }
+        "order_by" | "sort" => {
+            if args.is_empty() {
+                return Err(Error::new(
+                    method.span(),
+                    format!("`.{name}` needs at least one column: `.{name}(n.desc(), page)`"),
+                ));
+            }
+            Op::OrderBy(
+                args.into_iter()
+                    .map(parse_sort_item)
+                    .collect::<Result<_>>()?,
+            )
+        }
+        "join" => {
+            if !(2..=3).contains(&args.len()) {
+                return Err(Error::new(
+                    method.span(),
+                    format!(
+                        "`.join` takes the static table, the condition and optionally the join type, not {} arguments: \
+                         write `.join(people, bidder == id)` or `.join(people, bidder == id, \"left_outer\")`",
+                        args.len()
+                    ),
+                ));
+            }
+            let other = Box::new(parse_pipeline(args[0])?);
+            let mut on = Vec::new();
+            parse_join_condition(args[1], &mut on)?;
+            let how = args.get(2).map(|a| parse_join_type(a)).transpose()?;
+            Op::Join(JoinSpec {
+                other,
+                on,
+                on_span: args[1].span(),
+                how,
+            })
         }
         "write_stream" => {
             expect_args(mc, 1, ".write_stream(Console::new())")?;
@@ -501,6 +549,9 @@ fn parse_group_item(expr: &Expr) -> Result<GroupItem> {
     let (inner, alias) = split_alias(expr);
     if let Expr::Call(call) = strip_groups(&inner) {
         if let Expr::Path(p) = &*call.func {
+            if let Some(func) = p.path.get_ident().filter(|f| *f == "session_window") {
+                return parse_session_window(func, call, alias);
+            }
             if let Some(func) = p.path.get_ident().filter(|f| *f == "window") {
                 let args: Vec<&Expr> = call.args.iter().collect();
                 if !(2..=4).contains(&args.len()) {
@@ -529,6 +580,145 @@ fn parse_group_item(expr: &Expr) -> Result<GroupItem> {
         }
     }
     parse_named(expr).map(GroupItem::Column)
+}
+
+/// `session_window(time, "5 seconds")` or `session_window(time, gap_ms_expression)`.
+fn parse_session_window(
+    func: &Ident,
+    call: &syn::ExprCall,
+    alias: Option<Ident>,
+) -> Result<GroupItem> {
+    const USAGE: &str =
+        "session_window(time_column, \"5 seconds\"), or with a gap in milliseconds per row: \
+                         session_window(time_column, gap_ms_column)";
+    if call.args.len() != 2 {
+        return Err(Error::new(func.span(), format!("write `{USAGE}`")));
+    }
+    let time = parse_col_expr(&call.args[0])?;
+    let gap = match strip_groups(&call.args[1]) {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) => SessionGapSpec::Fixed(s.clone()),
+        e => SessionGapSpec::PerRow(parse_col_expr(e)?),
+    };
+    Ok(GroupItem::Session(SessionItem {
+        func: func.clone(),
+        time,
+        gap,
+        name: alias.unwrap_or_else(|| Ident::new("session_window", func.span())),
+    }))
+}
+
+/// An item of `.order_by(..)`: `col`, `col.desc()`, `desc(col)`, `col.asc()`, `asc(col)`.
+fn parse_sort_item(expr: &Expr) -> Result<SortItem> {
+    let direction = |m: &Ident| match m.to_string().as_str() {
+        "desc" => Some(true),
+        "asc" => Some(false),
+        _ => None,
+    };
+    match strip_groups(expr) {
+        Expr::MethodCall(mc) if mc.args.is_empty() && mc.turbofish.is_none() => {
+            if let Some(descending) = direction(&mc.method) {
+                return Ok(SortItem {
+                    expr: parse_col_expr(&mc.receiver)?,
+                    descending,
+                });
+            }
+        }
+        Expr::Call(call) => {
+            if let Expr::Path(p) = &*call.func {
+                if let Some(descending) = p.path.get_ident().and_then(direction) {
+                    if call.args.len() != 1 {
+                        return Err(Error::new(
+                            p.span(),
+                            "`desc` / `asc` take one column: `.order_by(desc(n))` or `.order_by(n.desc())`",
+                        ));
+                    }
+                    return Ok(SortItem {
+                        expr: parse_col_expr(&call.args[0])?,
+                        descending,
+                    });
+                }
+            }
+        }
+        Expr::Closure(c) => {
+            return Err(Error::new(
+                c.span(),
+                "`.order_by` takes columns (`.order_by(n.desc(), page)`), not a closure",
+            ))
+        }
+        _ => {}
+    }
+    Ok(SortItem {
+        expr: parse_col_expr(expr)?,
+        descending: false,
+    })
+}
+
+const JOIN_CONDITION: &str = "a stream-static join condition is an equality between a column of each side, \
+                              `bidder == id`, or several joined by `&&`: `bidder == id && day == day`";
+
+/// The equalities of a join condition, joined by `&&`.
+fn parse_join_condition(expr: &Expr, out: &mut Vec<JoinKey>) -> Result<()> {
+    match expr {
+        Expr::Paren(p) => parse_join_condition(&p.expr, out),
+        Expr::Group(g) => parse_join_condition(&g.expr, out),
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+            parse_join_condition(&b.left, out)?;
+            parse_join_condition(&b.right, out)
+        }
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::Eq(_)) => {
+            let left = parse_col_expr(&b.left)?;
+            let right = parse_col_expr(&b.right)?;
+            for (side, e) in [(&left, &*b.left), (&right, &*b.right)] {
+                let mut reads = false;
+                side.for_each_column(&mut |_| reads = true);
+                if !reads {
+                    return Err(Error::new_spanned(
+                        e,
+                        format!(
+                            "each side of a join equality reads a column of its side; {JOIN_CONDITION}. \
+                             To compare a column with a value, `.filter(..)` before or after the join"
+                        ),
+                    ));
+                }
+            }
+            out.push(JoinKey { left, right });
+            Ok(())
+        }
+        Expr::Binary(b) => {
+            use quote::ToTokens;
+            let op = b.op.to_token_stream().to_string().replace(' ', "");
+            Err(Error::new_spanned(
+                expr,
+                format!(
+                    "`{op}` in a join condition: {JOIN_CONDITION}; for other conditions, `.filter(..)` after the join"
+                ),
+            ))
+        }
+        Expr::Closure(_) => Err(Error::new_spanned(
+            expr,
+            format!("a join condition is written with columns, not a closure: {JOIN_CONDITION}"),
+        )),
+        _ => Err(Error::new_spanned(
+            expr,
+            format!("this join condition is not an equality: {JOIN_CONDITION}; for other conditions, `.filter(..)` after the join"),
+        )),
+    }
+}
+
+/// The join type, a string literal as Spark's `how` (its value is checked by `check`).
+fn parse_join_type(expr: &Expr) -> Result<syn::LitStr> {
+    match strip_groups(expr) {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(s.clone()),
+        other => Err(Error::new_spanned(
+            other,
+            "the join type is a string literal, as in Spark: \"inner\" (the default), \"left_outer\", \
+             \"left_semi\", \"left_anti\", or \"right_outer\" with the static table on the left",
+        )),
+    }
 }
 
 /// An item of `.agg(...)`: `count() as n`, `sum(price) as total`.
@@ -960,7 +1150,63 @@ mod tests {
     }
 
     #[test]
+    fn sessions_sorting_and_joins() {
+        let b = body(quote! {
+            let people = read_static::<Person>(Files::json("people"));
+            read_stream::<Bid>(s)
+                .join(people, bidder == id && day == people.day, "left_outer")
+                .group_by(session_window(t, "5 seconds"), a)
+                .count()
+                .order_by(count.desc(), desc(a), b, c.asc())
+        });
+        assert!(matches!(
+            b.bindings[0].pipeline.source,
+            Source::ReadStatic { .. }
+        ));
+        let Op::Join(j) = &b.result.calls[0].op else {
+            panic!()
+        };
+        assert_eq!(j.on.len(), 2);
+        assert_eq!(j.how.as_ref().unwrap().value(), "left_outer");
+        assert!(matches!(&j.other.source, Source::Name(n) if n == "people"));
+        let Op::GroupBy(items) = &b.result.calls[1].op else {
+            panic!()
+        };
+        assert!(matches!(&items[0], GroupItem::Session(s)
+            if s.name == "session_window" && matches!(s.gap, SessionGapSpec::Fixed(_))));
+        let b = body(quote!(read_stream::<Bid>(s)
+            .group_by(a, session_window(t, gap * 2) as s2)
+            .count()));
+        let Op::GroupBy(items) = &b.result.calls[0].op else {
+            panic!()
+        };
+        assert!(matches!(&items[1], GroupItem::Session(s)
+            if s.name == "s2" && matches!(s.gap, SessionGapSpec::PerRow(_))));
+        let b = body(quote!(read_stream::<Bid>(s).order_by(
+            count.desc(),
+            desc(a),
+            b,
+            c.asc()
+        )));
+        let Op::OrderBy(keys) = &b.result.calls[0].op else {
+            panic!()
+        };
+        let desc: Vec<bool> = keys.iter().map(|k| k.descending).collect();
+        assert_eq!(desc, [true, true, false, false]);
+    }
+
+    #[test]
     fn errors() {
+        assert!(err(quote!(read_stream::<Bid>(s).join(p, a > b)))
+            .starts_with("`>` in a join condition"));
+        assert!(err(quote!(read_stream::<Bid>(s).join(p, a == 1)))
+            .starts_with("each side of a join equality reads a column"));
+        assert!(err(quote!(read_stream::<Bid>(s).join(p, a == b, left)))
+            .starts_with("the join type is a string literal"));
+        assert!(err(quote!(read_stream::<Bid>(s)
+            .group_by(window(t, "1 second"), session_window(t, "1 second"))
+            .count()))
+        .starts_with("group by at most one"));
         assert!(err(quote!(read_stream::<Bid>(s).selec(a))).contains("unknown method `.selec`"));
         assert!(err(quote!(read_stream::<Bid>(s).selec(a))).contains("did you mean `.select`"));
         assert_eq!(
