@@ -481,13 +481,15 @@ impl<T: Record, K: Key> GroupedDataset<T, K> {
         let key = self.key;
         let finish = Arc::new(finish);
         let mut data = self.data;
+        let stage = data.shape.aggregations.len() as u64;
         data.shape.aggregations.push(AggShape::default());
         data.then_ctx(move |rows, ctx| {
+            let rows = chained_input(rows, stage, ctx.mode);
             let (key, init, aggs, finish) =
                 (key.clone(), aggs.clone(), aggs.clone(), finish.clone());
             let op = ctx.state_op();
             let assign = move |row: &T| Some((key(row), init.init(row), None));
-            dataflow::keyed_aggregate(rows, assign, false, ctx.metrics.clone(), op)
+            dataflow::keyed_aggregate(rows, assign, false, stage, ctx.metrics.clone(), op)
                 .map(move |(k, acc)| finish(k, aggs.finish(&acc)))
         })
     }
@@ -501,6 +503,24 @@ impl<T: Record, K: Key + Field> GroupedDataset<T, K> {
 }
 
 type TimeFn<T> = Arc<dyn Fn(&T) -> Timestamp + Send + Sync>;
+
+/// The input of the aggregation at depth `stage` of a chain: in append mode, an aggregation
+/// after another reads only the closed windows' final rows of the one before (Spark's chained
+/// time-window aggregation, e.g. over `window_time(window)`).
+fn chained_input<T: Record>(rows: Coll<'_, T>, stage: u64, mode: OutputMode) -> Coll<'_, T> {
+    if stage > 0 && mode == OutputMode::Append {
+        dataflow::finalized(rows, stage - 1)
+    } else {
+        rows
+    }
+}
+
+/// `window_time(window)`: the event time of a window's result row, the last instant inside the
+/// window (Spark: `window.end - 1 µs`; here `window.end - 1 ms`), for a chained window
+/// aggregation.
+pub fn window_time(window: Window) -> Timestamp {
+    Timestamp(window.end.millis() - 1)
+}
 
 /// How rows are grouped in event time.
 enum Grouping<T> {
@@ -539,11 +559,13 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
         let grouping = Arc::new(self.grouping);
         let finish = Arc::new(finish);
         let mut data = self.data;
+        let stage = data.shape.aggregations.len() as u64;
         data.shape.aggregations.push(AggShape {
             watermarked_event_time_key: !data.watermarks.is_empty(),
             session_window: matches!(*grouping, Grouping::Session(_)),
         });
         data.then_ctx(move |rows, ctx| {
+            let rows = chained_input(rows, stage, ctx.mode);
             let (key, time, init) = (key.clone(), time.clone(), aggs.clone());
             let (aggs, finish) = (aggs.clone(), finish.clone());
             let op = ctx.state_op();
@@ -564,13 +586,13 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
                             })
                             .collect::<Vec<_>>()
                     };
-                    dataflow::keyed_aggregate(rows, assign, evict, metrics, op)
+                    dataflow::keyed_aggregate(rows, assign, evict, stage, metrics, op)
                 }
                 Grouping::Session(gap) => {
                     let gap = gap.clone();
                     let assign =
                         move |row: &T| (key(row), time(row).millis(), (gap.0)(row), init.init(row));
-                    dataflow::session_aggregate(rows, assign, evict, metrics, op)
+                    dataflow::session_aggregate(rows, assign, evict, stage, metrics, op)
                         .map(|((k, w), acc)| ((w, k), acc))
                 }
             };

@@ -77,8 +77,10 @@ pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shar
         let rows = (def.data.lower)(scope, &mut ctx);
         match &def.writer {
             Some(writer) => {
+                // Append mode after aggregations: the last one's closed windows.
+                let stages = def.data.shape.aggregations.len() as u64;
                 let append_final =
-                    def.mode == OutputMode::Append && !def.data.shape.aggregations.is_empty();
+                    (def.mode == OutputMode::Append && stages > 0).then(|| stages - 1);
                 dataflow::write_each(
                     rows,
                     writer.clone(),
@@ -341,12 +343,14 @@ impl<'q, T: Record> Driver<'q, T> {
     /// The rows the sink receives for a batch, from the output updates.
     fn output_rows(&mut self, updates: Vec<(T, Time, isize)>) -> Vec<T> {
         let repeat = |(row, n): (&T, isize)| std::iter::repeat_n(row.clone(), n.max(0) as usize);
-        if self.def.mode == OutputMode::Append && !self.def.data.shape.aggregations.is_empty() {
+        let stages = self.def.data.shape.aggregations.len() as u64;
+        if self.def.mode == OutputMode::Append && stages > 0 {
+            let last_stage = stages - 1;
             // A closed window's final row is the retraction that evicted it, at the time the
-            // watermark reached the window's end (`seq == 0`).
+            // watermark reached the window's end (an eviction time).
             let closed = updates
                 .into_iter()
-                .filter(|(_, t, _)| t.seq == 0)
+                .filter(|(_, t, _)| t.is_eviction_of(last_stage))
                 .map(|(r, _, d)| (r, -d))
                 .collect();
             let closed = dataflow::consolidate(closed);

@@ -30,8 +30,8 @@ pub mod watermark;
 pub mod __private;
 
 pub use dataset::{
-    read_stream, Agg, Dataset, GroupedDataset, Key, KeyCount, SessionDataset, SessionGap,
-    WindowedDataset,
+    read_stream, window_time, Agg, Dataset, GroupedDataset, Key, KeyCount, SessionDataset,
+    SessionGap, WindowedDataset,
 };
 pub use error::{Result, StreamError};
 pub use handle::{QueryStatus, StreamingQuery};
@@ -48,7 +48,7 @@ pub use watermark::{EventTimeStats, WatermarkPolicy};
 
 /// Everything an application needs: `use stream_runtime::prelude::*;`.
 pub mod prelude {
-    pub use crate::dataset::{read_stream, Dataset, KeyCount, SessionGap};
+    pub use crate::dataset::{read_stream, window_time, Dataset, KeyCount, SessionGap};
     pub use crate::handle::StreamingQuery;
     pub use crate::join::{read_static, StaticTable};
     pub use crate::query::DataStreamWriter;

@@ -63,14 +63,11 @@ impl<T: Record> DataStreamWriter<T> {
             return Err(e.clone());
         }
         stream_core::rules::check_output_mode(&self.data.shape, self.mode)?;
-        if self.data.shape.aggregations.len() > 1 {
-            // Spark allows chained aggregations in append mode (with `window_time`); this
-            // engine does not run them yet.
-            return Err(StreamError::Analysis(
-                "a second aggregation after an aggregation (chained aggregations) is not \
-                 supported yet; aggregate once, or chain two queries through a sink and a source"
-                    .into(),
-            ));
+        if self.data.shape.aggregations.len() as u64 >= crate::time::BATCH_SEQ_BASE {
+            return Err(StreamError::Analysis(format!(
+                "at most {} chained aggregations are supported",
+                crate::time::BATCH_SEQ_BASE - 1
+            )));
         }
         Ok(())
     }

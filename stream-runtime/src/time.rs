@@ -22,14 +22,37 @@ pub struct Time {
     pub seq: u64,
 }
 
+/// `seq` values below this are eviction stages; batches start here.
+pub const BATCH_SEQ_BASE: u64 = 16;
+
 impl Time {
-    /// The time of micro-batch `batch` under watermark `watermark`. Batch `n` has `seq = n + 1`,
-    /// so that `(w, 0)` stays free for updates that fire when the watermark reaches `w`.
+    /// The time of micro-batch `batch` under watermark `watermark`: `seq = batch + 16`, so that
+    /// the times `(w, stage)` with `stage < 16` stay free for updates that fire when the
+    /// watermark reaches `w`.
     pub fn batch(watermark: u64, batch: u64) -> Time {
         Time {
             watermark,
-            seq: batch + 1,
+            seq: batch + BATCH_SEQ_BASE,
         }
+    }
+
+    /// The time at which a stateful operator at depth `stage` of a chain evicts state that
+    /// expires at watermark `watermark`: after every batch run under a smaller watermark, before
+    /// every batch run under `watermark`, and after the evictions of the stages before it.
+    pub fn eviction(watermark: u64, stage: u64) -> Time {
+        debug_assert!(
+            stage < BATCH_SEQ_BASE,
+            "too many chained stateful operators"
+        );
+        Time {
+            watermark,
+            seq: stage,
+        }
+    }
+
+    /// Whether this is the eviction time of stage `stage` (its closed windows' final rows).
+    pub fn is_eviction_of(&self, stage: u64) -> bool {
+        self.seq == stage
     }
 }
 
@@ -98,12 +121,14 @@ mod tests {
         assert!(Time::batch(0, 1).less_than(&Time::batch(0, 2)));
         // An update scheduled for the moment the watermark reaches w sorts after every batch
         // run under a smaller watermark and before every batch run under w.
-        let fire = Time {
-            watermark: 10_000,
-            seq: 0,
-        };
-        assert!(Time::batch(9_999, u64::MAX - 1).less_than(&fire));
+        let fire = Time::eviction(10_000, 0);
+        assert!(Time::batch(9_999, 1 << 40).less_than(&fire));
         assert!(fire.less_than(&Time::batch(10_000, 0)));
+        // A later stage of a chain evicts after an earlier one, still before the batch.
+        let second = Time::eviction(10_000, 1);
+        assert!(fire.less_than(&second) && second.less_than(&Time::batch(10_000, 0)));
+        assert!(fire.is_eviction_of(0) && !second.is_eviction_of(0));
+        assert!(!Time::batch(0, 0).is_eviction_of(0));
         assert_eq!(a.join(&b), b);
         assert_eq!(a.meet(&b), a);
         assert_eq!(Time::minimum(), Time::default());

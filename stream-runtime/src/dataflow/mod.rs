@@ -86,13 +86,14 @@ impl<A: Mergeable> Multiply<isize> for Partial<A> {
 /// `assign` gives each row's `(key, partial, expiry)` triples (several for sliding windows). With
 /// `evict`, a triple whose expiry (a watermark in ms, e.g. its window's end) is at or below the
 /// batch's watermark is late and dropped (counted in `metrics`); every other one is also retracted
-/// at time `(expiry, 0)`, the moment the watermark reaches it, which removes the key from the
+/// at time `(expiry, stage)`, the moment the watermark reaches it, which removes the key from the
 /// arrangement: state is bounded by the watermark delay. That retraction carries the key's final
 /// value, which is what append mode emits.
 pub(crate) fn keyed_aggregate<'a, T, K, A, I>(
     rows: Coll<'a, T>,
     assign: impl Fn(&T) -> I + 'static,
     evict: bool,
+    stage: u64,
     metrics: Metrics,
     op: usize,
 ) -> Coll<'a, (K, A)>
@@ -110,7 +111,7 @@ where
         for (key, acc, expiry) in assign(&row) {
             let partial = Partial { rows: 1, acc }.multiply(&r);
             match expiry {
-                Some(e) if evict && e <= t.watermark => {
+                Some(e) if evict && Time::eviction(e, stage) <= t => {
                     late.borrow_mut().state[op].dropped_by_watermark += r.max(0) as u64;
                     continue;
                 }
@@ -119,14 +120,7 @@ where
                         rows: -partial.rows,
                         acc: partial.acc.clone(),
                     };
-                    out.push((
-                        key.clone(),
-                        Time {
-                            watermark: e,
-                            seq: 0,
-                        },
-                        retraction,
-                    ));
+                    out.push((key.clone(), Time::eviction(e, stage), retraction));
                 }
                 _ => {}
             }
@@ -143,7 +137,7 @@ where
             s.rows_total += *d as i64;
             if *d > 0 {
                 s.rows_updated += 1;
-            } else if t.seq == 0 {
+            } else if t.is_eviction_of(stage) {
                 s.rows_removed += 1;
             }
             s.memory_used_bytes =
@@ -205,6 +199,19 @@ fn pre_aggregate<'a, K: Row, A: Mergeable>(
     )
 }
 
+/// The final rows of an aggregation at depth `stage` in append mode, as insertions: its
+/// retractions at its eviction times (a closed window's last value), negated. A chained
+/// aggregation reads these.
+pub(crate) fn finalized<T: Row>(rows: Coll<'_, T>, stage: u64) -> Coll<'_, T> {
+    use differential_dataflow::AsCollection;
+    use timely::dataflow::operators::vec::Map;
+    rows.inner
+        .flat_map(move |(row, t, d): (T, Time, isize)| {
+            (t.is_eviction_of(stage) && d < 0).then_some((row, t, -d))
+        })
+        .as_collection()
+}
+
 /// Records the event time of every row into `metrics` (for the watermark).
 pub(crate) fn observe_event_time<'a, T: Row>(
     rows: Coll<'a, T>,
@@ -232,14 +239,14 @@ pub(crate) fn gather<T: Row>(
         .probe_with(probe);
 }
 
-/// Writes the output rows on each worker: positive updates (`append_final`: the retractions at
-/// `seq == 0`, i.e. closed windows' final rows), counting them into `written`. Once `stopped`,
-/// nothing is written: closing the inputs releases every scheduled retraction, which is not
-/// output.
+/// Writes the output rows on each worker: positive updates, or with `append_final: Some(stage)`
+/// the retractions at that stage's eviction times (closed windows' final rows); counts them into
+/// `written`. Once `stopped`, nothing is written: closing the inputs releases every scheduled
+/// retraction, which is not output.
 pub(crate) fn write_each<T: Row>(
     rows: Coll<'_, T>,
     writer: crate::sink::RowWriter<T>,
-    append_final: bool,
+    append_final: Option<u64>,
     written: Rc<std::cell::Cell<u64>>,
     stopped: Rc<std::cell::Cell<bool>>,
     probe: &ProbeHandle<Time>,
@@ -249,14 +256,10 @@ pub(crate) fn write_each<T: Row>(
             if stopped.get() {
                 return;
             }
-            let n = if append_final {
-                if t.seq == 0 {
-                    -*d
-                } else {
-                    0
-                }
-            } else {
-                *d
+            let n = match append_final {
+                Some(stage) if t.is_eviction_of(stage) => -*d,
+                Some(_) => 0,
+                None => *d,
             };
             for _ in 0..n.max(0) {
                 writer(row);

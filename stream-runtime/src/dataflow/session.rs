@@ -4,7 +4,8 @@
 //! Sessions change shape as rows arrive, so their state cannot be released by retractions
 //! scheduled when a row arrives (as fixed windows are). A per-key operator keeps the open
 //! sessions and holds an event-time timer at the earliest session end: when the watermark
-//! reaches a session's end, it retracts the session's final row at `(end, 0)` and forgets it.
+//! reaches a session's end, it retracts the session's final row at its eviction time and
+//! forgets it.
 
 use super::{Coll, Partial, Row};
 use crate::metrics::Metrics;
@@ -44,6 +45,7 @@ pub(crate) fn session_aggregate<'a, T, K, A>(
     rows: Coll<'a, T>,
     assign: impl Fn(&T) -> (K, i64, i64, A) + 'static,
     evict: bool,
+    stage: u64,
     metrics: Metrics,
     op: usize,
 ) -> Coll<'a, ((K, Window), A)>
@@ -86,10 +88,7 @@ where
                             sessions
                                 .values()
                                 .flatten()
-                                .map(|s| Time {
-                                    watermark: s.end.max(0) as u64,
-                                    seq: 0,
-                                })
+                                .map(|s| Time::eviction(s.end.max(0) as u64, stage))
                                 .min()
                                 .filter(done)
                         } else {
@@ -103,7 +102,8 @@ where
                                 // Per key: the sessions before the batch, to emit what changed.
                                 let mut before: HashMap<K, Vec<Session<A>>> = HashMap::new();
                                 for (key, ts, gap, acc) in batch {
-                                    if evict && ts + gap <= t.watermark as i64 {
+                                    if evict && Time::eviction((ts + gap).max(0) as u64, stage) <= t
+                                    {
                                         stats.dropped_by_watermark += acc.rows.max(0) as u64;
                                         continue;
                                     }
@@ -177,10 +177,7 @@ where
                         if let Some(e) = sessions
                             .values()
                             .flatten()
-                            .map(|s| Time {
-                                watermark: s.end.max(0) as u64,
-                                seq: 0,
-                            })
+                            .map(|s| Time::eviction(s.end.max(0) as u64, stage))
                             .min()
                         {
                             needed.push(e);
