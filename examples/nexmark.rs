@@ -1,0 +1,333 @@
+//! The Nexmark benchmark: one command for every query and engine.
+//!
+//! ```text
+//! cargo run --release --example nexmark -- --query Q --events N [-w W] [--engine dsl|baseline]
+//!     [--event-rate R] [--pace R] [--output FILE] [--dump-events FILE] [--batch B]
+//! ```
+//!
+//! - `Q`: `q0` (bids passed through), `q1` (price in euros, `price * 908 / 1000` in integer
+//!   cents), `q2` (`auction, price` where `auction % 123 == 0`) on the Nexmark generator; or
+//!   the synthetic-bids workloads of BENCHMARKS.md, `bids-count` (running count per auction,
+//!   update output) and `bids-window` (count and max price per 10-second tumbling window and
+//!   auction, watermark 1 second, append output).
+//! - `N` events (of all kinds for Nexmark; rows for the synthetic bids), `W` worker threads
+//!   (the Nexmark generator is split into `W` sub-generators, one per worker).
+//! - `--engine dsl` (default): the query as a `stream!` pipeline on the runtime;
+//!   `--engine baseline`: the same query written directly against timely and differential.
+//! - `--event-rate R`: the Nexmark generator's event-time density (default 10,000 events/s).
+//! - `--pace R`: emit `R` events per wall-clock second (open loop) and report the end-to-end
+//!   event-time latency of the result rows (NEXMARK.md 3); unpaced when absent.
+//! - `--output FILE`: the result rows as JSON lines. `--dump-events FILE`: the generated
+//!   events as JSON lines, in generation order (before the run, not timed).
+//! - `--batch B`: events per batch (default 100,000), the same for both engines.
+//!
+//! It prints a progress line on stderr while it runs and, as the last line of stdout, one JSON
+//! object: `query`, `engine`, `events`, `workers`, `elapsed_s`, `events_per_s`, `cpu_s`
+//! (user + system CPU seconds of the run), `events_per_s_per_core` (events per CPU second),
+//! `peak_rss_mb`, and for paced runs `latency_ms` with `p50`, `p99`, `p999` and `max`.
+
+#[path = "nexmark/baseline.rs"]
+mod baseline;
+#[path = "nexmark/common.rs"]
+mod common;
+#[path = "nexmark/dsl.rs"]
+mod dsl;
+
+use clap::{ArgAction, Parser, ValueEnum};
+use common::{Query, Run, SynthBid};
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use stream_runtime::source::nexmark::{Generators, NexmarkConfig};
+use stream_runtime::Session;
+
+/// The engine that runs the query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Engine {
+    /// The query as a `stream!` pipeline.
+    Dsl,
+    /// The query written by hand on timely / differential.
+    Baseline,
+}
+
+/// Runs a Nexmark query or a synthetic-bids workload and reports throughput, CPU, memory and
+/// (paced) latency as one JSON line on stdout.
+#[derive(Parser, Debug)]
+#[command(
+    name = "nexmark",
+    disable_help_flag = true,
+    after_help = "Engine flags: -w W worker threads (default 1)."
+)]
+struct Args {
+    /// The query.
+    #[arg(long, value_enum)]
+    query: Query,
+    /// Events to process (of all kinds for Nexmark queries, rows for bids-*).
+    #[arg(long)]
+    events: u64,
+    /// The engine.
+    #[arg(long, value_enum, default_value_t = Engine::Dsl)]
+    engine: Engine,
+    /// The Nexmark generator's event-time density, events per second.
+    #[arg(long, default_value_t = 10_000.0)]
+    event_rate: f64,
+    /// Emit this many events per wall-clock second and measure latency (unpaced if absent).
+    #[arg(long)]
+    pace: Option<f64>,
+    /// Write the result rows here as JSON lines.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Write the generated events here as JSON lines, in generation order.
+    #[arg(long)]
+    dump_events: Option<PathBuf>,
+    /// Events per batch (the most; a paced batch holds what became due).
+    #[arg(long, default_value_t = 100_000)]
+    batch: u64,
+    /// Print help.
+    #[arg(long, action = ArgAction::Help)]
+    help: Option<bool>,
+}
+
+fn main() -> ExitCode {
+    match main_inner() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nexmark: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main_inner() -> Result<(), String> {
+    let session = Session::from_args().map_err(|e| e.to_string())?;
+    let args = Args::try_parse_from(
+        std::iter::once("nexmark".to_string()).chain(session.app_args().iter().cloned()),
+    )
+    .map_err(|e| {
+        if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp) {
+            print!("{e}");
+            std::process::exit(0);
+        }
+        e.to_string()
+    })?;
+    if session.processes() > 1 {
+        return Err("the benchmark runs in one process: use -w for more workers".into());
+    }
+    if args.batch == 0 {
+        return Err("--batch must be at least 1".into());
+    }
+    if let Some(p) = args.pace {
+        if !(p.is_finite() && p > 0.0) {
+            return Err("--pace must be a positive number of events per second".into());
+        }
+    }
+    let workers = session.workers();
+    let config = NexmarkConfig {
+        events: args.events,
+        event_rate: args.event_rate,
+        num_generators: workers as u64,
+        ..NexmarkConfig::default()
+    };
+    config.validate().map_err(|e| e.to_string())?;
+    let gens = Generators::new(&config);
+    if let Some(path) = &args.dump_events {
+        dump_events(path, args.query, &gens, args.events)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    let output = match &args.output {
+        None => None,
+        Some(path) => Some(Mutex::new(BufWriter::new(
+            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?,
+        ))),
+    };
+    let run = Arc::new(Run {
+        query: args.query,
+        events: args.events,
+        workers,
+        batch: args.batch,
+        pace: args.pace,
+        config,
+        gens,
+        output,
+        processed: AtomicU64::new(0),
+        rows: Default::default(),
+        start_ms: OnceLock::new(),
+        batch_end: AtomicU64::new(0),
+        latencies: Mutex::new(Vec::new()),
+    });
+
+    let done = Arc::new(AtomicBool::new(false));
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    let progress = spawn_progress(run.clone(), args.engine, done.clone(), started);
+    let result = match args.engine {
+        Engine::Dsl => dsl::run(&run, &session).map_err(|e| e.to_string()),
+        Engine::Baseline => baseline::run(&run),
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
+    done.store(true, Ordering::Relaxed);
+    let _ = progress.join();
+    result?;
+    if let Some(out) = &run.output {
+        out.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .flush()
+            .map_err(|e| format!("cannot write the output: {e}"))?;
+    }
+    eprintln!(
+        "nexmark: {} {}: {} events in {elapsed:.3} s, {} result rows{}",
+        args.query.name(),
+        engine_name(args.engine),
+        args.events,
+        run.rows.total(),
+        if args.engine == Engine::Baseline && run.output.is_none() && run.pace.is_none() {
+            " (output updates, counted on every worker)"
+        } else {
+            ""
+        },
+    );
+
+    let per_s = |n: f64, s: f64| if s > 0.0 { n / s } else { 0.0 };
+    let mut json = format!(
+        "{{\"query\":\"{}\",\"engine\":\"{}\",\"events\":{},\"workers\":{},\"elapsed_s\":{:.3},\
+         \"events_per_s\":{:.0},\"cpu_s\":{:.3},\"events_per_s_per_core\":{:.0},\"peak_rss_mb\":{:.1}",
+        args.query.name(),
+        engine_name(args.engine),
+        args.events,
+        workers,
+        elapsed,
+        per_s(args.events as f64, elapsed),
+        cpu,
+        per_s(args.events as f64, cpu),
+        peak_rss_mb(),
+    );
+    if args.pace.is_some() {
+        let mut lat = std::mem::take(&mut *run.latencies.lock().unwrap_or_else(|e| e.into_inner()));
+        lat.sort_by(f64::total_cmp);
+        let pct = |q: f64| -> String {
+            if lat.is_empty() {
+                return "null".into();
+            }
+            let rank = ((q * lat.len() as f64).ceil() as usize).clamp(1, lat.len());
+            format!("{:.3}", lat[rank - 1])
+        };
+        json.push_str(&format!(
+            ",\"latency_ms\":{{\"p50\":{},\"p99\":{},\"p999\":{},\"max\":{}}}",
+            pct(0.5),
+            pct(0.99),
+            pct(0.999),
+            pct(1.0)
+        ));
+    }
+    json.push('}');
+    println!("{json}");
+    Ok(())
+}
+
+fn engine_name(e: Engine) -> &'static str {
+    match e {
+        Engine::Dsl => "dsl",
+        Engine::Baseline => "baseline",
+    }
+}
+
+/// Writes the run's events as JSON lines in generation order: the Nexmark generator's events
+/// (`Event::to_json`), or the synthetic bids.
+fn dump_events(
+    path: &PathBuf,
+    query: Query,
+    gens: &Generators,
+    events: u64,
+) -> std::io::Result<()> {
+    let mut out = BufWriter::new(File::create(path)?);
+    let mut line = String::new();
+    for g in 0..events {
+        line.clear();
+        if query.is_nexmark() {
+            gens.event(g).write_json(&mut line);
+        } else {
+            line.push_str(&SynthBid::event_json(g));
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    out.flush()
+}
+
+/// Prints the live progress line on stderr until `done`: in place on a terminal, otherwise
+/// one line a second.
+fn spawn_progress(
+    run: Arc<Run>,
+    engine: Engine,
+    done: Arc<AtomicBool>,
+    started: Instant,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let terminal = std::io::stderr().is_terminal();
+        let tick = Duration::from_millis(if terminal { 250 } else { 1000 });
+        let mut next = started + tick;
+        while !done.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(20));
+            if Instant::now() < next {
+                continue;
+            }
+            next += tick;
+            let n = run.processed.load(Ordering::Relaxed);
+            let secs = started.elapsed().as_secs_f64();
+            let line = format!(
+                "[{} {}] {n}/{} events ({:.0}%), {:.2}M events/s, {secs:.1} s",
+                run.query.name(),
+                engine_name(engine),
+                run.events,
+                100.0 * n as f64 / run.events.max(1) as f64,
+                n as f64 / secs / 1e6,
+            );
+            if terminal {
+                eprint!("\r{line}   ");
+            } else {
+                eprintln!("{line}");
+            }
+        }
+        if terminal {
+            eprintln!();
+        }
+    })
+}
+
+/// User + system CPU seconds of this process so far (`/proc/self/stat`, in clock ticks of
+/// 1/100 s, Linux's fixed USER_HZ).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces) start at field 3 (state);
+    // utime and stime are fields 14 and 15.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}
+
+/// Peak resident set size in MiB (`VmHWM` of `/proc/self/status`).
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
