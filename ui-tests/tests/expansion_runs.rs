@@ -495,3 +495,61 @@ fn session_windows_with_a_gap_per_row_sorted_in_complete_mode() {
     want.sort_by(|a, b| b.3.cmp(&a.3).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
     assert_eq!(got, want);
 }
+
+mod chained_windows {
+    use stream_runtime::prelude::*;
+
+    #[derive(Record)]
+    struct Ev {
+        word: String,
+        #[event_time]
+        ts: Timestamp,
+    }
+
+    /// 10 ms windows counted per word, then 30 ms windows over `window_time(window)` summing the
+    /// counts: each outer window once, when the watermark passes it, with the rows it holds.
+    #[test]
+    fn chained_window_aggregation_matches_a_naive_count() {
+        let input = MemoryStream::new();
+        let sink = MemorySink::new();
+        let query = stream! {
+            read_stream::<Ev>(input.clone())
+                .with_watermark(ts, "0 seconds")
+                .group_by(window(ts, "10 milliseconds"), word)
+                .agg(count() as n)
+                .group_by(window(window_time(window), "30 milliseconds"), word)
+                .agg(sum(n) as total)
+                .write_stream(sink.clone())
+                .output_mode(Append)
+        };
+        let handle = query.start().unwrap();
+        let mut all = Vec::new();
+        for step in 0..5i64 {
+            let rows: Vec<Ev> = (0..20)
+                .map(|i| Ev {
+                    word: ["a", "b", "c"][i as usize % 3].to_string(),
+                    ts: Timestamp(step * 20 + (i * 7) % 20),
+                })
+                .collect();
+            all.extend(rows.iter().map(|e| (e.word.clone(), e.ts.millis())));
+            input.add_data(rows);
+            handle.process_all_available().unwrap();
+        }
+        handle.stop().unwrap();
+        let watermark = all.iter().map(|(_, t)| *t).max().unwrap();
+        let mut expected = std::collections::BTreeMap::new();
+        for (word, t) in &all {
+            let start = t / 30 * 30;
+            if start + 30 <= watermark {
+                *expected.entry((start, word.clone())).or_insert(0i64) += 1;
+            }
+        }
+        let got: std::collections::BTreeMap<(i64, String), i64> = sink
+            .rows()
+            .into_iter()
+            .map(|r| ((r.window.start.millis(), r.word.clone()), r.total))
+            .collect();
+        assert_eq!(got.len(), sink.rows().len(), "each window once");
+        assert_eq!(got, expected);
+    }
+}

@@ -1036,9 +1036,8 @@ impl Checker {
                             names.push(named.name.clone());
                         }
                         GroupItem::Window(w) => {
-                            if let ColExpr::Column(c) = &w.time {
-                                watermarked = info.watermarks.contains(&c.to_string());
-                            }
+                            watermarked = event_time_column(&w.time)
+                                .is_some_and(|c| info.watermarks.contains(&c.to_string()));
                             window = self.window(w, &rows, &tables);
                             window_name = Some(w.name.clone());
                             names.push(w.name.clone());
@@ -1194,6 +1193,16 @@ impl Checker {
             session_window: matches!(key, Key::Columns { session: true, .. }),
         });
         info.watermarks.clear();
+        // The window of a watermarked windowed aggregation carries the watermark on: a chained
+        // aggregation may group by `window(window_time(window), ..)`.
+        if let Key::Columns {
+            window: Some(w),
+            watermarked: true,
+            ..
+        } = key
+        {
+            info.watermarks.push(w.to_string());
+        }
         info.stage = Stage::Rows(Rows::Known {
             strukt: Some(strukt.clone()),
             columns: names,
@@ -1505,5 +1514,25 @@ impl Checker {
             TriggerSpec::Once(s) => LTrigger::Once(*s),
             TriggerSpec::Default(s) => LTrigger::Default(*s),
         })
+    }
+}
+
+/// The column a window is computed on: `ts`, or the window column in `window_time(window)`.
+fn event_time_column(time: &ColExpr) -> Option<&Ident> {
+    match time {
+        ColExpr::Column(c) => Some(c),
+        ColExpr::Call { func, args, .. }
+            if func
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "window_time") =>
+        {
+            match args.as_slice() {
+                [ColExpr::Column(c)] => Some(c),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }

@@ -824,6 +824,21 @@ pub fn parse_col_expr(expr: &Expr) -> Result<ColExpr> {
                         expr: Box::new(call.args[0].clone()),
                     }
                 }
+                // `window_time(window)`: the event time of a window's row (a chained window
+                // aggregation groups by `window(window_time(window), ..)`).
+                Some(f) if f == "window_time" => {
+                    if call.args.len() != 1 {
+                        return Err(Error::new(
+                            f.span(),
+                            "`window_time` takes one window column: `window_time(window)`",
+                        ));
+                    }
+                    ColExpr::Call {
+                        func: syn::parse_quote_spanned!(f.span()=> ::stream_runtime::window_time),
+                        paren: call.paren_token,
+                        args: vec![parse_col_expr(&call.args[0])?],
+                    }
+                }
                 Some(f) if AggFunc::from_name(&f.to_string()).is_some() => {
                     return Err(Error::new(
                         f.span(),
