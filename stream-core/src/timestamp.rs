@@ -135,7 +135,13 @@ impl<'de> Deserialize<'de> for Timestamp {
                 Timestamp::parse_iso(v).ok_or_else(|| E::custom(format!("invalid timestamp `{v}`")))
             }
         }
-        d.deserialize_any(V)
+        // Text formats may hold a number or a string; binary ones (bincode, between processes)
+        // cannot say which they hold, and always hold the number.
+        if d.is_human_readable() {
+            d.deserialize_any(V)
+        } else {
+            i64::deserialize(d).map(Timestamp)
+        }
     }
 }
 
@@ -161,5 +167,37 @@ mod tests {
             Some(Timestamp(1500))
         );
         assert_eq!(Timestamp::parse_iso("1970-13-01"), None);
+    }
+
+    #[test]
+    fn decodes_from_binary_formats_without_deserialize_any() {
+        struct Bin(Vec<u8>);
+        // A minimal binary (not human-readable) format: i64 as 8 little-endian bytes.
+        impl<'de> serde::Deserializer<'de> for &mut Bin {
+            type Error = serde::de::value::Error;
+            fn is_human_readable(&self) -> bool {
+                false
+            }
+            fn deserialize_i64<V: serde::de::Visitor<'de>>(
+                self,
+                v: V,
+            ) -> Result<V::Value, Self::Error> {
+                let bytes: [u8; 8] = self.0[..8].try_into().unwrap();
+                v.visit_i64(i64::from_le_bytes(bytes))
+            }
+            fn deserialize_any<V: serde::de::Visitor<'de>>(
+                self,
+                _: V,
+            ) -> Result<V::Value, Self::Error> {
+                Err(serde::de::Error::custom("deserialize_any is not supported"))
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+                option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+                identifier ignored_any
+            }
+        }
+        let mut bin = Bin(1_500i64.to_le_bytes().to_vec());
+        assert_eq!(Timestamp::deserialize(&mut bin).unwrap(), Timestamp(1_500));
     }
 }
