@@ -488,7 +488,9 @@ impl<T: Record, K: Key> GroupedDataset<T, K> {
             let (key, init, aggs, finish) =
                 (key.clone(), aggs.clone(), aggs.clone(), finish.clone());
             let op = ctx.state_op();
-            let assign = move |row: &T| Some((key(row), init.init(row), None));
+            let assign = move |row: &T, emit: &mut dyn FnMut(K, A::Acc, Option<u64>)| {
+                emit(key(row), init.init(row), None)
+            };
             dataflow::keyed_aggregate(rows, assign, false, stage, ctx.metrics.clone(), op)
                 .map(move |(k, acc)| finish(k, aggs.finish(&acc)))
         })
@@ -574,18 +576,17 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
             let windows = match &*grouping {
                 Grouping::Fixed(spec) => {
                     let spec = *spec;
-                    let assign = move |row: &T| {
-                        let (k, acc) = (key(row), init.init(row));
-                        spec.windows_of(time(row))
-                            .map(|w| {
-                                (
+                    let assign =
+                        move |row: &T, emit: &mut dyn FnMut((Window, K), A::Acc, Option<u64>)| {
+                            let (k, acc) = (key(row), init.init(row));
+                            for w in spec.windows_of(time(row)) {
+                                emit(
                                     (w, k.clone()),
                                     acc.clone(),
                                     Some(w.end.millis().max(0) as u64),
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                    };
+                                );
+                            }
+                        };
                     dataflow::keyed_aggregate(rows, assign, evict, stage, metrics, op)
                 }
                 Grouping::Session(gap) => {

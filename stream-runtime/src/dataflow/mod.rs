@@ -83,15 +83,19 @@ impl<A: Mergeable> Multiply<isize> for Partial<A> {
 /// aggregate over every row so far, and changes (a retraction and an insertion) whenever a batch
 /// touches the key.
 ///
-/// `assign` gives each row's `(key, partial, expiry)` triples (several for sliding windows). With
-/// `evict`, a triple whose expiry (a watermark in ms, e.g. its window's end) is at or below the
-/// batch's watermark is late and dropped (counted in `metrics`); every other one is also retracted
-/// at time `(expiry, stage)`, the moment the watermark reaches it, which removes the key from the
-/// arrangement: state is bounded by the watermark delay. That retraction carries the key's final
-/// value, which is what append mode emits.
-pub(crate) fn keyed_aggregate<'a, T, K, A, I>(
+/// `assign` passes each row's `(key, partial, expiry)` triples to its callback (several for
+/// sliding windows). With `evict`, a triple whose expiry (a watermark in ms, e.g. its window's
+/// end) is at or below the batch's watermark is late and dropped (counted in `metrics`); every
+/// other one is also retracted at time `(expiry, stage)`, the moment the watermark reaches it,
+/// which removes the key from the arrangement: state is bounded by the watermark delay. That
+/// retraction carries the key's final value, which is what append mode emits.
+///
+/// Partials of equal keys and times are merged on each worker before the exchange (Spark's
+/// partial aggregation): the arrangement receives one update per key and time from each worker
+/// instead of one per row.
+pub(crate) fn keyed_aggregate<'a, T, K, A>(
     rows: Coll<'a, T>,
-    assign: impl Fn(&T) -> I + 'static,
+    assign: impl Fn(&T, &mut dyn FnMut(K, A, Option<u64>)) + 'static,
     evict: bool,
     stage: u64,
     metrics: Metrics,
@@ -101,34 +105,90 @@ where
     T: Row,
     K: Row,
     A: Mergeable,
-    I: IntoIterator<Item = (K, A, Option<u64>)>,
 {
     use differential_dataflow::AsCollection;
-    use timely::dataflow::operators::vec::Map;
-    let late = metrics.clone();
-    let partials = rows.inner.flat_map(move |(row, t, r): (T, Time, isize)| {
-        let mut out = Vec::new();
-        for (key, acc, expiry) in assign(&row) {
-            let partial = Partial { rows: 1, acc }.multiply(&r);
-            match expiry {
-                Some(e) if evict && Time::eviction(e, stage) <= t => {
-                    late.borrow_mut().state[op].dropped_by_watermark += r.max(0) as u64;
-                    continue;
-                }
-                Some(e) if evict => {
-                    let retraction = Partial {
-                        rows: -partial.rows,
-                        acc: partial.acc.clone(),
-                    };
-                    out.push((key.clone(), Time::eviction(e, stage), retraction));
-                }
-                _ => {}
+    use std::collections::HashMap;
+    use timely::dataflow::channels::pact::Pipeline;
+    use timely::dataflow::operators::generic::operator::Operator;
+    use timely::dataflow::operators::CapabilitySet;
+    type Partials<K, A> = HashMap<K, Partial<A>, foldhash::fast::RandomState>;
+    /// Adds a partial for `key` at `time` (a batch has few distinct times: a linear search).
+    fn add<K: Row, A: Mergeable>(
+        stash: &mut Vec<(Time, Partials<K, A>)>,
+        time: Time,
+        key: K,
+        p: Partial<A>,
+    ) {
+        let i = match stash.iter().position(|(t, _)| *t == time) {
+            Some(i) => i,
+            None => {
+                stash.push((time, HashMap::default()));
+                stash.len() - 1
             }
-            out.push((key, t, partial));
+        };
+        match stash[i].1.entry(key) {
+            std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().plus_equals(&p),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(p);
+            }
         }
-        out
-    });
-    pre_aggregate(partials)
+    }
+    let late = metrics.clone();
+    let partials = rows
+        .inner
+        .unary_frontier::<timely::container::CapacityContainerBuilder<Vec<(K, Time, Partial<A>)>>, _, _, _>(
+            Pipeline,
+            "PartialAggregate",
+            move |cap, _| {
+                let mut caps = CapabilitySet::from_elem(cap);
+                caps.downgrade(&[] as &[Time]);
+                let mut stash: Vec<(Time, Partials<K, A>)> = Vec::new();
+                move |(input, frontier), output| {
+                    input.for_each(|c, data| {
+                        let mut dropped = 0;
+                        for (row, t, r) in data.drain(..) {
+                            assign(&row, &mut |key, acc, expiry| {
+                                let partial = Partial { rows: 1, acc }.multiply(&r);
+                                match expiry {
+                                    Some(e) if evict && Time::eviction(e, stage) <= t => {
+                                        dropped += r.max(0) as u64;
+                                        return;
+                                    }
+                                    Some(e) if evict => {
+                                        let retraction = Partial {
+                                            rows: -partial.rows,
+                                            acc: partial.acc.clone(),
+                                        };
+                                        add(&mut stash, Time::eviction(e, stage), key.clone(), retraction);
+                                    }
+                                    _ => {}
+                                }
+                                add(&mut stash, t, key, partial);
+                            });
+                        }
+                        if dropped > 0 {
+                            late.borrow_mut().state[op].dropped_by_watermark += dropped;
+                        }
+                        if let Some(c) = c.retain_least(0) {
+                            caps.insert(c);
+                        }
+                    });
+                    stash.sort_by_key(|(t, _)| *t);
+                    while stash.first().is_some_and(|(t, _)| !frontier.less_equal(t)) {
+                        let (t, partials) = stash.remove(0);
+                        let cap = caps.delayed(&t);
+                        let mut session = output.session(&cap);
+                        for (key, p) in partials {
+                            if !p.is_zero() {
+                                session.give((key, t, p));
+                            }
+                        }
+                    }
+                    caps.downgrade(stash.first().map(|(t, _)| t));
+                }
+            },
+        );
+    partials
         .as_collection()
         .count_total()
         .inspect(move |((_, _), t, d): &((K, Partial<A>), Time, isize)| {
@@ -144,59 +204,6 @@ where
                 s.rows_total.max(0) as u64 * std::mem::size_of::<(K, Partial<A>)>() as u64;
         })
         .map(|(key, partial)| (key, partial.acc))
-}
-
-/// Merges the partials of equal keys at equal times on this worker before they are exchanged
-/// (Spark's partial aggregation): the arrangement then receives one update per key and time
-/// from each worker instead of one per row.
-fn pre_aggregate<'a, K: Row, A: Mergeable>(
-    updates: timely::dataflow::StreamVec<'a, Time, (K, Time, Partial<A>)>,
-) -> timely::dataflow::StreamVec<'a, Time, (K, Time, Partial<A>)> {
-    use std::collections::{BTreeMap, HashMap};
-    use timely::dataflow::channels::pact::Pipeline;
-    use timely::dataflow::operators::generic::operator::Operator;
-    use timely::dataflow::operators::CapabilitySet;
-    updates.unary_frontier::<timely::container::CapacityContainerBuilder<Vec<_>>, _, _, _>(
-        Pipeline,
-        "PreAggregate",
-        |cap, _| {
-            let mut caps = CapabilitySet::from_elem(cap);
-            caps.downgrade(&[] as &[Time]);
-            let mut stash: BTreeMap<Time, HashMap<K, Partial<A>>> = BTreeMap::new();
-            move |(input, frontier), output| {
-                input.for_each(|c, data| {
-                    for (key, t, p) in data.drain(..) {
-                        match stash.entry(t).or_default().entry(key) {
-                            std::collections::hash_map::Entry::Occupied(mut e) => {
-                                e.get_mut().plus_equals(&p)
-                            }
-                            std::collections::hash_map::Entry::Vacant(e) => {
-                                e.insert(p);
-                            }
-                        }
-                    }
-                    if let Some(c) = c.retain_least(0) {
-                        caps.insert(c);
-                    }
-                });
-                let ready: Vec<Time> = stash
-                    .keys()
-                    .copied()
-                    .filter(|t| !frontier.less_equal(t))
-                    .collect();
-                for t in ready {
-                    let cap = caps.delayed(&t);
-                    let mut session = output.session(&cap);
-                    for (key, p) in stash.remove(&t).unwrap_or_default() {
-                        if !p.is_zero() {
-                            session.give((key, t, p));
-                        }
-                    }
-                }
-                caps.downgrade(stash.keys().next());
-            }
-        },
-    )
 }
 
 /// The final rows of an aggregation at depth `stage` in append mode, as insertions: its
