@@ -25,7 +25,7 @@ struct SynthBid {
     date_time: Timestamp,
 }
 
-/// A synthetic bid without its time (bincode can decode it).
+/// A synthetic bid without its time.
 #[derive(Record)]
 struct SynthKey {
     auction: u64,
@@ -66,8 +66,7 @@ fn row_encoding(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
-    // Serialization only: rows with a `Timestamp` do not deserialize from bincode (it uses
-    // `deserialize_any`), so the round trip is timed on a row without one below.
+    // Serialization only here; the round trip is timed on a smaller row below.
     group.bench_function("nexmark_bid_bincode_serialize", |b| {
         let mut buf = Vec::new();
         b.iter(|| {
