@@ -524,8 +524,16 @@ impl<'q, T: Record> Driver<'q, T> {
             .collect();
         let stats: Vec<_> = metrics.event_time.clone();
         let next = self.watermark.advance(&stats);
-        let stateful = !self.def.data.shape.aggregations.is_empty();
-        self.no_data_batch = stateful
+        // Only operators whose state the watermark can evict (windows on the watermarked
+        // column) get a batch without data, as in Spark; `groupBy(key)` with a watermark does not.
+        let evicting = self
+            .def
+            .data
+            .shape
+            .aggregations
+            .iter()
+            .any(|a| a.watermarked_event_time_key);
+        self.no_data_batch = evicting
             && next > batch_watermark
             && self.def.mode != OutputMode::Complete
             && self.def.trigger != Trigger::Once;

@@ -424,3 +424,29 @@ fn the_max_policy_follows_the_faster_input() {
     assert_eq!(wm, 50_000, "max(50 s, 20 s)");
     q.stop().unwrap();
 }
+
+#[test]
+fn a_watermark_without_an_event_time_key_runs_no_extra_batch() {
+    // Spark: groupBy(key) with a watermark on a column that is not a key evicts nothing, so the
+    // engine runs no batch without data when the watermark moves.
+    let input = MemoryStream::new();
+    let q = read_stream::<Ev>(input.clone())
+        .with_watermark(|e| e.ts, "1 second")
+        .group_by_key(|e| e.key.clone())
+        .count()
+        .write_stream(MemorySink::new())
+        .output_mode(Update)
+        .start()
+        .unwrap();
+    input.add_data(secs("a", &[10]));
+    q.process_all_available().unwrap();
+    input.add_data(secs("a", &[20]));
+    q.process_all_available().unwrap();
+    let progress = q.recent_progress();
+    q.stop().unwrap();
+    assert_eq!(progress.len(), 2, "two data batches, no others");
+    let wm = Timestamp::parse_iso(&progress[1].event_time["watermark"])
+        .unwrap()
+        .millis();
+    assert_eq!(wm, 9_000, "the watermark still advances");
+}
