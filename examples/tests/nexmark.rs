@@ -3,6 +3,11 @@
 //! the rows match naive computations over the dumped events, and the last stdout line is the
 //! JSON object with exactly the documented keys. No timing is checked.
 
+/// The example's shared helpers, compiled here too so that their unit tests run.
+#[allow(dead_code)]
+#[path = "../nexmark/common.rs"]
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
