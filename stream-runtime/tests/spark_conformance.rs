@@ -419,7 +419,7 @@ fn build(
                     r
                 }))
         }
-        other => Err(Outcome::Skip(format!("{other} (kind not supported yet)"))),
+        _ => Err(Outcome::Skip("kind not supported yet".into())),
     }
 }
 
@@ -462,7 +462,7 @@ fn run(dir: &Path, scenario: &Json, workers: usize) -> Outcome {
         Err(e) => return Outcome::Fail(format!("cannot read expected.jsonl: {e}")),
     };
     if scenario["inputs"].get("main").is_none() {
-        return Outcome::Skip("two inputs (kind not supported yet)".into());
+        return Outcome::Skip("kind not supported yet".into());
     }
     let input_dir = temp_dir(&name, workers);
     let input = read_stream(
