@@ -317,10 +317,7 @@ impl<T: Record> Dataset<T> {
         self,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
     ) -> GroupedDataset<T, K> {
-        GroupedDataset {
-            data: self,
-            key: Arc::new(key),
-        }
+        self.group_by_key(key)
     }
 
     /// Groups rows by a computed key (Spark's typed `groupByKey`).

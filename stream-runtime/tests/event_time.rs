@@ -274,48 +274,6 @@ fn order_by_only_in_complete_mode_and_sorts_the_table() {
 }
 
 #[test]
-fn two_watermarked_inputs_use_the_slower_one() {
-    // Min policy: the global watermark is the min over inputs that have seen data.
-    let fast = MemoryStream::new();
-    let slow = MemoryStream::new();
-    let q = read_stream::<Ev>(fast.clone())
-        .with_watermark(|e| e.ts, "0 seconds")
-        .union(read_stream::<Ev>(slow.clone()).with_watermark(|e| e.ts, "0 seconds"))
-        .group_by_window(
-            WindowSpec::tumbling("10 seconds").unwrap(),
-            |e| e.ts,
-            |_| (),
-        )
-        .agg(
-            |a| (a.count(),),
-            |w, (), (n,)| Counted {
-                start: w.start.millis(),
-                key: String::new(),
-                n,
-            },
-        )
-        .write_stream(MemorySink::new())
-        .output_mode(Append)
-        .start()
-        .unwrap();
-    fast.add_data(secs("", &[50]));
-    slow.add_data(secs("", &[20]));
-    q.process_all_available().unwrap();
-    let wm = |q: &StreamingQuery| {
-        let p = q.last_progress().unwrap();
-        Timestamp::parse_iso(&p.event_time["watermark"])
-            .unwrap()
-            .millis()
-    };
-    assert_eq!(wm(&q), 20_000, "min(50 s, 20 s)");
-    slow.add_data(secs("", &[70]));
-    fast.add_data(secs("", &[60]));
-    q.process_all_available().unwrap();
-    assert_eq!(wm(&q), 60_000, "min(60 s, 70 s); never decreasing");
-    q.stop().unwrap();
-}
-
-#[test]
 fn state_is_bounded_by_the_watermark_not_by_history() {
     // 2M rows over 2000 seconds of event time, 500 keys, 10 s windows, 5 s watermark delay:
     // only the windows the watermark has not passed are held.
@@ -390,42 +348,6 @@ fn state_is_bounded_by_the_watermark_not_by_history() {
 }
 
 #[test]
-fn the_max_policy_follows_the_faster_input() {
-    let fast = MemoryStream::new();
-    let slow = MemoryStream::new();
-    let q = read_stream::<Ev>(fast.clone())
-        .with_watermark(|e| e.ts, "0 seconds")
-        .union(read_stream::<Ev>(slow.clone()).with_watermark(|e| e.ts, "0 seconds"))
-        .group_by_window(
-            WindowSpec::tumbling("10 seconds").unwrap(),
-            |e| e.ts,
-            |_| (),
-        )
-        .agg(
-            |a| (a.count(),),
-            |w, (), (n,)| Counted {
-                start: w.start.millis(),
-                key: String::new(),
-                n,
-            },
-        )
-        .write_stream(MemorySink::new())
-        .output_mode(Append)
-        .watermark_policy(stream_runtime::WatermarkPolicy::Max)
-        .start()
-        .unwrap();
-    fast.add_data(secs("", &[50]));
-    slow.add_data(secs("", &[20]));
-    q.process_all_available().unwrap();
-    let p = q.last_progress().unwrap();
-    let wm = Timestamp::parse_iso(&p.event_time["watermark"])
-        .unwrap()
-        .millis();
-    assert_eq!(wm, 50_000, "max(50 s, 20 s)");
-    q.stop().unwrap();
-}
-
-#[test]
 fn a_watermark_without_an_event_time_key_runs_no_extra_batch() {
     // Spark: groupBy(key) with a watermark on a column that is not a key evicts nothing, so the
     // engine runs no batch without data when the watermark moves.
@@ -449,4 +371,66 @@ fn a_watermark_without_an_event_time_key_runs_no_extra_batch() {
         .unwrap()
         .millis();
     assert_eq!(wm, 9_000, "the watermark still advances");
+}
+
+/// Two watermarked inputs under `policy`: the watermarks after a first step (fast 50 s, slow
+/// 20 s) and after a second (fast 60 s, slow 70 s).
+fn two_inputs(policy: stream_runtime::WatermarkPolicy) -> (i64, i64) {
+    let fast = MemoryStream::new();
+    let slow = MemoryStream::new();
+    let q = read_stream::<Ev>(fast.clone())
+        .with_watermark(|e| e.ts, "0 seconds")
+        .union(read_stream::<Ev>(slow.clone()).with_watermark(|e| e.ts, "0 seconds"))
+        .group_by_window(
+            WindowSpec::tumbling("10 seconds").unwrap(),
+            |e| e.ts,
+            |_| (),
+        )
+        .agg(
+            |a| (a.count(),),
+            |w, (), (n,)| Counted {
+                start: w.start.millis(),
+                key: String::new(),
+                n,
+            },
+        )
+        .write_stream(MemorySink::new())
+        .output_mode(Append)
+        .watermark_policy(policy)
+        .start()
+        .unwrap();
+    let wm = |q: &StreamingQuery| {
+        let p = q.last_progress().unwrap();
+        Timestamp::parse_iso(&p.event_time["watermark"])
+            .unwrap()
+            .millis()
+    };
+    fast.add_data(secs("", &[50]));
+    slow.add_data(secs("", &[20]));
+    q.process_all_available().unwrap();
+    let first = wm(&q);
+    slow.add_data(secs("", &[70]));
+    fast.add_data(secs("", &[60]));
+    q.process_all_available().unwrap();
+    let second = wm(&q);
+    q.stop().unwrap();
+    (first, second)
+}
+
+#[test]
+fn two_watermarked_inputs_use_the_slower_one() {
+    // Min policy: the global watermark is the min over inputs that have seen data; it never
+    // decreases.
+    assert_eq!(
+        two_inputs(stream_runtime::WatermarkPolicy::Min),
+        (20_000, 60_000)
+    );
+}
+
+#[test]
+fn the_max_policy_follows_the_faster_input() {
+    assert_eq!(
+        two_inputs(stream_runtime::WatermarkPolicy::Max),
+        (50_000, 70_000)
+    );
 }
