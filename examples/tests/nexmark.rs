@@ -3,10 +3,11 @@
 //! the rows match naive computations over the dumped events, and the last stdout line is the
 //! JSON object with exactly the documented keys. No timing is checked.
 
+mod common;
 /// The example's shared helpers, compiled here too so that their unit tests run.
 #[allow(dead_code)]
 #[path = "../nexmark/common.rs"]
-mod common;
+mod nexmark_common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,19 +26,6 @@ const KEYS: [&str; 9] = [
     "peak_rss_mb",
 ];
 
-fn example_binary() -> PathBuf {
-    // target/<profile>/deps/nexmark-<hash> -> target/<profile>/examples/nexmark
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = profile_dir.join("examples").join("nexmark");
-    assert!(
-        bin.exists(),
-        "{} not built (cargo test builds examples)",
-        bin.display()
-    );
-    bin
-}
-
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("nexmark-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -48,7 +36,7 @@ fn temp_dir(name: &str) -> PathBuf {
 /// Runs the benchmark with `args` plus `--output FILE`; returns the last stdout line (parsed)
 /// and the result rows, sorted.
 fn run(args: &[&str], out: &Path) -> (serde_json::Value, Vec<String>) {
-    let result = Command::new(example_binary())
+    let result = Command::new(common::example_binary("nexmark"))
         .args(args)
         .arg("--output")
         .arg(out)

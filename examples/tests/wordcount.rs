@@ -3,22 +3,10 @@
 //! count computed here.
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Output};
 
-fn example_binary() -> PathBuf {
-    // target/<profile>/deps/wordcount-<hash> -> target/<profile>/examples/wordcount
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = profile_dir.join("examples").join("wordcount");
-    assert!(
-        bin.exists(),
-        "{} not built (cargo test builds examples)",
-        bin.display()
-    );
-    bin
-}
+mod common;
 
 fn corpus() -> (PathBuf, Vec<String>) {
     let dir = std::env::temp_dir().join(format!("wordcount-test-{}", std::process::id()));
@@ -79,7 +67,7 @@ fn check(out: Output, texts: &[String]) {
 fn one_and_two_workers_match_a_naive_count() {
     let (dir, texts) = corpus();
     for args in [vec![], vec!["-w", "2"]] {
-        let out = Command::new(example_binary())
+        let out = Command::new(common::example_binary("wordcount"))
             .arg(&dir)
             .args(&args)
             .output()
@@ -92,51 +80,7 @@ fn one_and_two_workers_match_a_naive_count() {
 #[test]
 fn two_processes_on_loopback_match_a_naive_count() {
     let (dir, texts) = corpus();
-    let dir = dir.with_extension("procs");
-    std::fs::create_dir_all(&dir).unwrap();
-    for (i, t) in texts.iter().enumerate() {
-        std::fs::write(dir.join(format!("part-{i}.txt")), t).unwrap();
-    }
-    // Two free loopback ports for the two processes.
-    let ports: Vec<u16> = (0..2)
-        .map(|_| {
-            TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
-        })
-        .collect();
-    let hosts = dir.join("hosts.txt");
-    std::fs::write(
-        &hosts,
-        format!("127.0.0.1:{}\n127.0.0.1:{}\n", ports[0], ports[1]),
-    )
-    .unwrap();
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    for (i, t) in texts.iter().enumerate() {
-        std::fs::write(data.join(format!("part-{i}.txt")), t).unwrap();
-    }
-    let spawn = |p: &str| {
-        Command::new(example_binary())
-            .arg(&data)
-            .args(["-n", "2", "-p", p, "-h"])
-            .arg(&hosts)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let p1 = spawn("1");
-    let p0 = spawn("0");
-    let out0 = p0.wait_with_output().unwrap();
-    let out1 = p1.wait_with_output().unwrap();
-    assert!(
-        out1.status.success(),
-        "process 1: {}",
-        String::from_utf8_lossy(&out1.stderr)
-    );
+    let (out0, out1) = common::run_two_processes("wordcount", &[dir.clone().into()]);
     assert!(out1.stdout.is_empty(), "only process 0 prints");
     check(out0, &texts);
     let _ = std::fs::remove_dir_all(&dir);

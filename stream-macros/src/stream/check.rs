@@ -1336,18 +1336,7 @@ impl Checker {
         };
         let (table_lowered, _) = self.pipeline(other);
         let (how, how_span) = self.join_type(spec, true);
-        let mut stream_key = Vec::new();
-        let mut table_key = Vec::new();
-        for k in &spec.on {
-            // The left operand is the receiver's (the stream's), unless qualified by the table.
-            let (s, t) = if mentions(&k.left, &table) && !mentions(&k.right, &table) {
-                (&k.right, &k.left)
-            } else {
-                (&k.left, &k.right)
-            };
-            stream_key.push(self.expr(s, &rows, &info.tables));
-            table_key.push(self.hoist(&unqualify(t, &table)));
-        }
+        let (stream_key, table_key) = self.join_keys(spec, &table, &rows, info, false);
         let out = match how {
             JoinType::LeftOuter => JoinOut::Outer,
             JoinType::LeftSemi | JoinType::LeftAnti => JoinOut::Stream,
@@ -1363,6 +1352,44 @@ impl Checker {
             how_span,
             out,
         })
+    }
+
+    /// The stream's and the table's key expressions of a join condition. Each equality's left
+    /// operand belongs to the receiver (the table if `table_is_receiver`), unless the other
+    /// operand is the one qualified by the table's name.
+    fn join_keys(
+        &mut self,
+        spec: &JoinSpec,
+        table: &Ident,
+        rows: &Rows,
+        info: &Info,
+        table_is_receiver: bool,
+    ) -> (Vec<ColExpr>, Vec<ColExpr>) {
+        let mut stream_key = Vec::new();
+        let mut table_key = Vec::new();
+        for k in &spec.on {
+            let (receiver, argument) = (&k.left, &k.right);
+            let swapped = mentions(argument, table) != mentions(receiver, table)
+                && mentions(
+                    if table_is_receiver {
+                        argument
+                    } else {
+                        receiver
+                    },
+                    table,
+                );
+            let (mut t, mut s) = if table_is_receiver {
+                (receiver, argument)
+            } else {
+                (argument, receiver)
+            };
+            if swapped {
+                std::mem::swap(&mut t, &mut s);
+            }
+            stream_key.push(self.expr(s, rows, &info.tables));
+            table_key.push(self.hoist(&unqualify(t, table)));
+        }
+        (stream_key, table_key)
     }
 
     /// `table.join(stream, on, how)`: the static table on the left.
@@ -1408,18 +1435,7 @@ impl Checker {
         }
         *info = stream_info;
         let (how, how_span) = self.join_type(spec, false);
-        let mut stream_key = Vec::new();
-        let mut table_key = Vec::new();
-        for k in &spec.on {
-            // The left operand is the receiver's (the table's), unless the right one is qualified.
-            let (t, s) = if mentions(&k.right, &table) && !mentions(&k.left, &table) {
-                (&k.right, &k.left)
-            } else {
-                (&k.left, &k.right)
-            };
-            stream_key.push(self.expr(s, &rows, &info.tables));
-            table_key.push(self.hoist(&unqualify(t, &table)));
-        }
+        let (stream_key, table_key) = self.join_keys(spec, &table, &rows, info, true);
         let out = match how {
             JoinType::RightOuter => JoinOut::Outer,
             _ => JoinOut::Inner,
