@@ -8,8 +8,10 @@ use std::process::{Command, Output};
 
 mod common;
 
-fn corpus() -> (PathBuf, Vec<String>) {
-    let dir = std::env::temp_dir().join(format!("wordcount-test-{}", std::process::id()));
+/// Writes the corpus into a directory of its own per test (`name`): the tests of this file run
+/// in parallel in one process, so the process id alone does not keep them apart.
+fn corpus(name: &str) -> (PathBuf, Vec<String>) {
+    let dir = std::env::temp_dir().join(format!("wordcount-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let words = [
@@ -65,7 +67,7 @@ fn check(out: Output, texts: &[String]) {
 
 #[test]
 fn one_and_two_workers_match_a_naive_count() {
-    let (dir, texts) = corpus();
+    let (dir, texts) = corpus("workers");
     for args in [vec![], vec!["-w", "2"]] {
         let out = Command::new(common::example_binary("wordcount"))
             .arg(&dir)
@@ -79,7 +81,7 @@ fn one_and_two_workers_match_a_naive_count() {
 
 #[test]
 fn two_processes_on_loopback_match_a_naive_count() {
-    let (dir, texts) = corpus();
+    let (dir, texts) = corpus("processes");
     let (out0, out1) = common::run_two_processes("wordcount", &[dir.clone().into()]);
     assert!(out1.stdout.is_empty(), "only process 0 prints");
     check(out0, &texts);

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The example binary `name`: `target/<profile>/deps/<test>-<hash>` ->
 /// `target/<profile>/examples/<name>`.
@@ -37,7 +38,10 @@ pub fn run_two_processes(name: &str, args: &[OsString]) -> (Output, Output) {
                 .port()
         })
         .collect();
-    let hosts = std::env::temp_dir().join(format!("{name}-hosts-{}", std::process::id()));
+    // Unique per call: tests of one binary run in parallel in one process.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let hosts = std::env::temp_dir().join(format!("{name}-hosts-{}-{call}", std::process::id()));
     std::fs::write(
         &hosts,
         format!("127.0.0.1:{}\n127.0.0.1:{}\n", ports[0], ports[1]),
