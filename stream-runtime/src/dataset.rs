@@ -9,7 +9,6 @@ use crate::query::DataStreamWriter;
 use crate::sink::Sink;
 use crate::source::{IntoSource, Partition, ReadStats, Source, Split};
 use crate::time::Time;
-use differential_dataflow::input::InputSession;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt::Debug;
@@ -90,7 +89,7 @@ pub(crate) trait Feed {
 struct SourceFeed<T: Record> {
     id: usize,
     source: Arc<dyn Source<T>>,
-    input: InputSession<Time, T, isize>,
+    input: dataflow::RowInput<T>,
 }
 
 impl<T: Record> Feed for SourceFeed<T> {
@@ -110,7 +109,6 @@ impl<T: Record> Feed for SourceFeed<T> {
     }
     fn advance_to(&mut self, time: Time) {
         self.input.advance_to(time);
-        self.input.flush();
     }
 }
 

@@ -6,7 +6,6 @@ use crate::dataset::{lower_fn, Dataset, Feed, Key, LowerCtx};
 use crate::error::{Result, StreamError};
 use crate::source::{FileSource, Partition, ReadStats, Split};
 use crate::time::Time;
-use differential_dataflow::input::InputSession;
 use std::sync::Arc;
 use stream_core::rules::{check_stream_static_join, JoinType};
 use stream_core::Record;
@@ -92,7 +91,7 @@ impl<S: Record> From<Vec<S>> for StaticTable<S> {
 struct StaticFeed<K: Key, S: Record> {
     load: Loader<S>,
     key: Arc<dyn Fn(&S) -> K + Send + Sync>,
-    input: InputSession<Time, (K, S), isize>,
+    input: dataflow::RowInput<(K, S)>,
     loaded: bool,
 }
 
@@ -112,7 +111,6 @@ impl<K: Key, S: Record> Feed for StaticFeed<K, S> {
     }
     fn advance_to(&mut self, time: Time) {
         self.input.advance_to(time);
-        self.input.flush();
     }
 }
 

@@ -2,17 +2,18 @@
 //! well-named lowering functions. The rest of the runtime speaks in datasets, batches and rows.
 
 mod cluster;
+mod input;
 mod join;
 mod session;
 
 pub(crate) use cluster::{execute, Layout};
+pub(crate) use input::RowInput;
 pub(crate) use join::half_join;
 pub(crate) use session::session_aggregate;
 
 use crate::metrics::Metrics;
 use crate::time::Time;
 use differential_dataflow::difference::{IsZero, Multiply, Semigroup};
-use differential_dataflow::input::InputSession;
 use differential_dataflow::operators::count::CountTotal;
 use differential_dataflow::VecCollection;
 use serde::{Deserialize, Serialize};
@@ -35,12 +36,8 @@ pub(crate) trait Row: differential_dataflow::ExchangeData + std::hash::Hash {}
 impl<T: differential_dataflow::ExchangeData + std::hash::Hash> Row for T {}
 
 /// A new input of rows; the session feeds it batch by batch.
-pub(crate) fn new_input<'a, T: Row>(
-    scope: Scope<'a>,
-) -> (InputSession<Time, T, isize>, Coll<'a, T>) {
-    let mut input = InputSession::new();
-    let coll = input.to_collection(scope);
-    (input, coll)
+pub(crate) fn new_input<'a, T: Row>(scope: Scope<'a>) -> (RowInput<T>, Coll<'a, T>) {
+    RowInput::new(scope)
 }
 
 /// An aggregate's partial state used as a differential *weight*: adding weights merges partial
