@@ -210,6 +210,73 @@ impl<T, S> std::ops::Deref for OuterJoined<T, S> {
     }
 }
 
+// Mutable access lets `select` move the stream row's columns out (see `column`).
+impl<T, S> std::ops::DerefMut for Joined<T, S> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.__stream
+    }
+}
+
+impl<T, S> std::ops::DerefMut for OuterJoined<T, S> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.__stream
+    }
+}
+
+/// An output column of `select` in `stream!` that the projection reads from a row it owns,
+/// once: [`TakeColumn`] moves the value out (leaving its default behind, which for a `String`
+/// or a `Vec` allocates nothing), and [`CloneColumn`] clones a value that has no default.
+/// The generated code calls `(&column(&mut place)).take_or_clone()` with both traits in scope:
+/// method resolution prefers the impl on `Column` to the one on `&Column` (autoref
+/// specialization), so the choice is made per column type at compile time.
+pub struct Column<'a, V>(std::cell::Cell<Option<&'a mut V>>);
+
+/// See [`Column`].
+#[inline(always)]
+pub fn column<V>(place: &mut V) -> Column<'_, V> {
+    Column(std::cell::Cell::new(Some(place)))
+}
+
+impl<V> Column<'_, V> {
+    #[inline(always)]
+    fn place(&self) -> &mut V {
+        // Generated code reads each `Column` exactly once.
+        self.0.take().expect("a column is read once")
+    }
+}
+
+/// Moves a column value out of its row: see [`Column`].
+pub trait TakeColumn {
+    /// The column type.
+    type Value;
+    /// The value, moved out.
+    fn take_or_clone(&self) -> Self::Value;
+}
+
+impl<V: Default> TakeColumn for Column<'_, V> {
+    type Value = V;
+    #[inline(always)]
+    fn take_or_clone(&self) -> V {
+        std::mem::take(self.place())
+    }
+}
+
+/// Clones a column value that has no default: see [`Column`].
+pub trait CloneColumn {
+    /// The column type.
+    type Value;
+    /// The value, cloned.
+    fn take_or_clone(&self) -> Self::Value;
+}
+
+impl<V: Clone> CloneColumn for &Column<'_, V> {
+    type Value = V;
+    #[inline(always)]
+    fn take_or_clone(&self) -> V {
+        self.place().clone()
+    }
+}
+
 impl<T: Record, S: Record> Record for Joined<T, S> {
     fn schema() -> Schema {
         let mut schema = T::schema();

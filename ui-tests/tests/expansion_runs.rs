@@ -77,6 +77,37 @@ fn select_with_column_group_by_agg_in_complete_mode() {
     assert_eq!(got, want);
 }
 
+/// `select` moves a column it reads once out of the row and clones one it reads twice: both
+/// must give every row its own values.
+#[test]
+fn select_moves_columns_read_once_and_clones_columns_read_twice() {
+    let input = MemoryStream::new();
+    let sink = MemorySink::new();
+    let query = stream! {
+        read_stream::<Bid>(input.clone())
+            .select(bidder, bidder as again, auction)
+            .with_column(last, again)
+            .select(last, auction, bidder)
+            .write_stream(sink.clone())
+    };
+    let handle = Session::local().start(query).unwrap();
+    input.add_data(bids());
+    handle.process_all_available().unwrap();
+    handle.stop().unwrap();
+    let mut got: Vec<(String, u64, String)> = sink
+        .rows()
+        .into_iter()
+        .map(|r| (r.last, r.auction, r.bidder))
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, u64, String)> = bids()
+        .into_iter()
+        .map(|b| (b.bidder.clone(), b.auction, b.bidder))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
 #[test]
 fn with_column_on_a_user_struct_keeps_its_columns() {
     let input = MemoryStream::new();

@@ -163,6 +163,11 @@ fn gen_struct(s: &GenStruct) -> TokenStream {
                             &self.__base
                         }
                     }
+                    impl<__B, __V> ::core::ops::DerefMut for #name<__B, __V> {
+                        fn deref_mut(&mut self) -> &mut __B {
+                            &mut self.__base
+                        }
+                    }
                 };
             }
         }
@@ -225,11 +230,32 @@ fn step(s: &Step) -> TokenStream {
             columns,
         } => {
             let m = Ident::new("map", method.span());
+            // The closure owns its row: a column read once, as an output column of its own, is
+            // moved out of it rather than cloned (a `String` column costs no allocation).
+            let mut reads = std::collections::HashMap::<Ident, usize>::new();
+            for (_, e) in columns {
+                e.for_each_column(&mut |c| *reads.entry(c.clone()).or_default() += 1);
+            }
+            let moved = |e: &ColExpr| root_column(e).is_some_and(|c| reads[c] == 1);
+            let p = private();
             let fields = columns.iter().map(|(n, e)| {
-                let v = value(e, true);
+                let v = if moved(e) {
+                    let place = place(e);
+                    quote_spanned!(e.span()=> (&#p::column(&mut #place)).take_or_clone())
+                } else {
+                    value(e, true)
+                };
                 quote!(#n: #v)
             });
-            quote!(.#m(move |#r| #strukt { #(#fields),* }))
+            if columns.iter().any(|(_, e)| moved(e)) {
+                quote!(.#m(move |mut #r| {
+                    #[allow(unused_imports)]
+                    use #p::{CloneColumn as _, TakeColumn as _};
+                    #strukt { #(#fields),* }
+                }))
+            } else {
+                quote!(.#m(move |#r| #strukt { #(#fields),* }))
+            }
         }
         Step::Extend {
             method,
@@ -614,6 +640,15 @@ fn place(e: &ColExpr) -> TokenStream {
     }
 }
 
+/// The column a plain column reference (`c`, or `c.field`) reads.
+fn root_column(e: &ColExpr) -> Option<&Ident> {
+    match e {
+        ColExpr::Column(c) => Some(c),
+        ColExpr::Field { base, .. } => root_column(base),
+        _ => None,
+    }
+}
+
 /// A joined table's row in the current row: `__r.__table`, or `__r.__stream.__table` for a table
 /// joined before the last join, and so on.
 fn table_place(e: &ColExpr) -> TokenStream {
@@ -659,7 +694,17 @@ mod tests {
             out.contains("struct __Row1 < __C0 , __C1 > { auction : __C0 , double_price : __C1 }"),
             "{out}"
         );
-        assert!(out.contains(". map (move | __r | __Row1 { auction : :: core :: clone :: Clone :: clone (& __r . auction) , double_price : :: core :: clone :: Clone :: clone (& __r . price) * 2 })"), "{out}");
+        // `auction` is an output column read once: moved out; `price` is cloned into an expression.
+        assert!(out.contains(". map (move | mut __r | {"), "{out}");
+        assert!(out.contains("__Row1 { auction : (& :: stream_runtime :: __private :: column (& mut __r . auction)) . take_or_clone () , double_price : :: core :: clone :: Clone :: clone (& __r . price) * 2 }"), "{out}");
+    }
+
+    #[test]
+    fn select_clones_a_column_it_reads_twice() {
+        let out = expand(quote!(
+            read_stream::<Bid>(src).select(auction, auction as again)
+        ));
+        assert!(out.contains(". map (move | __r | __Row1 { auction : :: core :: clone :: Clone :: clone (& __r . auction) , again : :: core :: clone :: Clone :: clone (& __r . auction) })"), "{out}");
     }
 
     #[test]
