@@ -327,11 +327,17 @@ impl Columns {
 /// A count of result rows, kept per thread (no contention between workers) and summed.
 #[derive(Default)]
 pub struct RowCount {
-    counters: Mutex<Vec<Arc<AtomicU64>>>,
+    counters: Mutex<Vec<Arc<Counter>>>,
 }
 
+/// One thread's count, alone on its cache lines: counters allocated one after the other would
+/// share a line, and every row would move it between the cores.
+#[derive(Default)]
+#[repr(align(128))]
+struct Counter(AtomicU64);
+
 thread_local! {
-    static THREAD_ROWS: RefCell<Option<Arc<AtomicU64>>> = const { RefCell::new(None) };
+    static THREAD_ROWS: RefCell<Option<Arc<Counter>>> = const { RefCell::new(None) };
 }
 
 impl RowCount {
@@ -340,21 +346,21 @@ impl RowCount {
         THREAD_ROWS.with(|mine| {
             let mut mine = mine.borrow_mut();
             let counter = mine.get_or_insert_with(|| {
-                let c = Arc::new(AtomicU64::new(0));
+                let c = Arc::new(Counter::default());
                 self.counters
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .push(c.clone());
                 c
             });
-            counter.fetch_add(n, Ordering::Relaxed);
+            counter.0.fetch_add(n, Ordering::Relaxed);
         });
     }
 
     /// The rows counted so far, over all threads.
     pub fn total(&self) -> u64 {
         let counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-        counters.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+        counters.iter().map(|c| c.0.load(Ordering::Relaxed)).sum()
     }
 }
 
