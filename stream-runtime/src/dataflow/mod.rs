@@ -90,20 +90,30 @@ pub(crate) fn write_each<T: Row>(
     stopped: Rc<std::cell::Cell<bool>>,
     probe: &ProbeHandle<Time>,
 ) {
+    use timely::dataflow::operators::core::Inspect;
+    // How many copies of a row an update writes.
+    let copies = move |t: &Time, d: isize| -> usize {
+        let n = match append_final {
+            Some(stage) if t.is_eviction_of(stage) => -d,
+            Some(_) => 0,
+            None => d,
+        };
+        n.max(0) as usize
+    };
     rows.inner
-        .inspect(move |(row, t, d): &(T, Time, isize)| {
+        .inspect_core(move |event| {
+            let Ok((_, updates)) = event else { return };
             if stopped.get() {
                 return;
             }
-            let n = match append_final {
-                Some(stage) if t.is_eviction_of(stage) => -*d,
-                Some(_) => 0,
-                None => *d,
-            };
-            for _ in 0..n.max(0) {
-                writer(row);
+            let n: usize = updates.iter().map(|(_, t, d)| copies(t, *d)).sum();
+            if n > 0 {
+                let mut rows = updates
+                    .iter()
+                    .flat_map(|(row, t, d)| std::iter::repeat_n(row, copies(t, *d)));
+                writer(&mut rows);
+                written.set(written.get() + n as u64);
             }
-            written.set(written.get() + n.max(0) as u64);
         })
         .probe_with(probe);
 }

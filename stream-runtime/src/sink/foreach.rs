@@ -29,7 +29,7 @@ impl<T, F: FnMut(u64, Vec<T>) + Send + 'static> Sink<T> for ForeachBatch<F> {
 
 /// Calls a function with every output row, like Spark's `foreach`: on the worker that
 /// produced the row, in no particular order (outside complete mode).
-pub struct Foreach<T>(RowWriter<T>);
+pub struct Foreach<T>(std::sync::Arc<dyn Fn(&T) + Send + Sync>);
 
 impl<T> Foreach<T> {
     /// A sink that calls `f(row)` for every output row.
@@ -47,7 +47,8 @@ impl<T: 'static> Sink<T> for Foreach<T> {
         Ok(())
     }
     fn row_writer(&self) -> Option<RowWriter<T>> {
-        Some(self.0.clone())
+        let f = self.0.clone();
+        Some(std::sync::Arc::new(move |rows| rows.for_each(|r| f(r))))
     }
 }
 

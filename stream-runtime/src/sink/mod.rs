@@ -24,8 +24,9 @@ pub struct BatchInfo {
     pub mode: OutputMode,
 }
 
-/// Writes single rows, on whichever worker produced them.
-pub type RowWriter<T> = std::sync::Arc<dyn Fn(&T) + Send + Sync>;
+/// Writes rows on whichever worker produced them, a run at a time (one call per buffer of
+/// output rows, so that a writer pays its own set-up once per run rather than once per row).
+pub type RowWriter<T> = std::sync::Arc<dyn Fn(&mut dyn Iterator<Item = &T>) + Send + Sync>;
 
 /// A destination for the rows of each micro-batch.
 pub trait Sink<T>: Send + 'static {
