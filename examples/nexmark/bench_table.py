@@ -1,0 +1,28 @@
+"""Throughput table of docs/performance.md: every query x workers x engine, ROUNDS times
+(default 3) alternating the engines; prints a markdown table of the best run of each, with the
+least user-space CPU cycles of each engine (perf stat). Build first:
+`cargo build --release --example nexmark`; run from the workspace root:
+`python3 examples/nexmark/bench_table.py [ROUNDS]`."""
+import json, os, subprocess, sys
+B = os.path.join(os.environ.get('CARGO_TARGET_DIR', 'target'), 'release', 'examples', 'nexmark')
+rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+res = {}
+for q in ['q0', 'q1', 'q2', 'bids-count', 'bids-window']:
+    n = '10000000' if q.startswith('bids') else '5000000'
+    for w in ['1', '2']:
+        for _ in range(rounds):
+            for e in ['dsl', 'baseline']:
+                p = subprocess.run(['perf', 'stat', '-x,', '-e', 'cycles:u', B, '--query', q, '--events', n, '-w', w, '--engine', e],
+                                   capture_output=True, text=True)
+                j = json.loads(p.stdout.strip().splitlines()[-1])
+                cyc = int([l for l in p.stderr.splitlines() if 'cycles' in l][0].split(',')[0])
+                res.setdefault((q, w, e), []).append((j, cyc))
+print('| query | W | events | dsl events/s | dsl per core | baseline events/s | baseline per core | dsl/baseline events/s | baseline/dsl CPU cycles | RSS dsl / baseline MB |')
+print('|---|---|---|---|---|---|---|---|---|---|')
+for q in ['q0', 'q1', 'q2', 'bids-count', 'bids-window']:
+    for w in ['1', '2']:
+        d = res[(q, w, 'dsl')]; b = res[(q, w, 'baseline')]
+        bd = max(d, key=lambda x: x[0]['events_per_s'])[0]; bb = max(b, key=lambda x: x[0]['events_per_s'])[0]
+        cd = min(x[1] for x in d); cb = min(x[1] for x in b)
+        f = lambda v: f"{v/1e6:.2f}M"
+        print(f"| {q} | {w} | {bd['events']//1000000}M | {f(bd['events_per_s'])} | {f(bd['events_per_s_per_core'])} | {f(bb['events_per_s'])} | {f(bb['events_per_s_per_core'])} | {bd['events_per_s']/bb['events_per_s']:.2f} | {cb/cd:.2f} | {bd['peak_rss_mb']} / {bb['peak_rss_mb']} |")
