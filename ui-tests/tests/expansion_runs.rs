@@ -24,6 +24,21 @@ fn bids() -> Vec<Bid> {
         .collect()
 }
 
+/// The items, sorted (rows come in no particular order).
+fn sorted<T: Ord>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = items.into_iter().collect();
+    v.sort();
+    v
+}
+
+/// Runs `query` on [`bids`] pushed into `input`, to the end.
+fn run_on_bids<T: Record>(query: DataStreamWriter<T>, input: &MemoryStream<Bid>) {
+    let handle = Session::local().start(query).unwrap();
+    input.add_data(bids());
+    handle.process_all_available().unwrap();
+    handle.stop().unwrap();
+}
+
 #[test]
 fn select_with_column_group_by_agg_in_complete_mode() {
     let input = MemoryStream::new();
@@ -90,21 +105,17 @@ fn select_moves_columns_read_once_and_clones_columns_read_twice() {
             .select(last, auction, bidder)
             .write_stream(sink.clone())
     };
-    let handle = Session::local().start(query).unwrap();
-    input.add_data(bids());
-    handle.process_all_available().unwrap();
-    handle.stop().unwrap();
-    let mut got: Vec<(String, u64, String)> = sink
-        .rows()
-        .into_iter()
-        .map(|r| (r.last, r.auction, r.bidder))
-        .collect();
-    got.sort();
-    let mut want: Vec<(String, u64, String)> = bids()
-        .into_iter()
-        .map(|b| (b.bidder.clone(), b.auction, b.bidder))
-        .collect();
-    want.sort();
+    run_on_bids(query, &input);
+    let got = sorted(
+        sink.rows()
+            .into_iter()
+            .map(|r| (r.last, r.auction, r.bidder)),
+    );
+    let want = sorted(
+        bids()
+            .into_iter()
+            .map(|b| (b.bidder.clone(), b.auction, b.bidder)),
+    );
     assert_eq!(got, want);
 }
 
@@ -119,22 +130,18 @@ fn with_column_on_a_user_struct_keeps_its_columns() {
             .select(auction, bonus, bidder)
             .write_stream(sink.clone())
     };
-    let handle = Session::local().start(query).unwrap();
-    input.add_data(bids());
-    handle.process_all_available().unwrap();
-    handle.stop().unwrap();
-    let mut got: Vec<(u64, u64, String)> = sink
-        .rows()
-        .into_iter()
-        .map(|r| (r.auction, r.bonus, r.bidder))
-        .collect();
-    got.sort();
-    let mut want: Vec<(u64, u64, String)> = bids()
-        .into_iter()
-        .filter(|b| b.price + 1 > 40)
-        .map(|b| (b.auction, b.price + 1, b.bidder))
-        .collect();
-    want.sort();
+    run_on_bids(query, &input);
+    let got = sorted(
+        sink.rows()
+            .into_iter()
+            .map(|r| (r.auction, r.bonus, r.bidder)),
+    );
+    let want = sorted(
+        bids()
+            .into_iter()
+            .filter(|b| b.price + 1 > 40)
+            .map(|b| (b.auction, b.price + 1, b.bidder)),
+    );
     assert_eq!(got, want);
 }
 
