@@ -183,7 +183,7 @@ pub fn read_stream<T: Record>(source: impl IntoSource<T>) -> Dataset<T> {
     };
     Dataset {
         lower: lower_fn(move |scope, ctx| {
-            let (input, rows) = dataflow::new_input(scope);
+            let (input, rows) = dataflow::RowInput::new(scope);
             ctx.feeders.push(Box::new(SourceFeed {
                 id,
                 source: source.clone(),

@@ -120,7 +120,7 @@ fn static_input<'a, K: Key, S: Record>(
     table: &StaticTable<S>,
     key: Arc<dyn Fn(&S) -> K + Send + Sync>,
 ) -> Coll<'a, (K, S)> {
-    let (input, rows) = dataflow::new_input(scope);
+    let (input, rows) = dataflow::RowInput::new(scope);
     ctx.feeders.push(Box::new(StaticFeed {
         load: table.load.clone(),
         key,

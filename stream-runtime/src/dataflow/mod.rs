@@ -33,11 +33,6 @@ pub(crate) type Worker = timely::worker::Worker;
 pub(crate) trait Row: differential_dataflow::ExchangeData + std::hash::Hash {}
 impl<T: differential_dataflow::ExchangeData + std::hash::Hash> Row for T {}
 
-/// A new input of rows; the session feeds it batch by batch.
-pub(crate) fn new_input<'a, T: Row>(scope: Scope<'a>) -> (RowInput<T>, Coll<'a, T>) {
-    RowInput::new(scope)
-}
-
 /// The final rows of an aggregation at depth `stage` in append mode, as insertions: its
 /// retractions at its eviction times (a closed window's last value), negated. A chained
 /// aggregation reads these.
