@@ -24,7 +24,16 @@ pub fn derive_record(input: TokenStream) -> TokenStream {
 /// A streaming query in the language of Spark Structured Streaming, checked at compile time and
 /// expanded into calls of `stream_runtime`'s builder API.
 ///
-/// ```ignore
+/// ```
+/// use stream_runtime::prelude::*;
+///
+/// #[derive(Record)]
+/// struct Bid {
+///     auction: u64,
+///     price: u64,
+/// }
+///
+/// let x = 7u64;
 /// let query = stream! {
 ///     let bids = read_stream::<Bid>(MemoryStream::new());
 ///     bids.filter(price > 1_000 && auction != 3)
