@@ -34,9 +34,9 @@ pub trait Sink<T>: Send + 'static {
     fn description(&self) -> String;
     /// Writes one batch. In complete mode `rows` is the whole result table.
     fn add_batch(&mut self, info: BatchInfo, rows: Vec<T>) -> Result<()>;
-    /// A sink that takes rows one at a time, in no particular order (like Spark's `foreach`),
-    /// may return a writer: outside complete mode each worker then writes its own output rows,
-    /// and nothing is gathered on the driver (`add_batch` is not called).
+    /// A sink that takes rows in no particular order (like Spark's `foreach`) may return a
+    /// writer: outside complete mode each worker then passes its own output rows to it, a run
+    /// at a time, and nothing is gathered on the driver (`add_batch` is not called).
     fn row_writer(&self) -> Option<RowWriter<T>> {
         None
     }
