@@ -170,6 +170,15 @@ fn complete_mode_worked_example_never_drops_or_evicts() {
     }
 }
 
+/// A keyed window's row: its start, its key, and its count.
+fn counted(w: Window, key: String, (n,): (i64,)) -> Counted {
+    Counted {
+        start: w.start.millis(),
+        key,
+        n,
+    }
+}
+
 fn sessions_10s(ds: Dataset<Ev>) -> Dataset<Counted> {
     ds.with_watermark(|e| e.ts, "10 seconds")
         .group_by_session(
@@ -177,14 +186,7 @@ fn sessions_10s(ds: Dataset<Ev>) -> Dataset<Counted> {
             |e| e.ts,
             |e| e.key.clone(),
         )
-        .agg(
-            |a| (a.count(),),
-            |w, key, (n,)| Counted {
-                start: w.start.millis(),
-                key,
-                n,
-            },
-        )
+        .agg(|a| (a.count(),), counted)
 }
 
 #[test]
@@ -286,14 +288,7 @@ fn state_is_bounded_by_the_watermark_not_by_history() {
             |e| e.ts,
             |e| e.key.clone(),
         )
-        .agg(
-            |a| (a.count(),),
-            |w, key, (n,)| Counted {
-                start: w.start.millis(),
-                key,
-                n,
-            },
-        )
+        .agg(|a| (a.count(),), counted)
         .write_stream(sink.clone())
         .output_mode(Append)
         .start()
@@ -497,14 +492,7 @@ fn sliding_windows_match_a_naive_simulation() {
                 |e| e.ts,
                 |e| e.key.clone(),
             )
-            .agg(
-                |a| (a.count(),),
-                |w, key, (n,)| Counted {
-                    start: w.start.millis(),
-                    key,
-                    n,
-                },
-            )
+            .agg(|a| (a.count(),), counted)
     };
     for mode in [Append, Update] {
         let want = naive(mode);
