@@ -31,7 +31,9 @@ pub enum Trigger {
     /// The next batch as soon as the previous one finished and new data is available.
     #[default]
     Default,
-    /// Batches at fixed processing-time intervals, in milliseconds (`0` = as fast as possible).
+    /// Batches at fixed processing-time intervals, in milliseconds (`0` = as fast as possible):
+    /// the first at once, each later one at the first multiple of the interval on the wall clock
+    /// after the previous batch started (at once if that batch overran it), as in Spark.
     ProcessingTime(i64),
     /// Everything available when the query starts, in several batches that honour rate limits
     /// (e.g. `max_files_per_trigger`), then stop.

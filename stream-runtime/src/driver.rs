@@ -231,13 +231,8 @@ impl<'q, T: Record> Driver<'q, T> {
                 if !self.wait_until(self.next_tick) {
                     return BatchPlan::stop();
                 }
-                // The next boundary; a batch that overruns is followed at once, with no catch-up.
-                let interval = Duration::from_millis(ms.max(0) as u64);
-                let now = Instant::now();
-                self.next_tick += interval;
-                if self.next_tick < now {
-                    self.next_tick = now;
-                }
+                // A batch that overruns the next boundary is followed at once, with no catch-up.
+                self.next_tick = next_boundary(Duration::from_millis(ms.max(0) as u64));
             }
             if self.no_data_batch {
                 self.no_data_batch = false;
@@ -558,5 +553,43 @@ impl<'q, T: Record> Driver<'q, T> {
         });
         self.batch += 1;
         self.set_status("Waiting for next trigger", false, false);
+    }
+}
+
+/// When the batch after one triggered now starts, under `ProcessingTime(interval)`: at the first
+/// multiple of the interval on the wall clock (since the epoch) after now, as Spark's
+/// `ProcessingTimeExecutor.nextBatchTime` (so batches of every query with the same interval, and
+/// sources that release data on the same grid, line up).
+fn next_boundary(interval: Duration) -> Instant {
+    let now = Instant::now();
+    let (Ok(since_epoch), false) = (
+        SystemTime::now().duration_since(SystemTime::UNIX_EPOCH),
+        interval.is_zero(),
+    ) else {
+        return now;
+    };
+    let into = since_epoch.as_nanos() % interval.as_nanos();
+    now + (interval - Duration::from_nanos(into as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_boundary_is_a_multiple_of_the_interval_on_the_wall_clock() {
+        let interval = Duration::from_millis(300);
+        let at = next_boundary(interval);
+        let left = at.saturating_duration_since(Instant::now());
+        assert!(left <= interval, "{left:?}");
+        let wall = SystemTime::now() + left;
+        let into = wall
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            % 300;
+        // The two clocks are read a moment apart: allow a little either side of the boundary.
+        assert!(!(20..=280).contains(&into), "{into} ms past a boundary");
+        assert!(next_boundary(Duration::ZERO) <= Instant::now());
     }
 }
