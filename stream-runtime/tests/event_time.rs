@@ -505,3 +505,42 @@ fn sliding_windows_match_a_naive_simulation() {
         }
     }
 }
+
+/// A long window touched by every batch: the state and the retractions it schedules (one per
+/// key at the window's end, reported in `memoryUsedBytes`) stay at one entry per key however
+/// many batches add to the window.
+#[test]
+fn a_window_touched_by_many_batches_holds_one_entry_per_key() {
+    for session in [Session::local(), Session::with_workers(2)] {
+        let input = MemoryStream::new();
+        let q = session
+            .start(
+                read_stream::<Ev>(input.clone())
+                    .with_watermark(|e| e.ts, "1 hour")
+                    .group_by_window(
+                        WindowSpec::tumbling("1 hour").unwrap(),
+                        |e| e.ts,
+                        |e| e.key.clone(),
+                    )
+                    .agg(|a| (a.count(),), counted)
+                    .write_stream(MemorySink::new())
+                    .output_mode(Update),
+            )
+            .unwrap();
+        let mut memory = Vec::new();
+        for batch in 0..30i64 {
+            let rows = (0..100).map(|k| Ev {
+                key: format!("k{k}"),
+                ts: Timestamp(batch * 1000),
+            });
+            input.add_data(rows.collect::<Vec<_>>());
+            q.process_all_available().unwrap();
+            let p = q.last_progress().unwrap();
+            assert_eq!(p.state_operators[0].num_rows_total, 100);
+            memory.push(p.state_operators[0].memory_used_bytes);
+        }
+        q.stop().unwrap();
+        assert!(memory[0] > 0);
+        assert!(memory.iter().all(|m| *m == memory[0]), "{memory:?}");
+    }
+}

@@ -202,14 +202,15 @@ fn merge_partials<'a, K: Row, A: Mergeable>(
             move |cap, _| {
                 let mut caps = CapabilitySet::from_elem(cap);
                 caps.downgrade(&[] as &[Time]);
-                let mut stash: BTreeMap<Time, Vec<(K, Partial<A>)>> = BTreeMap::new();
+                // Per pending time, per key: the partials received, merged at once (every worker
+                // sends one per batch, and each batch schedules the key's retraction at the same
+                // future time: kept apart, those would grow with the batches until it).
+                let mut stash: BTreeMap<Time, Partials<K, Partial<A>>> = BTreeMap::new();
                 let mut state: Partials<K, Partial<A>> = HashMap::default();
-                // One time's partials merged per key (several workers send one each).
-                let mut delta: Partials<K, Partial<A>> = HashMap::default();
                 move |(input, frontier), output| {
                     input.for_each(|c, data| {
                         for (key, t, p) in data.drain(..) {
-                            stash.entry(t).or_default().push((key, p));
+                            add(stash.entry(t).or_default(), key, p);
                         }
                         if let Some(c) = c.retain_least(0) {
                             caps.insert(c);
@@ -222,12 +223,10 @@ fn merge_partials<'a, K: Row, A: Mergeable>(
                         if frontier.less_equal(&t) {
                             break;
                         }
-                        for (key, p) in entry.remove() {
-                            add(&mut delta, key, p);
-                        }
+                        let delta = entry.remove();
                         let cap = caps.delayed(&t);
                         let mut session = output.session(&cap);
-                        for (key, d) in delta.drain() {
+                        for (key, d) in delta {
                             match state.entry(key) {
                                 Entry::Occupied(mut e) => {
                                     let mut new = e.get().clone();
@@ -260,7 +259,9 @@ fn merge_partials<'a, K: Row, A: Mergeable>(
                     if state.capacity() > 1024 && state.capacity() > 4 * state.len() {
                         state.shrink_to_fit();
                     }
-                    stats.memory_used_bytes = stats.rows_total.max(0) as u64
+                    // The state, and the partials waiting for their time (scheduled retractions).
+                    let pending: usize = stash.values().map(HashMap::len).sum();
+                    stats.memory_used_bytes = (stats.rows_total.max(0) as u64 + pending as u64)
                         * std::mem::size_of::<(K, Partial<A>)>() as u64;
                     caps.downgrade(stash.keys().next());
                 }
