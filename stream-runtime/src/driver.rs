@@ -177,7 +177,7 @@ struct Driver<'q, T: 'static> {
     ran_once: bool,
     /// The result table (complete mode).
     table: BTreeMap<T, isize>,
-    next_tick: Instant,
+    next_tick: SystemTime,
     trigger_start: Instant,
     trigger_wall: SystemTime,
     previous_trigger_start: Option<Instant>,
@@ -198,7 +198,7 @@ impl<'q, T: Record> Driver<'q, T> {
             targets: None,
             ran_once: false,
             table: BTreeMap::new(),
-            next_tick: Instant::now(),
+            next_tick: SystemTime::now(),
             trigger_start: Instant::now(),
             trigger_wall: SystemTime::now(),
             previous_trigger_start: None,
@@ -266,7 +266,7 @@ impl<'q, T: Record> Driver<'q, T> {
                         return BatchPlan::stop();
                     }
                     if !matches!(self.def.trigger, Trigger::ProcessingTime(ms) if ms > 0)
-                        && !self.wait_until(Instant::now() + POLLING_DELAY)
+                        && !self.wait_until(SystemTime::now() + POLLING_DELAY)
                     {
                         return BatchPlan::stop();
                     }
@@ -275,17 +275,19 @@ impl<'q, T: Record> Driver<'q, T> {
         }
     }
 
-    /// Sleeps until `deadline` unless the query is asked to stop; false if it was.
-    fn wait_until(&self, deadline: Instant) -> bool {
+    /// Sleeps until `deadline` on the wall clock unless the query is asked to stop; false if it
+    /// was.
+    fn wait_until(&self, deadline: SystemTime) -> bool {
         loop {
             if self.should_stop() {
                 return false;
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return true;
+            match deadline.duration_since(SystemTime::now()) {
+                Ok(left) if !left.is_zero() => {
+                    std::thread::sleep(left.min(Duration::from_millis(20)));
+                }
+                _ => return true,
             }
-            std::thread::sleep((deadline - now).min(Duration::from_millis(20)));
         }
     }
 
@@ -559,11 +561,12 @@ impl<'q, T: Record> Driver<'q, T> {
 /// When the batch after one triggered now starts, under `ProcessingTime(interval)`: at the first
 /// multiple of the interval on the wall clock (since the epoch) after now, as Spark's
 /// `ProcessingTimeExecutor.nextBatchTime` (so batches of every query with the same interval, and
-/// sources that release data on the same grid, line up).
-fn next_boundary(interval: Duration) -> Instant {
-    let now = Instant::now();
+/// sources that release data on the same grid, line up). Batches wait on the same clock, so a
+/// batch started at a boundary never computes that boundary again.
+fn next_boundary(interval: Duration) -> SystemTime {
+    let now = SystemTime::now();
     let (Ok(since_epoch), false) = (
-        SystemTime::now().duration_since(SystemTime::UNIX_EPOCH),
+        now.duration_since(SystemTime::UNIX_EPOCH),
         interval.is_zero(),
     ) else {
         return now;
@@ -579,17 +582,13 @@ mod tests {
     #[test]
     fn the_next_boundary_is_a_multiple_of_the_interval_on_the_wall_clock() {
         let interval = Duration::from_millis(300);
+        let before = SystemTime::now();
         let at = next_boundary(interval);
-        let left = at.saturating_duration_since(Instant::now());
-        assert!(left <= interval, "{left:?}");
-        let wall = SystemTime::now() + left;
-        let into = wall
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_millis()
-            % 300;
-        // The two clocks are read a moment apart: allow a little either side of the boundary.
-        assert!(!(20..=280).contains(&into), "{into} ms past a boundary");
-        assert!(next_boundary(Duration::ZERO) <= Instant::now());
+        let since_epoch = at.duration_since(SystemTime::UNIX_EPOCH).unwrap();
+        assert_eq!(since_epoch.as_nanos() % interval.as_nanos(), 0);
+        let ahead = at.duration_since(before).unwrap();
+        assert!(!ahead.is_zero() && ahead <= interval, "{ahead:?}");
+        // A zero interval: the next batch may start at once.
+        assert!(next_boundary(Duration::ZERO) >= before);
     }
 }
