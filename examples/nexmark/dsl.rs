@@ -193,11 +193,7 @@ impl Source<SynthBid> for SynthBids {
             ReadLimit::Default => available.min(from + run.batch),
             ReadLimit::UpTo(cap) => available.min(from + run.batch).min(offset_count(Some(cap))),
         };
-        Ok((to > from).then(|| Split {
-            start: start.cloned(),
-            end: to.into(),
-            detail: serde_json::Value::Null,
-        }))
+        Ok(Split::counted(start, to))
     }
 
     fn read(
@@ -208,10 +204,8 @@ impl Source<SynthBid> for SynthBids {
     ) -> stream_runtime::Result<ReadStats> {
         let from = offset_count(split.start.as_ref());
         let to = offset_count(Some(&split.end));
-        let n = part.count as u64;
-        let first = from + (part.index as u64 + n - from % n) % n;
         let mut rows = 0;
-        for v in (first..to).step_by(n as usize) {
+        for v in part.share(from, to) {
             emit(SynthBid::new(v));
             rows += 1;
         }

@@ -47,16 +47,11 @@ impl<T: Clone + Send + Sync + 'static> Source<T> for MemoryStream<T> {
     }
 
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>> {
-        let from = offset_count(start);
         let mut to = self.chunks.lock().unwrap().len() as u64;
         if let ReadLimit::UpTo(cap) = limit {
             to = to.min(offset_count(Some(cap)));
         }
-        Ok((to > from).then(|| Split {
-            start: start.cloned(),
-            end: to.into(),
-            detail: serde_json::Value::Null,
-        }))
+        Ok(Split::counted(start, to))
     }
 
     fn read(&self, split: &Split, part: Partition, emit: &mut dyn FnMut(T)) -> Result<ReadStats> {

@@ -32,6 +32,18 @@ pub struct Split {
     pub detail: serde_json::Value,
 }
 
+impl Split {
+    /// The split of a counting source (offsets are counts, see [`offset_count`]) from `start`
+    /// up to the count `to`, with no detail; `None` if it holds nothing.
+    pub fn counted(start: Option<&Offset>, to: u64) -> Option<Split> {
+        (to > offset_count(start)).then(|| Split {
+            start: start.cloned(),
+            end: to.into(),
+            detail: serde_json::Value::Null,
+        })
+    }
+}
+
 /// How much one batch may read.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ReadLimit {
@@ -50,6 +62,16 @@ pub struct Partition {
     pub index: usize,
     /// The number of workers.
     pub count: usize,
+}
+
+impl Partition {
+    /// This worker's share of the counts `[from, to)`: those `≡ index (mod count)`, so that
+    /// workers split a counting source's batch without coordination.
+    pub fn share(self, from: u64, to: u64) -> std::iter::StepBy<std::ops::Range<u64>> {
+        let count = self.count.max(1) as u64;
+        let first = from + (self.index as u64 + count - from % count) % count;
+        (first..to.max(first)).step_by(count as usize)
+    }
 }
 
 /// A record a source could not parse (kept aside in permissive mode).
@@ -111,4 +133,33 @@ impl<T, S: Source<T>> IntoSource<T> for S {
 /// An offset as a count (most built-in sources count rows, files or batches).
 pub fn offset_count(offset: Option<&Offset>) -> u64 {
     offset.and_then(|o| o.as_u64()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod share_tests {
+    use super::*;
+
+    #[test]
+    fn worker_shares_partition_the_range_and_counted_splits_skip_empty_ones() {
+        for count in 1..5 {
+            let mut all: Vec<u64> = (0..count)
+                .flat_map(|index| Partition { index, count }.share(5, 17))
+                .collect();
+            all.sort();
+            assert_eq!(all, (5..17).collect::<Vec<_>>());
+            assert!(Partition { index: 0, count }
+                .share(5, 17)
+                .all(|v| (v as usize).is_multiple_of(count)));
+        }
+        assert_eq!(Partition { index: 1, count: 2 }.share(9, 9).count(), 0);
+        assert_eq!(Split::counted(Some(&4u64.into()), 4), None);
+        let split = Split::counted(Some(&4u64.into()), 6).unwrap();
+        assert_eq!(
+            (
+                offset_count(split.start.as_ref()),
+                offset_count(Some(&split.end))
+            ),
+            (4, 6)
+        );
+    }
 }

@@ -24,13 +24,6 @@ fn system_clock() -> i64 {
         .unwrap_or(0)
 }
 
-/// The rows of `[from, to)` that worker `part` reads (`value % count == index`).
-fn worker_values(from: u64, to: u64, part: Partition) -> impl Iterator<Item = u64> {
-    let count = part.count.max(1) as u64;
-    let first = from + (part.index as u64 + count - from % count) % count;
-    (first..to).step_by(count as usize)
-}
-
 /// Spark's `rate` source: `rows_per_second` rows per second of wall-clock time, with values
 /// 0, 1, 2, … and evenly spaced timestamps.
 ///
@@ -197,7 +190,7 @@ impl Source<RateRow> for Rate {
             offset_count(Some(&split.end)),
         );
         let mut stats = ReadStats::default();
-        for v in worker_values(from, to, part) {
+        for v in part.share(from, to) {
             stats.rows += 1;
             emit(RateRow {
                 timestamp: Timestamp(start_ms.saturating_add(self.offset_ms(v))),
@@ -281,11 +274,7 @@ impl Source<RateRow> for RateMicroBatch {
         if let ReadLimit::UpTo(cap) = limit {
             to = to.min(offset_count(Some(cap)));
         }
-        Ok((to > from).then(|| Split {
-            start: start.cloned(),
-            end: to.into(),
-            detail: serde_json::Value::Null,
-        }))
+        Ok(Split::counted(start, to))
     }
 
     fn read(
@@ -304,7 +293,7 @@ impl Source<RateRow> for RateMicroBatch {
             let ts = self
                 .start_timestamp
                 .saturating_add((batch as i64).saturating_mul(self.advance_millis_per_batch));
-            for v in worker_values(batch * r, (batch + 1) * r, part) {
+            for v in part.share(batch * r, (batch + 1) * r) {
                 stats.rows += 1;
                 emit(RateRow {
                     timestamp: Timestamp(ts),

@@ -192,26 +192,18 @@ impl<T: NexmarkRow> Source<T> for NexmarkSource<T> {
                 .min(from.saturating_add(self.events_per_batch))
                 .min(offset_count(Some(cap))),
         };
-        Ok((to > from).then(|| Split {
-            start: start.cloned(),
-            end: to.into(),
-            detail: serde_json::Value::Null,
-        }))
+        Ok(Split::counted(start, to))
     }
 
     fn read(&self, split: &Split, part: Partition, emit: &mut dyn FnMut(T)) -> Result<ReadStats> {
         let from = offset_count(split.start.as_ref());
         let to = offset_count(Some(&split.end)).min(self.gens.len());
-        let count = part.count.max(1) as u64;
-        let first = from + (part.index as u64 + count - from % count) % count;
         let mut stats = ReadStats::default();
-        let mut g = first;
-        while g < to {
+        for g in part.share(from, to) {
             if let Some(row) = self.gens.row::<T>(g) {
                 stats.rows += 1;
                 emit(row);
             }
-            g += count;
         }
         Ok(stats)
     }
