@@ -11,14 +11,12 @@
 extern crate self as stream_runtime;
 
 mod dataflow;
-pub mod dataset;
 mod driver;
 pub mod error;
 pub mod handle;
-pub mod join;
 mod metrics;
+pub mod plan;
 pub mod progress;
-pub mod query;
 pub mod session;
 pub mod sink;
 pub mod source;
@@ -29,16 +27,14 @@ pub mod watermark;
 #[path = "macro_support.rs"]
 pub mod __private;
 
-pub use dataset::{
-    read_stream, window_time, Agg, Dataset, GroupedDataset, Key, KeyCount, SessionDataset,
-    SessionGap, WindowedDataset,
-};
 pub use error::{Result, StreamError};
 pub use handle::{QueryStatus, StreamingQuery};
-pub use join::{read_static, StaticTable};
 pub use metrics::StateStats;
+pub use plan::{
+    read_static, read_stream, window_time, Agg, DataStreamWriter, Dataset, GroupedDataset, Key,
+    KeyCount, SessionDataset, SessionGap, StaticTable, WindowedDataset,
+};
 pub use progress::QueryProgress;
-pub use query::DataStreamWriter;
 pub use session::Session;
 pub use stream_core::rules::JoinType;
 pub use stream_core::Record;
@@ -48,10 +44,11 @@ pub use watermark::{EventTimeStats, WatermarkPolicy};
 
 /// Everything an application needs: `use stream_runtime::prelude::*;`.
 pub mod prelude {
-    pub use crate::dataset::{read_stream, window_time, Dataset, KeyCount, SessionGap};
     pub use crate::handle::StreamingQuery;
-    pub use crate::join::{read_static, StaticTable};
-    pub use crate::query::DataStreamWriter;
+    pub use crate::plan::{
+        read_static, read_stream, window_time, DataStreamWriter, Dataset, KeyCount, SessionGap,
+        StaticTable,
+    };
     pub use crate::session::Session;
     pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink, Noop};
     pub use crate::source::{Files, Line, MemoryStream, Mode, Rate, RateMicroBatch, RateRow};

@@ -117,23 +117,23 @@ pub fn gap_millis<V: GapMillisColumn>(value: V) -> i64 {
 }
 
 /// A session gap of `ms` milliseconds for every row (checked positive at compile time).
-pub fn fixed_session_gap<T>(ms: i64) -> crate::dataset::SessionGap<T> {
-    crate::dataset::SessionGap::per_row(move |_| ms)
+pub fn fixed_session_gap<T>(ms: i64) -> crate::plan::SessionGap<T> {
+    crate::plan::SessionGap::per_row(move |_| ms)
 }
 
-impl<T: Record> crate::dataset::Dataset<T> {
+impl<T: Record> crate::plan::Dataset<T> {
     /// `group_by(session_window(time, gap_expr), ..)` in `stream!`: [`group_by_session`] with a
     /// gap per row, taken as a closure here so that its row type is known when rustc checks it.
     ///
-    /// [`group_by_session`]: crate::dataset::Dataset::group_by_session
+    /// [`group_by_session`]: crate::plan::Dataset::group_by_session
     #[doc(hidden)]
-    pub fn __group_by_session_per_row<K: crate::dataset::Key>(
+    pub fn __group_by_session_per_row<K: crate::plan::Key>(
         self,
         gap: impl Fn(&T) -> i64 + Send + Sync + 'static,
         time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
-    ) -> crate::dataset::SessionDataset<T, K> {
-        self.group_by_session(crate::dataset::SessionGap::per_row(gap), time, key)
+    ) -> crate::plan::SessionDataset<T, K> {
+        self.group_by_session(crate::plan::SessionGap::per_row(gap), time, key)
     }
 }
 

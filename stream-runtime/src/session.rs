@@ -5,7 +5,7 @@ use crate::dataflow::{self, Layout};
 use crate::driver;
 use crate::error::{Result, StreamError};
 use crate::handle::{Shared, StreamingQuery};
-use crate::query::DataStreamWriter;
+use crate::plan::DataStreamWriter;
 use std::sync::{Arc, Mutex};
 use stream_core::Record;
 
@@ -194,6 +194,14 @@ impl Session {
             shared,
             thread: Mutex::new(Some(thread)),
         })
+    }
+}
+
+impl<T: Record> DataStreamWriter<T> {
+    /// Starts the query on one worker thread in this process. Use [`Session::start`] for more
+    /// workers or processes.
+    pub fn start(self) -> Result<StreamingQuery> {
+        Session::local().start(self)
     }
 }
 

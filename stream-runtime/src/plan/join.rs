@@ -1,8 +1,9 @@
 //! Stream-static joins (SEMANTICS.md 1.8): a stream joined with a static table, which is loaded
 //! once when the query starts and arranged once; the stream side keeps no state.
 
+use super::lower::{lower_fn, Feed, LowerCtx};
+use super::{Dataset, Key};
 use crate::dataflow::{self, Coll};
-use crate::dataset::{lower_fn, Dataset, Feed, Key, LowerCtx};
 use crate::error::{Result, StreamError};
 use crate::source::{FileSource, Partition, ReadStats, Split};
 use crate::time::Time;

@@ -1,10 +1,9 @@
 //! `DataStreamWriter`: the sink, output mode, trigger and name of a query (Spark's
 //! `writeStream`), and the checks made when it starts.
 
-use crate::dataset::Dataset;
+use super::lower::SourceEntry;
+use super::Dataset;
 use crate::error::{Result, StreamError};
-use crate::handle::StreamingQuery;
-use crate::session::Session;
 use crate::sink::Sink;
 use crate::watermark::WatermarkPolicy;
 use std::sync::Mutex;
@@ -72,12 +71,6 @@ impl<T: Record> DataStreamWriter<T> {
         Ok(())
     }
 
-    /// Starts the query on one worker thread in this process. Use [`Session::start`] for more
-    /// workers or processes.
-    pub fn start(self) -> Result<StreamingQuery> {
-        Session::local().start(self)
-    }
-
     pub(crate) fn into_def(self) -> QueryDef<T> {
         let mut sources = self.data.sources.clone();
         let mut seen = std::collections::HashSet::new();
@@ -103,7 +96,7 @@ impl<T: Record> DataStreamWriter<T> {
 /// A started query's definition, shared by all workers of a process.
 pub(crate) struct QueryDef<T: 'static> {
     pub data: Dataset<T>,
-    pub sources: Vec<crate::dataset::SourceEntry>,
+    pub sources: Vec<SourceEntry>,
     pub sink: Mutex<Option<Box<dyn Sink<T>>>>,
     /// Set when every worker writes its own output rows.
     pub writer: Option<crate::sink::RowWriter<T>>,

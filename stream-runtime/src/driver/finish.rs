@@ -1,0 +1,241 @@
+//! Finishing a micro-batch on the driver: the workers' reports, the output mode, the sink, the
+//! next watermark, and the batch's progress report.
+
+use super::plan::Driver;
+use super::{BatchPlan, WorkerReport};
+use crate::dataflow;
+use crate::metrics::BatchMetrics;
+use crate::progress::{
+    iso_utc, QueryProgress, SinkProgress, SourceProgress, StateOperatorProgress,
+};
+use crate::sink::BatchInfo;
+use crate::source::ReadStats;
+use crate::time::Time;
+use std::collections::BTreeMap;
+use std::time::{Instant, SystemTime};
+use stream_core::{OutputMode, Record, Trigger};
+
+/// How many corrupt records a handle keeps.
+const MAX_CORRUPT: usize = 1000;
+
+impl<T: Record> Driver<'_, T> {
+    /// The rows the sink receives for a batch, from the output updates.
+    fn output_rows(&mut self, updates: Vec<(T, Time, isize)>) -> Vec<T> {
+        let repeat = |(row, n): (&T, isize)| std::iter::repeat_n(row.clone(), n.max(0) as usize);
+        let stages = self.def.data.shape.aggregations.len() as u64;
+        if self.def.mode == OutputMode::Append && stages > 0 {
+            let last_stage = stages - 1;
+            // A closed window's final row is the retraction that evicted it, at the time the
+            // watermark reached the window's end (an eviction time).
+            let closed = updates
+                .into_iter()
+                .filter(|(_, t, _)| t.is_eviction_of(last_stage))
+                .map(|(r, _, d)| (r, -d))
+                .collect();
+            let closed = dataflow::consolidate(closed);
+            return closed.iter().flat_map(|(r, n)| repeat((r, *n))).collect();
+        }
+        let changes = dataflow::consolidate(updates.into_iter().map(|(r, _, d)| (r, d)).collect());
+        match self.def.mode {
+            OutputMode::Complete => {
+                for (row, d) in changes {
+                    let n = self.table.entry(row.clone()).or_insert(0);
+                    *n += d;
+                    if *n == 0 {
+                        self.table.remove(&row);
+                    }
+                }
+                self.table
+                    .iter()
+                    .flat_map(|(r, n)| repeat((r, *n)))
+                    .collect()
+            }
+            // Append: the new rows. Update: the new version of every changed row (the old
+            // version's retraction is not output).
+            OutputMode::Append | OutputMode::Update => {
+                changes.iter().flat_map(|(r, n)| repeat((r, *n))).collect()
+            }
+        }
+    }
+
+    /// Spark's `eventTime`: min, max and average event time of the batch, and its watermark.
+    fn event_time_progress(&self, m: &BatchMetrics, watermark: u64) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        if !self.watermark.is_active() {
+            return out;
+        }
+        let mut all = crate::watermark::EventTimeStats::default();
+        m.event_time.iter().for_each(|s| all.merge(s));
+        if all.count > 0 {
+            out.insert("min".into(), iso_utc(all.min));
+            out.insert("max".into(), iso_utc(all.max));
+            out.insert("avg".into(), iso_utc((all.sum / all.count as f64) as i64));
+        }
+        out.insert("watermark".into(), iso_utc(watermark as i64));
+        out
+    }
+
+    pub(super) fn finish_batch(
+        &mut self,
+        plan: &BatchPlan,
+        updates: Vec<(T, Time, isize)>,
+        reports: Vec<String>,
+    ) {
+        let mut reads: BTreeMap<usize, ReadStats> = BTreeMap::new();
+        let mut metrics = BatchMetrics::default();
+        let mut written = 0;
+        for r in reports {
+            let report: WorkerReport = serde_json::from_str(&r).expect("reports deserialize");
+            if let Some(e) = report.error {
+                self.shared.fail(e);
+            }
+            metrics.merge(&report.metrics);
+            written += report.written;
+            for (id, stats) in report.reads {
+                let acc = reads.entry(id).or_default();
+                acc.rows += stats.rows;
+                acc.dropped_malformed += stats.dropped_malformed;
+                acc.corrupt.extend(stats.corrupt);
+            }
+        }
+        if self.should_stop() && self.shared.lock().error.is_some() {
+            return;
+        }
+        let sink_started = Instant::now();
+        let num_output_rows = if self.def.writer.is_some() {
+            // The workers wrote their rows themselves.
+            written as i64
+        } else {
+            let mut rows = self.output_rows(updates);
+            if let Some(sort) = &self.def.data.sort {
+                sort(&mut rows);
+            }
+            let n = rows.len() as i64;
+            let info = BatchInfo {
+                batch_id: self.batch,
+                mode: self.def.mode,
+            };
+            if let Err(e) = self.sink.add_batch(info, rows) {
+                self.shared.fail(e);
+                return;
+            }
+            n
+        };
+        let add_batch_ms = sink_started.elapsed().as_millis() as u64;
+        let trigger_ms = self.trigger_start.elapsed().as_millis() as u64;
+        let since_previous = self
+            .previous_trigger_start
+            .map(|p| self.trigger_start.duration_since(p).as_secs_f64())
+            .unwrap_or(0.0);
+        let rate = |n: u64, secs: f64| {
+            if secs > 0.0 {
+                n as f64 / secs
+            } else {
+                f64::NAN
+            }
+        };
+        let trigger_secs = trigger_ms as f64 / 1000.0;
+        let mut sources = Vec::new();
+        let mut total = 0;
+        for (i, s) in self.def.sources.iter().enumerate() {
+            let split = plan
+                .splits
+                .iter()
+                .find(|(id, _)| *id == s.id)
+                .map(|(_, sp)| sp);
+            let stats = reads.remove(&s.id).unwrap_or_default();
+            total += stats.rows;
+            let mut metrics = BTreeMap::new();
+            if stats.dropped_malformed > 0 {
+                metrics.insert(
+                    "numDroppedMalformedRecords".into(),
+                    stats.dropped_malformed.to_string(),
+                );
+            }
+            if !stats.corrupt.is_empty() {
+                metrics.insert("numCorruptRecords".into(), stats.corrupt.len().to_string());
+                self.shared.update(|st| {
+                    st.corrupt.extend(stats.corrupt.iter().cloned());
+                    let excess = st.corrupt.len().saturating_sub(MAX_CORRUPT);
+                    st.corrupt.drain(..excess);
+                });
+            }
+            let start = self.offsets[i].clone();
+            if let Some(sp) = split {
+                self.offsets[i] = Some(sp.end.clone());
+            }
+            sources.push(SourceProgress {
+                description: s.source.description(),
+                start_offset: start.unwrap_or(serde_json::Value::Null),
+                end_offset: self.offsets[i].clone().unwrap_or(serde_json::Value::Null),
+                num_input_rows: stats.rows,
+                input_rows_per_second: rate(stats.rows, since_previous),
+                processed_rows_per_second: rate(stats.rows, trigger_secs),
+                metrics,
+            });
+        }
+        let wall_ms = self
+            .trigger_wall
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let duration_ms: BTreeMap<String, u64> = [
+            ("latestOffset", self.planning_ms),
+            ("addBatch", add_batch_ms),
+            ("triggerExecution", trigger_ms),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let batch_watermark = self.watermark.current();
+        let event_time = self.event_time_progress(&metrics, batch_watermark);
+        let state_operators = metrics
+            .state
+            .iter()
+            .map(|s| StateOperatorProgress {
+                operator_name: "stateStoreSave".into(),
+                num_rows_total: s.rows_total.max(0) as u64,
+                num_rows_updated: s.rows_updated,
+                num_rows_removed: s.rows_removed,
+                num_rows_dropped_by_watermark: s.dropped_by_watermark,
+                memory_used_bytes: s.memory_used_bytes,
+            })
+            .collect();
+        let stats: Vec<_> = metrics.event_time.clone();
+        let next = self.watermark.advance(&stats);
+        // Only operators whose state the watermark can evict (windows on the watermarked
+        // column) get a batch without data, as in Spark; `groupBy(key)` with a watermark does not.
+        let evicting = self
+            .def
+            .data
+            .shape
+            .aggregations
+            .iter()
+            .any(|a| a.watermarked_event_time_key);
+        self.no_data_batch = evicting
+            && next > batch_watermark
+            && self.def.mode != OutputMode::Complete
+            && self.def.trigger != Trigger::Once;
+        self.shared.push_progress(QueryProgress {
+            id: self.shared.id.clone(),
+            run_id: self.shared.run_id.clone(),
+            name: self.shared.name.clone(),
+            timestamp: iso_utc(wall_ms),
+            batch_id: self.batch,
+            batch_duration: trigger_ms,
+            num_input_rows: total,
+            input_rows_per_second: rate(total, since_previous),
+            processed_rows_per_second: rate(total, trigger_secs),
+            duration_ms,
+            event_time,
+            state_operators,
+            sources,
+            sink: SinkProgress {
+                description: self.sink.description(),
+                num_output_rows,
+            },
+        });
+        self.batch += 1;
+        self.set_status("Waiting for next trigger", false, false);
+    }
+}

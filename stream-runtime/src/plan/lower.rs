@@ -1,0 +1,115 @@
+//! Lowering: what a dataset's description turns into on each worker. A [`LowerFn`] builds the
+//! dataset's part of the dataflow; the [`LowerCtx`] collects what the driver needs from it (the
+//! inputs it feeds each batch, the operators' metrics). The builder writes these; the driver runs
+//! them.
+
+use crate::dataflow::{self, Coll, Scope};
+use crate::error::Result;
+use crate::metrics::Metrics;
+use crate::source::{Offset, Partition, ReadLimit, ReadStats, Source, Split};
+use crate::time::Time;
+use std::sync::Arc;
+use stream_core::{OutputMode, Record};
+
+/// Builds a dataset's dataflow on one worker.
+pub(crate) type LowerFn<T> =
+    Arc<dyn for<'a> Fn(Scope<'a>, &mut LowerCtx) -> Coll<'a, T> + Send + Sync>;
+
+/// A [`LowerFn`] from a closure.
+pub(crate) fn lower_fn<T, F>(f: F) -> LowerFn<T>
+where
+    F: for<'a> Fn(Scope<'a>, &mut LowerCtx) -> Coll<'a, T> + Send + Sync + 'static,
+{
+    Arc::new(f)
+}
+
+/// What lowering collects on a worker: the inputs that the micro-batch loop feeds, and the
+/// operators' metrics.
+pub(crate) struct LowerCtx {
+    pub feeders: Vec<Box<dyn Feed>>,
+    pub mode: OutputMode,
+    pub metrics: Metrics,
+}
+
+impl LowerCtx {
+    pub fn new(mode: OutputMode) -> LowerCtx {
+        LowerCtx {
+            feeders: Vec::new(),
+            mode,
+            metrics: Metrics::default(),
+        }
+    }
+    /// Registers a watermark operator; returns its metrics index.
+    pub(crate) fn watermark_op(&mut self) -> usize {
+        let mut m = self.metrics.borrow_mut();
+        m.event_time.push(Default::default());
+        m.event_time.len() - 1
+    }
+    /// Registers a stateful operator; returns its metrics index.
+    pub(crate) fn state_op(&mut self) -> usize {
+        let mut m = self.metrics.borrow_mut();
+        m.state.push(Default::default());
+        m.state.len() - 1
+    }
+}
+
+/// An input on one worker that the micro-batch loop feeds.
+pub(crate) trait Feed {
+    /// Reads this worker's share of the batch into the input, at the input's current time;
+    /// returns what it read from its source, if the batch has a split of it.
+    fn feed(
+        &mut self,
+        splits: &[(usize, Split)],
+        part: Partition,
+    ) -> Result<Option<(usize, ReadStats)>>;
+    /// Moves the input's time forward.
+    fn advance_to(&mut self, time: Time);
+}
+
+pub(crate) struct SourceFeed<T: Record> {
+    pub id: usize,
+    pub source: Arc<dyn Source<T>>,
+    pub input: dataflow::RowInput<T>,
+}
+
+impl<T: Record> Feed for SourceFeed<T> {
+    fn feed(
+        &mut self,
+        splits: &[(usize, Split)],
+        part: Partition,
+    ) -> Result<Option<(usize, ReadStats)>> {
+        let Some((_, split)) = splits.iter().find(|(id, _)| *id == self.id) else {
+            return Ok(None);
+        };
+        let input = &mut self.input;
+        let stats = self
+            .source
+            .read(split, part, &mut |row| input.insert(row))?;
+        Ok(Some((self.id, stats)))
+    }
+    fn advance_to(&mut self, time: Time) {
+        self.input.advance_to(time);
+    }
+}
+
+/// The driver's view of a source: planning batches, without the row type.
+pub(crate) trait PlanSource: Send + Sync {
+    fn description(&self) -> String;
+    fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>>;
+}
+
+impl<T: 'static> PlanSource for Arc<dyn Source<T>> {
+    fn description(&self) -> String {
+        Source::description(&**self)
+    }
+    fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>> {
+        Source::plan(&**self, start, limit)
+    }
+}
+
+/// A source of a query, with the id its inputs carry.
+#[derive(Clone)]
+pub(crate) struct SourceEntry {
+    pub id: usize,
+    pub source: Arc<dyn PlanSource>,
+}
