@@ -7,7 +7,7 @@
 //!
 //! - `Q`: `q0` (bids passed through), `q1` (price in euros, `price * 908 / 1000` in integer
 //!   cents), `q2` (`auction, price` where `auction % 123 == 0`) on the Nexmark generator; or
-//!   the synthetic-bids workloads of BENCHMARKS.md, `bids-count` (running count per auction,
+//!   the synthetic-bids workloads of docs/benchmarks.md, `bids-count` (running count per auction,
 //!   update output) and `bids-window` (count and max price per 10-second tumbling window and
 //!   auction, watermark 1 second, append output).
 //! - `N` events (of all kinds for Nexmark; rows for the synthetic bids), `W` worker threads
@@ -16,7 +16,7 @@
 //!   `--engine baseline`: the same query written directly against timely and differential.
 //! - `--event-rate R`: the Nexmark generator's event-time density (default 10,000 events/s).
 //! - `--pace R`: emit `R` events per wall-clock second (open loop) and report the end-to-end
-//!   event-time latency of the result rows (NEXMARK.md 3); unpaced when absent.
+//!   event-time latency of the result rows (docs/nexmark.md 3); unpaced when absent.
 //! - `--output FILE`: the result rows as JSON lines. `--dump-events FILE`: the generated
 //!   events as JSON lines, in generation order (before the run, not timed).
 //! - `--batch B`: events per batch (default 100,000), the same for both engines.

@@ -61,7 +61,7 @@ pub const WINDOW_MS: i64 = 10_000;
 /// Q-window: watermark delay, in ms.
 pub const WATERMARK_DELAY_MS: i64 = 1_000;
 
-/// A synthetic bid (BENCHMARKS.md, workload 1): row `v` has `auction = (v*7) % 1000`,
+/// A synthetic bid (docs/benchmarks.md, workload 1): row `v` has `auction = (v*7) % 1000`,
 /// `bidder = (v*13) % 10000`, `price = (v*31) % 10000` and event time `v` ms.
 #[derive(Record)]
 pub struct SynthBid {
@@ -277,7 +277,7 @@ impl Run {
     /// When the latest input that contributed to a result row was due (ms after the start):
     /// the bid itself for q0 and q1 (from its `date_time`), the batch's last event for q2
     /// (whose rows carry no time: a lower bound), the auction's last row in the batch for
-    /// Q-count, and the window's last row of the auction for Q-window (NEXMARK.md 3).
+    /// Q-count, and the window's last row of the auction for Q-window (docs/nexmark.md 3).
     fn latest_input_offset_ms(&self, values: &[Value], cols: &Columns, batch_end: u64) -> f64 {
         let last_of_batch = self.scheduled_offset_ms(batch_end.saturating_sub(1));
         let col = |i: Option<usize>| i.and_then(|i| values.get(i));

@@ -163,7 +163,7 @@ impl<T, S: Source<T>> Source<T> for Tracked<S> {
     }
 }
 
-/// The synthetic bids `0..run.events` (BENCHMARKS.md), in batches of `run.batch` rows; worker
+/// The synthetic bids `0..run.events` (docs/benchmarks.md), in batches of `run.batch` rows; worker
 /// `i` of `n` makes the rows `v ≡ i mod n`. Paced, row `v` is due `v / pace` seconds after the
 /// first plan.
 struct SynthBids(Arc<Run>);

@@ -1,4 +1,4 @@
-//! The rules: which query shapes Spark accepts under which output mode (SEMANTICS.md 1.7, 1.11).
+//! The rules: which query shapes Spark accepts under which output mode (docs/spark-semantics.md 1.7, 1.11).
 //!
 //! `stream!` calls these at compile time (and reports the error on the user's token); the builder
 //! API calls them when a query starts. One function, two moments.
@@ -69,7 +69,7 @@ impl JoinType {
     }
 }
 
-/// Checks a stream-static join (SEMANTICS.md 1.8): with the stream on the left, inner, left
+/// Checks a stream-static join (docs/spark-semantics.md 1.8): with the stream on the left, inner, left
 /// outer, left semi and left anti; with the static side on the left, inner and right outer.
 /// Other kinds would need to know that no stream row will ever match, which a stream never knows.
 pub fn check_stream_static_join(how: JoinType, stream_on_left: bool) -> Result<(), RuleError> {

@@ -15,7 +15,7 @@ use stream_core::{Aggregates, Mergeable};
 use stream_runtime::source::nexmark::{Bid, Generators, NexmarkConfig};
 use stream_runtime::{Record, Timestamp, WindowSpec};
 
-/// A synthetic bid of BENCHMARKS.md (row `v`).
+/// A synthetic bid of docs/benchmarks.md (row `v`).
 #[derive(Record)]
 struct SynthBid {
     auction: u64,

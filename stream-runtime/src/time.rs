@@ -1,7 +1,7 @@
 //! The one timestamp every dataflow runs on: `(watermark, seq)`, ordered lexicographically.
 //!
 //! The first component is the event-time watermark in milliseconds, so the timely frontier *is*
-//! the watermark (DESIGN.md section 3). The second orders micro-batches that share a watermark
+//! the watermark (docs/time-model.md). The second orders micro-batches that share a watermark
 //! (every batch advances time even when the watermark does not), and leaves room below each
 //! watermark for updates scheduled to fire exactly when the watermark reaches a value
 //! (`(w, 0)` sorts after every batch time with watermark `< w`).

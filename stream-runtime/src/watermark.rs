@@ -1,4 +1,4 @@
-//! Watermarks, as Spark computes them (SEMANTICS.md 1.5): each `with_watermark` operator sees
+//! Watermarks, as Spark computes them (docs/spark-semantics.md 1.5): each `with_watermark` operator sees
 //! the max event time of its rows; after batch N its watermark is `max - delay`, never
 //! decreasing; the query's global watermark combines the operators' (min by default, or max),
 //! never decreases, starts at 0, and is used by batch N+1. Every worker reports what it saw,
@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn spark_watermark_rules_hand_worked() {
-        // SEMANTICS.md section 2: delay 10 s; batch [10..15] s gives watermark 5 s.
+        // docs/spark-semantics.md section 2: delay 10 s; batch [10..15] s gives watermark 5 s.
         let mut w = WatermarkTracker::new(vec![10_000], WatermarkPolicy::Min);
         assert_eq!(w.current(), 0, "0 until data is seen");
         assert_eq!(w.advance(&[stats(&[10_000, 15_000])]), 5_000);

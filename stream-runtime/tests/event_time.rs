@@ -1,4 +1,4 @@
-//! Event time: watermarks, windows, output modes and late data, against SEMANTICS.md's worked
+//! Event time: watermarks, windows, output modes and late data, against docs/spark-semantics.md's worked
 //! examples (Spark's documented behaviour) and hand-worked session windows, on 1 and 2 workers.
 
 use std::collections::BTreeMap;

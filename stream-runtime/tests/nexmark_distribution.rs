@@ -1,4 +1,4 @@
-//! Distribution checks of the Nexmark generator (NEXMARK.md 1.1, 1.4, 1.4b): exact kind
+//! Distribution checks of the Nexmark generator (docs/nexmark.md 1.1, 1.4, 1.4b): exact kind
 //! proportions, hot ratios, price bands, lifetimes, sizes and string shapes.
 
 use stream_runtime::source::nexmark::*;
@@ -42,7 +42,7 @@ fn kind_proportions_are_exact_per_fifty() {
     assert_eq!(counts, [2000, 5000, 13_000]);
 }
 
-/// Every 37th event below 2M (NEXMARK.md 1.4b): hot ratios tight.
+/// Every 37th event below 2M (docs/nexmark.md 1.4b): hot ratios tight.
 #[test]
 fn hot_ratios_over_a_wide_sample() {
     let config = NexmarkConfig::default();

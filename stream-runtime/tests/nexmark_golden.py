@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference for the Nexmark generator (NEXMARK.md section 1, with 1.4b).
+"""Independent reference for the Nexmark generator (docs/nexmark.md section 1, with 1.4b).
 
 Written from the specification alone, without looking at the Rust code, to produce the golden
 values pasted into stream-runtime/tests/nexmark_golden.rs.
@@ -91,7 +91,7 @@ def uniform(rnd, n):
     return abs(jmod(rnd.next_long(), n))
 
 
-# Configuration (defaults of NEXMARK.md 1.1 and 1.4b).
+# Configuration (defaults of docs/nexmark.md 1.1 and 1.4b).
 P_PROP, A_PROP, B_PROP = 1, 3, 46
 T = P_PROP + A_PROP + B_PROP
 BASE_TIME = 1436918400000

@@ -1,6 +1,6 @@
 //! Golden values of the Nexmark generator, worked out independently by
 //! `stream-runtime/tests/nexmark_golden.py` (a from-the-spec Python implementation of
-//! `java.util.Random`, `splitmix64` and NEXMARK.md's field rules). Regenerate them with
+//! `java.util.Random`, `splitmix64` and docs/nexmark.md's field rules). Regenerate them with
 //! `python3 stream-runtime/tests/nexmark_golden.py` from the repository root.
 
 use stream_runtime::source::nexmark::*;

@@ -1,4 +1,4 @@
-//! Trigger semantics (SEMANTICS.md 1.12) and the query handle's waiting calls.
+//! Trigger semantics (docs/spark-semantics.md 1.12) and the query handle's waiting calls.
 
 use std::time::{Duration, Instant};
 use stream_runtime::prelude::*;

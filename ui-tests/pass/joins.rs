@@ -34,7 +34,7 @@ fn main() {
         name: "Ann".into(),
         state: "OR".into(),
     }];
-    // DESIGN.md's example: the static table's columns in a group_by.
+    // The architecture notes' example (docs/architecture.md): the static table's columns in a group_by.
     let per_state = stream! {
         let bids = read_stream::<Bid>(bids.clone());
         let people = read_static::<Person>(Files::json("data/people"));

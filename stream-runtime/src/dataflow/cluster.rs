@@ -42,7 +42,7 @@ where
     F: Fn(&mut Worker) -> T + Send + Sync + 'static,
 {
     // Arrangements keep merging while input is idle, so that retracted state is released
-    // without waiting for new data (DESIGN.md, lessons learned).
+    // without waiting for new data (docs/time-model.md, lessons learned).
     let mut worker = WorkerConfig::default();
     differential_dataflow::configure(
         &mut worker,

@@ -1,5 +1,5 @@
 //! The stream side of a stream-static join: a lookup ("half join") into the arrangement of the
-//! static side, keeping no stream state (DESIGN.md section 3: `join_core` would store every
+//! static side, keeping no stream state (docs/time-model.md, lessons learned: `join_core` would store every
 //! stream row forever).
 
 use super::{Coll, Row};

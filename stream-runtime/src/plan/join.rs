@@ -1,4 +1,4 @@
-//! Stream-static joins (SEMANTICS.md 1.8): a stream joined with a static table, which is loaded
+//! Stream-static joins (docs/spark-semantics.md 1.8): a stream joined with a static table, which is loaded
 //! once when the query starts and arranged once; the stream side keeps no state.
 
 use super::lower::{lower_fn, Feed, LowerCtx};

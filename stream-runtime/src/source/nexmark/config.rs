@@ -1,4 +1,4 @@
-//! The generator's configuration (NEXMARK.md 1.1) and its split into sub-generators (1.3).
+//! The generator's configuration (docs/nexmark.md 1.1) and its split into sub-generators (1.3).
 
 use crate::error::{Result, StreamError};
 
@@ -25,7 +25,7 @@ pub const DEFAULT_BASE_TIME: i64 = 1_436_918_400_000;
 /// The default number of events: `i64::MAX` (Beam's `Long.MAX_VALUE`), i.e. unbounded in practice.
 pub const UNBOUNDED_EVENTS: u64 = i64::MAX as u64;
 
-/// The configuration of one Nexmark generator (NEXMARK.md 1.1, with this project's canonical
+/// The configuration of one Nexmark generator (docs/nexmark.md 1.1, with this project's canonical
 /// choices of 1.4b). `NexmarkConfig::default()` gives the standard defaults.
 ///
 /// A generator's `index`-th event (`index` counts from 0) has event number
@@ -153,7 +153,7 @@ impl NexmarkConfig {
         Ok(())
     }
 
-    /// Splits this generator into `p` sub-generators (NEXMARK.md 1.3): sub-generator `i` gets
+    /// Splits this generator into `p` sub-generators (docs/nexmark.md 1.3): sub-generator `i` gets
     /// `first_event_id + i·(events/p)` and `events/p` events (the last one the remainder), the
     /// same `first_event_number`, and `num_generators = p`, so all `p` share one event-time axis,
     /// each at `event_rate / p`. `split(1)` is `[self]` with `num_generators = 1`.

@@ -1,4 +1,4 @@
-//! Event ids, kinds, timestamps and field values (NEXMARK.md 1.2–1.4b).
+//! Event ids, kinds, timestamps and field values (docs/nexmark.md 1.2–1.4b).
 //!
 //! Every event is computed on its own from its configuration and index: a fresh
 //! `java.util.Random` seeded with `splitmix64(eventId)` draws its fields in Beam's order.
@@ -51,7 +51,7 @@ pub fn watermark_ms(config: &NexmarkConfig, index: u64) -> i64 {
 }
 
 /// When a paced generator emits its `index`-th event, in ms after its wall-clock base:
-/// `ts(number) − base_time` (NEXMARK.md 1.3).
+/// `ts(number) − base_time` (docs/nexmark.md 1.3).
 #[inline]
 pub fn emit_offset_ms(config: &NexmarkConfig, index: u64) -> i64 {
     timestamp_ms(config, event_number(config, index)) - config.base_time
@@ -250,7 +250,7 @@ const STATES: [&str; 6] = ["AZ", "CA", "ID", "OR", "WA", "WY"];
 /// The four hot channels.
 pub const HOT_CHANNELS: [&str; 4] = ["Google", "Facebook", "Baidu", "Apple"];
 
-/// The channel names and urls, built once (NEXMARK.md 1.4b).
+/// The channel names and urls, built once (docs/nexmark.md 1.4b).
 struct Channels {
     hot_urls: [String; 4],
     names: Vec<String>,
@@ -419,7 +419,7 @@ fn bid_at(c: &NexmarkConfig, id: u64, number: u64) -> Bid {
     }
 }
 
-/// The `index`-th event (from 0) of the generator `config` (NEXMARK.md 1.2–1.4b).
+/// The `index`-th event (from 0) of the generator `config` (docs/nexmark.md 1.2–1.4b).
 ///
 /// Pure: the same configuration and index always give the same event, whichever thread or
 /// process computes it. `index` should be below `config.events` and the configuration valid

@@ -1,5 +1,5 @@
 //! Nexmark: the standard streaming benchmark's deterministic event generator and its sources
-//! (NEXMARK.md section 1, with this project's canonical choices of 1.4b).
+//! (docs/nexmark.md section 1, with this project's canonical choices of 1.4b).
 //!
 //! - [`NexmarkConfig`]: the generator's knobs (defaults as in Beam / Flink: 1 person, 3
 //!   auctions and 46 bids per 50 events, 10,000 events per second of event time, base time

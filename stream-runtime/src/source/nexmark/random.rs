@@ -1,4 +1,4 @@
-//! `java.util.Random`, bit for bit as the JDK specifies it, and `splitmix64` (NEXMARK.md 1.4,
+//! `java.util.Random`, bit for bit as the JDK specifies it, and `splitmix64` (docs/nexmark.md 1.4,
 //! 1.4b).
 
 /// The 48-bit linear congruential generator of `java.util.Random`.
@@ -83,7 +83,7 @@ pub fn splitmix64(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The `Random` of one event or one url: `new Random(splitmix64(x))` (NEXMARK.md 1.4b).
+/// The `Random` of one event or one url: `new Random(splitmix64(x))` (docs/nexmark.md 1.4b).
 #[inline]
 pub fn random_for(x: u64) -> JavaRandom {
     JavaRandom::new(splitmix64(x) as i64)

@@ -45,7 +45,7 @@ pub const DEFAULT_EVENTS_PER_BATCH: u64 = 100_000;
 /// [`Nexmark::bids`], [`Nexmark::people`] or [`Nexmark::auctions`].
 ///
 /// The source reads the events of [`Generators::new`]`(config)`: with `num_generators = P > 1`
-/// the configuration is split into `P` sub-generators on one event-time axis (NEXMARK.md 1.3),
+/// the configuration is split into `P` sub-generators on one event-time axis (docs/nexmark.md 1.3),
 /// so the events depend on `P` but never on the number of workers.
 ///
 /// - Offsets count events of all kinds (a JSON integer): a batch covers the next
@@ -87,7 +87,7 @@ impl<T: NexmarkRow> NexmarkSource<T> {
         self
     }
 
-    /// Rate-limits the source to `events_per_second` events of all kinds (NEXMARK.md 1.3): the
+    /// Rate-limits the source to `events_per_second` events of all kinds (docs/nexmark.md 1.3): the
     /// event at global index `g` is available from
     /// `start + (emit_offset_ms(g) − emit_offset_ms(g₀)) · event_rate / events_per_second`,
     /// where `start` is the wall clock of the first plan and `g₀` its start offset. With
