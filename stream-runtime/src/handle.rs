@@ -5,6 +5,7 @@ use crate::progress::QueryProgress;
 use crate::source::CorruptRecord;
 use serde::Serialize;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,8 @@ pub(crate) struct Shared {
     pub name: Option<String>,
     state: Mutex<State>,
     changed: Condvar,
+    /// Set with the first error: every worker leaves the query at once.
+    aborted: AtomicBool,
 }
 
 impl Shared {
@@ -59,6 +62,7 @@ impl Shared {
                 ..State::default()
             }),
             changed: Condvar::new(),
+            aborted: AtomicBool::new(false),
         })
     }
 
@@ -82,11 +86,18 @@ impl Shared {
         });
     }
 
-    /// Records the first error; later ones are consequences.
+    /// Records the first error (later ones are consequences) and ends the query: every worker
+    /// leaves it at once.
     pub fn fail(&self, e: StreamError) {
         self.update(|s| {
             s.error.get_or_insert(e);
         });
+        self.aborted.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the query failed (checked by workers while they wait).
+    pub fn aborted(&self) -> bool {
+        self.aborted.load(Ordering::Relaxed)
     }
 
     /// Waits until `done` holds or `timeout` passes; returns whether it holds.

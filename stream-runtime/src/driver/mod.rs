@@ -56,8 +56,68 @@ struct WorkerReport {
     error: Option<StreamError>,
 }
 
-/// Runs a query on one worker until the driver says stop.
+/// Runs a query on one worker until the driver says stop or the query fails. A panic on this
+/// worker (a user closure, a sink) fails the query with the panic's message; a failure anywhere
+/// makes every worker leave its loop and drop the query's dataflow at once, so that no worker
+/// waits for a peer that will never answer.
 pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shared: &Arc<Shared>) {
+    let index = worker.index();
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        work(&mut *worker, def, shared)
+    }));
+    if let Err(payload) = run {
+        shared.fail(StreamError::Execution(format!(
+            "worker {index} panicked: {}",
+            panic_message(&*payload)
+        )));
+    }
+    // After a failure the dataflow cannot complete (a peer left it): drop it rather than wait.
+    if shared.aborted() {
+        for id in worker.installed_dataflows() {
+            worker.drop_dataflow(id);
+        }
+    }
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (
+        payload.downcast_ref::<&str>(),
+        payload.downcast_ref::<String>(),
+    ) {
+        (Some(s), _) => s.to_string(),
+        (_, Some(s)) => s.clone(),
+        _ => "a panic with a non-text payload".to_string(),
+    }
+}
+
+/// The query failed somewhere: this worker leaves its loop.
+struct Aborted;
+
+/// Steps the worker while `busy` holds, unless the query fails meanwhile.
+fn step_while(
+    worker: &mut Worker,
+    shared: &Shared,
+    mut busy: impl FnMut() -> bool,
+) -> Result<(), Aborted> {
+    while busy() {
+        if shared.aborted() {
+            return Err(Aborted);
+        }
+        worker.step_or_park(Some(ABORT_POLL));
+    }
+    Ok(())
+}
+
+/// How often a waiting worker looks whether the query failed.
+const ABORT_POLL: Duration = Duration::from_millis(20);
+
+/// The worker loop of [`run_worker`].
+fn work<T: Record>(
+    worker: &mut Worker,
+    def: &QueryDef<T>,
+    shared: &Arc<Shared>,
+) -> Result<(), Aborted> {
     let part = Partition {
         index: worker.index(),
         count: worker.peers(),
@@ -92,7 +152,7 @@ pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shar
     let mut driver = if part.index == 0 {
         match Driver::new(def, shared.clone()) {
             Some(d) => Some(d),
-            None => return,
+            None => return Ok(()),
         }
     } else {
         None
@@ -105,19 +165,12 @@ pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shar
                 .send(serde_json::to_string(&plan).expect("plans serialize"));
             control.plan_in.flush();
         }
-        let plan: BatchPlan = loop {
-            let next = {
-                let mut plans = control.plans.borrow_mut();
-                (!plans.is_empty()).then(|| plans.remove(0))
-            };
-            if let Some(p) = next {
-                break serde_json::from_str(&p).expect("plans deserialize");
-            }
-            worker.step_or_park(Some(Duration::from_millis(100)));
-        };
+        step_while(worker, shared, || control.plans.borrow().is_empty())?;
+        let plan: BatchPlan =
+            serde_json::from_str(&control.plans.borrow_mut().remove(0)).expect("plans deserialize");
         if plan.stop {
             stopped.set(true);
-            break;
+            return Ok(());
         }
         let t = Time::batch(plan.watermark, plan.batch);
         let mut report = WorkerReport::default();
@@ -137,7 +190,7 @@ pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shar
         }
         // The batch is done everywhere once the output frontier passes its time; only then are
         // this worker's operator metrics for the batch final.
-        worker.step_or_park_while(None, || out_probe.less_equal(&t));
+        step_while(worker, shared, || out_probe.less_equal(&t))?;
         report.metrics = metrics.borrow_mut().take_batch();
         report.written = written.replace(0);
         control.report_in.advance_to(t);
@@ -146,7 +199,7 @@ pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shar
             .send(serde_json::to_string(&report).expect("reports serialize"));
         control.report_in.advance_to(next);
         control.plan_in.advance_to(next);
-        worker.step_or_park_while(None, || control.report_probe.less_equal(&t));
+        step_while(worker, shared, || control.report_probe.less_equal(&t))?;
         if let Some(d) = driver.as_mut() {
             let updates = std::mem::take(&mut *out.borrow_mut());
             let reports = std::mem::take(&mut *control.reports.borrow_mut());
