@@ -342,32 +342,6 @@ fn state_is_bounded_by_the_watermark_not_by_history() {
     assert_eq!(got.len(), closed);
 }
 
-#[test]
-fn a_watermark_without_an_event_time_key_runs_no_extra_batch() {
-    // Spark: groupBy(key) with a watermark on a column that is not a key evicts nothing, so the
-    // engine runs no batch without data when the watermark moves.
-    let input = MemoryStream::new();
-    let q = read_stream::<Ev>(input.clone())
-        .with_watermark(|e| e.ts, "1 second")
-        .group_by_key(|e| e.key.clone())
-        .count()
-        .write_stream(MemorySink::new())
-        .output_mode(Update)
-        .start()
-        .unwrap();
-    input.add_data(secs("a", &[10]));
-    q.process_all_available().unwrap();
-    input.add_data(secs("a", &[20]));
-    q.process_all_available().unwrap();
-    let progress = q.recent_progress();
-    q.stop().unwrap();
-    assert_eq!(progress.len(), 2, "two data batches, no others");
-    let wm = Timestamp::parse_iso(&progress[1].event_time["watermark"])
-        .unwrap()
-        .millis();
-    assert_eq!(wm, 9_000, "the watermark still advances");
-}
-
 /// Two watermarked inputs under `policy`: the watermarks after a first step (fast 50 s, slow
 /// 20 s) and after a second (fast 60 s, slow 70 s).
 fn two_inputs(policy: stream_runtime::WatermarkPolicy) -> (i64, i64) {

@@ -203,19 +203,16 @@ impl<T: Record> Driver<'_, T> {
             .collect();
         let stats: Vec<_> = metrics.event_time.clone();
         let next = self.watermark.advance(&stats);
-        // Only operators whose state the watermark can evict (windows on the watermarked
-        // column) get a batch without data, as in Spark; `groupBy(key)` with a watermark does not.
-        let evicting = self
-            .def
-            .data
-            .shape
-            .aggregations
-            .iter()
-            .any(|a| a.watermarked_event_time_key);
-        self.no_data_batch = evicting
+        // Spark's `shouldRunAnotherBatch`: a stateful operator downstream of a watermark, in
+        // Append or Update mode, asks for a batch without data when its input watermark advances
+        // (whether or not it has state to evict).
+        let stateful = !self.def.data.shape.aggregations.is_empty();
+        self.no_data_batch = stateful
+            && self.watermark.is_active()
             && next > batch_watermark
             && self.def.mode != OutputMode::Complete
             && self.def.trigger != Trigger::Once;
+        self.previous_watermark = batch_watermark;
         self.shared.push_progress(QueryProgress {
             id: self.shared.id.clone(),
             run_id: self.shared.run_id.clone(),

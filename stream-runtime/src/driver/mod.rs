@@ -29,6 +29,12 @@ use timely::dataflow::ProbeHandle;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct BatchPlan {
     batch: u64,
+    /// The previous batch's watermark: rows at or below it are late (Spark 3.4+'s watermark for
+    /// late events). The batch's rows enter the dataflow at `Time::batch(late_watermark, batch)`.
+    late_watermark: u64,
+    /// This batch's watermark: state at or below it is evicted, windows at or below it close
+    /// (Spark's watermark for eviction). The batch is done when the frontier reaches
+    /// `Time::batch(watermark, batch + 1)`, past every eviction time up to it.
     watermark: u64,
     /// The split of every source with data in this batch, by source id.
     splits: Vec<(usize, Split)>,
@@ -39,6 +45,7 @@ impl BatchPlan {
     fn stop() -> BatchPlan {
         BatchPlan {
             batch: 0,
+            late_watermark: 0,
             watermark: 0,
             splits: Vec::new(),
             stop: true,
@@ -172,7 +179,7 @@ fn work<T: Record>(
             stopped.set(true);
             return Ok(());
         }
-        let t = Time::batch(plan.watermark, plan.batch);
+        let t = Time::batch(plan.late_watermark, plan.batch);
         let mut report = WorkerReport::default();
         let mut fed = HashSet::new();
         for f in feeders.iter_mut() {
@@ -188,9 +195,10 @@ fn work<T: Record>(
         for f in feeders.iter_mut() {
             f.advance_to(next);
         }
-        // The batch is done everywhere once the output frontier passes its time; only then are
-        // this worker's operator metrics for the batch final.
-        step_while(worker, shared, || out_probe.less_equal(&t))?;
+        // The batch is done everywhere once the output frontier reaches the next batch's time
+        // (past the evictions up to this batch's watermark); only then are this worker's
+        // operator metrics for the batch final.
+        step_while(worker, shared, || out_probe.less_than(&next))?;
         report.metrics = metrics.borrow_mut().take_batch();
         report.written = written.replace(0);
         control.report_in.advance_to(t);
@@ -199,7 +207,7 @@ fn work<T: Record>(
             .send(serde_json::to_string(&report).expect("reports serialize"));
         control.report_in.advance_to(next);
         control.plan_in.advance_to(next);
-        step_while(worker, shared, || control.report_probe.less_equal(&t))?;
+        step_while(worker, shared, || control.report_probe.less_than(&next))?;
         if let Some(d) = driver.as_mut() {
             let updates = std::mem::take(&mut *out.borrow_mut());
             let reports = std::mem::take(&mut *control.reports.borrow_mut());

@@ -22,9 +22,13 @@ pub(super) struct Driver<'q, T: 'static> {
     pub(super) sink: Box<dyn Sink<T>>,
     pub(super) batch: u64,
     pub(super) watermark: WatermarkTracker,
-    /// The watermark moved past the last batch's: run a batch without new data, so that
-    /// stateful operators emit and evict at once (Spark's no-data batches).
+    /// The watermark moved past the last batch's and a stateful operator is below it: when no
+    /// new data is waiting, run a batch without data, so that stateful operators emit and evict
+    /// at once (Spark's no-data batches).
     pub(super) no_data_batch: bool,
+    /// The watermark the last batch ran under: the next batch judges late rows by it (Spark's
+    /// watermark for late events), and evicts by its own.
+    pub(super) previous_watermark: u64,
     /// End offset of the last committed batch, per source (in `def.sources` order).
     pub(super) offsets: Vec<Option<Offset>>,
     /// `AvailableNow`: the offsets available at start, per source.
@@ -49,6 +53,7 @@ impl<'q, T: Record> Driver<'q, T> {
             batch: 0,
             watermark: WatermarkTracker::new(def.data.watermarks.clone(), def.watermark_policy),
             no_data_batch: false,
+            previous_watermark: 0,
             offsets: vec![None; def.sources.len()],
             targets: None,
             ran_once: false,
@@ -89,17 +94,6 @@ impl<'q, T: Record> Driver<'q, T> {
                 // A batch that overruns the next boundary is followed at once, with no catch-up.
                 self.next_tick = next_boundary(Duration::from_millis(ms.max(0) as u64));
             }
-            if self.no_data_batch {
-                self.no_data_batch = false;
-                self.begin_trigger(Instant::now());
-                self.set_status("Processing a batch without new data", false, true);
-                return BatchPlan {
-                    batch: self.batch,
-                    watermark: self.watermark.current(),
-                    splits: Vec::new(),
-                    stop: false,
-                };
-            }
             match self.plan_sources() {
                 Err(e) => {
                     self.shared.fail(e);
@@ -107,12 +101,16 @@ impl<'q, T: Record> Driver<'q, T> {
                 }
                 Ok(Some(splits)) => {
                     self.set_status("Processing new data", true, true);
-                    return BatchPlan {
-                        batch: self.batch,
-                        watermark: self.watermark.current(),
-                        splits,
-                        stop: false,
-                    };
+                    return self.batch_plan(splits);
+                }
+                // Waiting data always gets a data batch; without it, a batch without data when
+                // an operator needs one (Spark: `isNewDataAvailable ||
+                // lastExecutionRequiresAnotherBatch`).
+                Ok(None) if self.no_data_batch => {
+                    self.no_data_batch = false;
+                    self.begin_trigger(Instant::now());
+                    self.set_status("Processing a batch without new data", false, true);
+                    return self.batch_plan(Vec::new());
                 }
                 Ok(None) => {
                     self.shared.update(|s| s.idle_rounds += 1);
@@ -127,6 +125,17 @@ impl<'q, T: Record> Driver<'q, T> {
                     }
                 }
             }
+        }
+    }
+
+    /// The plan of the next batch, reading `splits`.
+    fn batch_plan(&self, splits: Vec<(usize, Split)>) -> BatchPlan {
+        BatchPlan {
+            batch: self.batch,
+            late_watermark: self.previous_watermark,
+            watermark: self.watermark.current(),
+            splits,
+            stop: false,
         }
     }
 
