@@ -6,6 +6,7 @@
 //! hold it back.
 
 use serde::{Deserialize, Serialize};
+use std::time::Instant;
 use stream_core::Timestamp;
 
 /// How several watermarked inputs combine (Spark's `multipleWatermarkPolicy`).
@@ -62,22 +63,35 @@ impl EventTimeStats {
     }
 }
 
-/// The driver's watermark state.
-#[derive(Clone, Debug, Default)]
+/// A `with_watermark` operator: its delay and, optionally, how long its input may stay idle
+/// before it stops holding the query's watermark back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WatermarkDef {
+    pub delay_ms: i64,
+    pub idle_timeout_ms: Option<i64>,
+}
+
+/// The driver's watermark state (Spark's `WatermarkTracker`).
+#[derive(Clone, Debug)]
 pub(crate) struct WatermarkTracker {
-    delays: Vec<i64>,
+    defs: Vec<WatermarkDef>,
     policy: WatermarkPolicy,
-    /// Per operator: its watermark, once it has seen data.
-    per_op: Vec<Option<i64>>,
+    /// Per operator: its watermark; 0 until it has seen data, as in Spark, so that under the
+    /// `min` policy a silent input holds the query's watermark at 0.
+    per_op: Vec<i64>,
+    /// Per operator: when (processing time) it last saw data, or the query started.
+    last_data: Vec<Instant>,
     /// The global watermark in force (ms).
     global: u64,
 }
 
 impl WatermarkTracker {
-    pub fn new(delays: Vec<i64>, policy: WatermarkPolicy) -> Self {
+    pub fn new(defs: Vec<WatermarkDef>, policy: WatermarkPolicy) -> Self {
+        let now = Instant::now();
         WatermarkTracker {
-            per_op: vec![None; delays.len()],
-            delays,
+            per_op: vec![0; defs.len()],
+            last_data: vec![now; defs.len()],
+            defs,
             policy,
             global: 0,
         }
@@ -85,7 +99,7 @@ impl WatermarkTracker {
 
     /// Whether the query has any watermark.
     pub fn is_active(&self) -> bool {
-        !self.delays.is_empty()
+        !self.defs.is_empty()
     }
 
     /// The global watermark in force.
@@ -93,16 +107,23 @@ impl WatermarkTracker {
         self.global
     }
 
-    /// Folds in one batch's stats (one entry per operator, merged over workers); returns the
-    /// watermark for the next batch.
-    pub fn advance(&mut self, stats: &[EventTimeStats]) -> u64 {
-        for ((op, delay), s) in self.per_op.iter_mut().zip(&self.delays).zip(stats) {
+    /// Folds in one batch's stats (one entry per operator, merged over workers), seen at `now`;
+    /// returns the watermark for the next batch. An operator whose input has been idle longer
+    /// than its idle timeout does not take part (if every one is idle, nothing moves).
+    pub fn advance(&mut self, stats: &[EventTimeStats], now: Instant) -> u64 {
+        for (i, s) in stats.iter().enumerate().take(self.defs.len()) {
             if s.count > 0 {
-                let candidate = s.max.saturating_sub(*delay);
-                *op = Some(op.map_or(candidate, |w| w.max(candidate)));
+                let candidate = s.max.saturating_sub(self.defs[i].delay_ms);
+                self.per_op[i] = self.per_op[i].max(candidate);
+                self.last_data[i] = now;
             }
         }
-        let seen = self.per_op.iter().flatten().copied();
+        let active = (0..self.defs.len()).filter(|&i| {
+            self.defs[i].idle_timeout_ms.is_none_or(|timeout| {
+                now.duration_since(self.last_data[i]).as_millis() <= timeout as u128
+            })
+        });
+        let seen = active.map(|i| self.per_op[i]);
         let chosen = match self.policy {
             WatermarkPolicy::Min => seen.min(),
             WatermarkPolicy::Max => seen.max(),
@@ -124,32 +145,85 @@ mod tests {
         s
     }
 
+    fn delays(ms: &[i64]) -> Vec<WatermarkDef> {
+        ms.iter()
+            .map(|&delay_ms| WatermarkDef {
+                delay_ms,
+                idle_timeout_ms: None,
+            })
+            .collect()
+    }
+
     #[test]
     fn spark_watermark_rules_hand_worked() {
         // docs/spark-semantics.md section 2: delay 10 s; batch [10..15] s gives watermark 5 s.
-        let mut w = WatermarkTracker::new(vec![10_000], WatermarkPolicy::Min);
+        let now = Instant::now();
+        let mut w = WatermarkTracker::new(delays(&[10_000]), WatermarkPolicy::Min);
         assert_eq!(w.current(), 0, "0 until data is seen");
-        assert_eq!(w.advance(&[stats(&[10_000, 15_000])]), 5_000);
-        assert_eq!(w.advance(&[stats(&[25_000])]), 15_000);
+        assert_eq!(w.advance(&[stats(&[10_000, 15_000])], now), 5_000);
+        assert_eq!(w.advance(&[stats(&[25_000])], now), 15_000);
         // Late data never moves it back; an empty batch keeps it.
-        assert_eq!(w.advance(&[stats(&[10_000])]), 15_000);
-        assert_eq!(w.advance(&[EventTimeStats::default()]), 15_000);
+        assert_eq!(w.advance(&[stats(&[10_000])], now), 15_000);
+        assert_eq!(w.advance(&[EventTimeStats::default()], now), 15_000);
         // Below zero stays at zero.
-        let mut w = WatermarkTracker::new(vec![5_000], WatermarkPolicy::Min);
-        assert_eq!(w.advance(&[stats(&[1_000])]), 0);
+        let mut w = WatermarkTracker::new(delays(&[5_000]), WatermarkPolicy::Min);
+        assert_eq!(w.advance(&[stats(&[1_000])], now), 0);
     }
 
     #[test]
     fn several_inputs_combine_by_min_or_max() {
-        let mut min = WatermarkTracker::new(vec![0, 0], WatermarkPolicy::Min);
-        // An input that has seen no data does not hold the watermark back.
+        let now = Instant::now();
+        let mut min = WatermarkTracker::new(delays(&[0, 0]), WatermarkPolicy::Min);
+        // Spark's `WatermarkTracker` puts 0 for an input that has seen no data yet: under `min`
+        // a silent input holds the watermark at 0.
         assert_eq!(
-            min.advance(&[stats(&[9_000]), EventTimeStats::default()]),
+            min.advance(&[stats(&[9_000]), EventTimeStats::default()], now),
+            0
+        );
+        assert_eq!(
+            min.advance(&[stats(&[20_000]), stats(&[12_000])], now),
+            12_000
+        );
+        let mut max = WatermarkTracker::new(delays(&[0, 0]), WatermarkPolicy::Max);
+        assert_eq!(
+            max.advance(&[stats(&[9_000]), EventTimeStats::default()], now),
             9_000
         );
-        assert_eq!(min.advance(&[stats(&[20_000]), stats(&[12_000])]), 12_000);
-        let mut max = WatermarkTracker::new(vec![0, 0], WatermarkPolicy::Max);
-        assert_eq!(max.advance(&[stats(&[20_000]), stats(&[12_000])]), 20_000);
+        assert_eq!(
+            max.advance(&[stats(&[20_000]), stats(&[12_000])], now),
+            20_000
+        );
+    }
+
+    #[test]
+    fn an_idle_input_stops_holding_the_watermark_after_its_timeout() {
+        use std::time::Duration;
+        let start = Instant::now();
+        let mut defs = delays(&[0, 0]);
+        defs[1].idle_timeout_ms = Some(1_000);
+        let mut w = WatermarkTracker::new(defs, WatermarkPolicy::Min);
+        // Input 1 is silent but not idle for long yet: it holds the watermark at 0.
+        let t = start + Duration::from_millis(500);
+        assert_eq!(
+            w.advance(&[stats(&[9_000]), EventTimeStats::default()], t),
+            0
+        );
+        // After its timeout it no longer counts.
+        let t = start + Duration::from_millis(1_500);
+        assert_eq!(
+            w.advance(&[stats(&[10_000]), EventTimeStats::default()], t),
+            10_000
+        );
+        // It counts again once it has data; the watermark never goes back.
+        assert_eq!(w.advance(&[stats(&[12_000]), stats(&[3_000])], t), 10_000);
+        assert_eq!(w.advance(&[stats(&[13_000]), stats(&[20_000])], t), 13_000);
+        // If every input is idle, the watermark stays.
+        let mut defs = delays(&[0]);
+        defs[0].idle_timeout_ms = Some(10);
+        let mut w = WatermarkTracker::new(defs, WatermarkPolicy::Min);
+        assert_eq!(w.advance(&[stats(&[5_000])], start), 5_000);
+        let later = start + Duration::from_secs(5);
+        assert_eq!(w.advance(&[EventTimeStats::default()], later), 5_000);
     }
 
     #[test]

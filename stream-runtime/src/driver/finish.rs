@@ -22,7 +22,7 @@ impl<T: Record> Driver<'_, T> {
     /// The rows the sink receives for a batch, from the output updates.
     fn output_rows(&mut self, updates: Vec<(T, Time, isize)>) -> Vec<T> {
         let repeat = |(row, n): (&T, isize)| std::iter::repeat_n(row.clone(), n.max(0) as usize);
-        let stages = self.def.data.shape.aggregations.len() as u64;
+        let stages = self.def.data.meta.shape.aggregations.len() as u64;
         if self.def.mode == OutputMode::Append && stages > 0 {
             let last_stage = stages - 1;
             // A closed window's final row is the retraction that evicted it, at the time the
@@ -202,11 +202,11 @@ impl<T: Record> Driver<'_, T> {
             })
             .collect();
         let stats: Vec<_> = metrics.event_time.clone();
-        let next = self.watermark.advance(&stats);
+        let next = self.watermark.advance(&stats, Instant::now());
         // Spark's `shouldRunAnotherBatch`: a stateful operator downstream of a watermark, in
         // Append or Update mode, asks for a batch without data when its input watermark advances
         // (whether or not it has state to evict).
-        let stateful = !self.def.data.shape.aggregations.is_empty();
+        let stateful = !self.def.data.meta.shape.aggregations.is_empty();
         self.no_data_batch = stateful
             && self.watermark.is_active()
             && next > batch_watermark

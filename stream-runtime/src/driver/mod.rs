@@ -140,7 +140,7 @@ fn work<T: Record>(
         match &def.writer {
             Some(writer) => {
                 // Append mode after aggregations: the last one's closed windows.
-                let stages = def.data.shape.aggregations.len() as u64;
+                let stages = def.data.meta.shape.aggregations.len() as u64;
                 let append_final =
                     (def.mode == OutputMode::Append && stages > 0).then(|| stages - 1);
                 dataflow::write_each(

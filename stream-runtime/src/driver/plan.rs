@@ -51,7 +51,10 @@ impl<'q, T: Record> Driver<'q, T> {
             shared,
             sink,
             batch: 0,
-            watermark: WatermarkTracker::new(def.data.watermarks.clone(), def.watermark_policy),
+            watermark: WatermarkTracker::new(
+                def.data.meta.watermarks.clone(),
+                def.watermark_policy,
+            ),
             no_data_batch: false,
             previous_watermark: 0,
             offsets: vec![None; def.sources.len()],

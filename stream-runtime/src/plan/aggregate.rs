@@ -13,6 +13,7 @@ use stream_core::agg::{Avg, Count, Extreme, Sum};
 use stream_core::rules::AggShape;
 use stream_core::{Aggregates, Field, Numeric, OutputMode, Record, Timestamp, Window, WindowSpec};
 
+/// What a grouping key must be: any value that can be ordered, hashed and exchanged (every
 /// `Record` is one, and so are integers, strings and tuples of them).
 pub trait Key:
     Clone + Debug + Ord + Hash + Serialize + DeserializeOwned + Send + Sync + 'static
@@ -40,25 +41,55 @@ impl<T: Record> Dataset<T> {
         GroupedDataset {
             data: self,
             key: Arc::new(key),
+            event_time: None,
+        }
+    }
+
+    /// Groups rows by a key that contains the event-time column `column` itself (Spark's
+    /// `groupBy("ts", ..)` on the watermarked column): if `column` carries a watermark, a group
+    /// is final once the watermark reaches its event time `time(row)`, so Append mode emits it
+    /// then and its state is released, and rows at or below the watermark are late. `key` must
+    /// include that time. Without a watermark on `column`, this is [`group_by_key`].
+    ///
+    /// [`group_by_key`]: Dataset::group_by_key
+    pub fn group_by_event_time<K: Key>(
+        self,
+        column: &str,
+        time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+    ) -> GroupedDataset<T, K> {
+        GroupedDataset {
+            data: self,
+            key: Arc::new(key),
+            event_time: Some((column.to_string(), Arc::new(time))),
         }
     }
 
     /// Groups rows by event-time window and key, for `agg` (Spark's
     /// `groupBy(window(time, size[, slide]), key...)`). With a watermark on `time`, a window's
     /// state is released once the watermark passes its end, and append mode emits its final
-    /// row then.
+    /// row then. `time` has no name: it is taken to be the watermarked column (see
+    /// [`group_by_window_on`](Dataset::group_by_window_on)).
     pub fn group_by_window<K: Key>(
         self,
         window: WindowSpec,
         time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
     ) -> WindowedDataset<T, K> {
-        WindowedDataset {
-            data: self,
-            grouping: Grouping::Fixed(window),
-            time: Arc::new(time),
-            key: Arc::new(key),
-        }
+        self.windowed(Grouping::Fixed(window), None, time, key)
+    }
+
+    /// [`group_by_window`](Dataset::group_by_window) on the event-time column `column`: the
+    /// watermark closes the windows only if it is on that column (Spark's rule), otherwise
+    /// they are never closed and Append mode is refused.
+    pub fn group_by_window_on<K: Key>(
+        self,
+        window: WindowSpec,
+        column: &str,
+        time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+    ) -> WindowedDataset<T, K> {
+        self.windowed(Grouping::Fixed(window), Some(column), time, key)
     }
 
     /// Groups rows by session window and key, for `agg` (Spark's
@@ -71,9 +102,32 @@ impl<T: Record> Dataset<T> {
         time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
     ) -> SessionDataset<T, K> {
+        self.windowed(Grouping::Session(gap), None, time, key)
+    }
+
+    /// [`group_by_session`](Dataset::group_by_session) on the event-time column `column` (see
+    /// [`group_by_window_on`](Dataset::group_by_window_on)).
+    pub fn group_by_session_on<K: Key>(
+        self,
+        gap: SessionGap<T>,
+        column: &str,
+        time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+    ) -> SessionDataset<T, K> {
+        self.windowed(Grouping::Session(gap), Some(column), time, key)
+    }
+
+    fn windowed<K: Key>(
+        self,
+        grouping: Grouping<T>,
+        column: Option<&str>,
+        time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+    ) -> WindowedDataset<T, K> {
         WindowedDataset {
             data: self,
-            grouping: Grouping::Session(gap),
+            grouping,
+            column: column.map(str::to_string),
             time: Arc::new(time),
             key: Arc::new(key),
         }
@@ -87,6 +141,8 @@ type KeyFn<T, K> = Arc<dyn Fn(&T) -> K + Send + Sync>;
 pub struct GroupedDataset<T: 'static, K> {
     data: Dataset<T>,
     key: KeyFn<T, K>,
+    /// The key holds this event-time column (`group_by_event_time`).
+    event_time: Option<(String, TimeFn<T>)>,
 }
 
 /// Typed constructors of aggregate functions over rows of type `T`, handed to
@@ -165,17 +221,28 @@ impl<T: Record, K: Key> GroupedDataset<T, K> {
         let key = self.key;
         let finish = Arc::new(finish);
         let mut data = self.data;
-        let stage = data.shape.aggregations.len() as u64;
-        data.shape.aggregations.push(AggShape::default());
+        // A key holding the watermarked column expires when the watermark reaches its time.
+        let expiry = self
+            .event_time
+            .filter(|(column, _)| data.meta.has_watermark_on(Some(column)));
+        let stage = data.push_aggregation(AggShape {
+            watermarked_event_time_key: expiry.is_some(),
+            session_window: false,
+        });
+        data.meta.event_time = expiry.iter().map(|(c, _)| Some(c.clone())).collect();
+        let expiry = expiry.map(|(_, time)| time);
         data.then_ctx(move |rows, ctx| {
             let rows = chained_input(rows, stage, ctx.mode);
             let (key, init, aggs, finish) =
                 (key.clone(), aggs.clone(), aggs.clone(), finish.clone());
             let op = ctx.state_op();
+            let evict = expiry.is_some() && ctx.mode != OutputMode::Complete;
+            let expiry = expiry.clone();
             let assign = move |row: &T, emit: &mut dyn FnMut(K, A::Acc, Option<u64>)| {
-                emit(key(row), init.init(row), None)
+                let at = expiry.as_ref().map(|time| time(row).millis().max(0) as u64);
+                emit(key(row), init.init(row), at)
             };
-            dataflow::keyed_aggregate(rows, assign, false, stage, ctx.metrics.clone(), op)
+            dataflow::keyed_aggregate(rows, assign, evict, stage, ctx.metrics.clone(), op)
                 .map(move |(k, acc)| finish(k, aggs.finish(&acc)))
         })
     }
@@ -189,6 +256,15 @@ impl<T: Record, K: Key + Field> GroupedDataset<T, K> {
 }
 
 type TimeFn<T> = Arc<dyn Fn(&T) -> Timestamp + Send + Sync>;
+
+impl<T: Record> Dataset<T> {
+    /// Records an aggregation in the query's shape; returns its depth in the chain.
+    fn push_aggregation(&mut self, shape: AggShape) -> u64 {
+        let aggregations = &mut self.meta.shape.aggregations;
+        aggregations.push(shape);
+        aggregations.len() as u64 - 1
+    }
+}
 
 /// The input of the aggregation at depth `stage` of a chain: in append mode, an aggregation
 /// after another reads only the closed windows' final rows of the one before (Spark's chained
@@ -220,6 +296,8 @@ enum Grouping<T> {
 pub struct WindowedDataset<T: 'static, K> {
     data: Dataset<T>,
     grouping: Grouping<T>,
+    /// The event-time column the windows are on, by name (`None`: given only as a closure).
+    column: Option<String>,
     time: TimeFn<T>,
     key: KeyFn<T, K>,
 }
@@ -245,17 +323,24 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
         let grouping = Arc::new(self.grouping);
         let finish = Arc::new(finish);
         let mut data = self.data;
-        let stage = data.shape.aggregations.len() as u64;
-        data.shape.aggregations.push(AggShape {
-            watermarked_event_time_key: !data.watermarks.is_empty(),
+        // Only windows on the watermarked column close (Spark's `watermarkPredicateForKeys`).
+        let watermarked = data.meta.has_watermark_on(self.column.as_deref());
+        let stage = data.push_aggregation(AggShape {
+            watermarked_event_time_key: watermarked,
             session_window: matches!(*grouping, Grouping::Session(_)),
         });
+        // The window column carries the watermark on (a chained window aggregation).
+        data.meta.event_time = if watermarked {
+            vec![self.column]
+        } else {
+            Vec::new()
+        };
         data.then_ctx(move |rows, ctx| {
             let rows = chained_input(rows, stage, ctx.mode);
             let (key, time, init) = (key.clone(), time.clone(), aggs.clone());
             let (aggs, finish) = (aggs.clone(), finish.clone());
             let op = ctx.state_op();
-            let evict = ctx.mode != OutputMode::Complete;
+            let evict = watermarked && ctx.mode != OutputMode::Complete;
             let metrics = ctx.metrics.clone();
             let windows = match &*grouping {
                 Grouping::Fixed(spec) => {

@@ -168,10 +168,7 @@ impl<T: Record> Dataset<T> {
                     op,
                 )
             }),
-            shape: self.shape,
-            sources: self.sources,
-            watermarks: self.watermarks,
-            error: self.error,
+            meta: self.meta,
             sort: None,
         };
         match check {

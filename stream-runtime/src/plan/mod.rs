@@ -21,6 +21,7 @@ use crate::dataflow::{self, Coll};
 use crate::error::StreamError;
 use crate::sink::Sink;
 use crate::source::IntoSource;
+use crate::watermark::WatermarkDef;
 use lower::{lower_fn, LowerCtx, LowerFn, SourceEntry, SourceFeed};
 use std::sync::Arc;
 use stream_core::{PlanShape, Record, Timestamp};
@@ -28,14 +29,51 @@ use stream_core::{PlanShape, Record, Timestamp};
 /// A stream of rows of type `T`, and how to compute it: Spark's `Dataset[T]`.
 pub struct Dataset<T: 'static> {
     pub(crate) lower: LowerFn<T>,
-    pub(crate) shape: PlanShape,
-    pub(crate) sources: Vec<SourceEntry>,
-    /// Delays of the `with_watermark` operators, in lowering order.
-    pub(crate) watermarks: Vec<i64>,
-    /// A mistake found while building (e.g. a malformed duration), reported at start.
-    pub(crate) error: Option<StreamError>,
+    pub(crate) meta: Meta,
     /// How the output rows are sorted (`order_by`), applied to each batch's rows.
     pub(crate) sort: Option<SortFn<T>>,
+}
+
+/// What the builder knows of a query besides how to lower it: what the rules check, its
+/// sources, its watermarks, and the first mistake found while building it.
+#[derive(Clone, Default)]
+pub(crate) struct Meta {
+    pub shape: PlanShape,
+    pub sources: Vec<SourceEntry>,
+    /// The `with_watermark` operators, in lowering order.
+    pub watermarks: Vec<WatermarkDef>,
+    /// The columns of the current rows that carry a watermark (Spark's event-time metadata on
+    /// an attribute): by name, or `None` for one known only as a closure.
+    pub event_time: Vec<Option<String>>,
+    /// A mistake found while building (e.g. a malformed duration), reported at start.
+    pub error: Option<StreamError>,
+}
+
+impl Meta {
+    /// Both inputs' knowledge, for an operator with two inputs (a union).
+    fn merge(mut self, other: Meta) -> Meta {
+        self.shape.aggregations.extend(other.shape.aggregations);
+        self.shape.sorted |= other.shape.sorted;
+        self.sources.extend(other.sources);
+        self.watermarks.extend(other.watermarks);
+        self.event_time.extend(other.event_time);
+        self.error = self.error.or(other.error);
+        self
+    }
+
+    /// Whether an event-time column, by name (`None`: given only as a closure), carries a
+    /// watermark of the current rows. A closure without a name is taken to be the watermarked
+    /// column, and an unnamed watermark to be on any named column: the builder cannot see
+    /// through closures, so it trusts them (`stream!` always names its columns).
+    pub(crate) fn has_watermark_on(&self, column: Option<&str>) -> bool {
+        match column {
+            None => !self.event_time.is_empty(),
+            Some(c) => self
+                .event_time
+                .iter()
+                .any(|w| w.as_deref().is_none_or(|w| w == c)),
+        }
+    }
 }
 
 /// Sorts a batch's output rows.
@@ -45,10 +83,7 @@ impl<T: 'static> Clone for Dataset<T> {
     fn clone(&self) -> Self {
         Dataset {
             lower: self.lower.clone(),
-            shape: self.shape.clone(),
-            sources: self.sources.clone(),
-            watermarks: self.watermarks.clone(),
-            error: self.error.clone(),
+            meta: self.meta.clone(),
             sort: self.sort.clone(),
         }
     }
@@ -74,10 +109,10 @@ pub fn read_stream<T: Record>(source: impl IntoSource<T>) -> Dataset<T> {
             }));
             rows
         }),
-        shape: PlanShape::default(),
-        sources: vec![entry],
-        watermarks: Vec::new(),
-        error: None,
+        meta: Meta {
+            sources: vec![entry],
+            ..Meta::default()
+        },
         sort: None,
     }
 }
@@ -100,19 +135,41 @@ impl<T: Record> Dataset<T> {
                 let rows = prev(scope, ctx);
                 step(rows, ctx)
             }),
-            shape: self.shape,
-            sources: self.sources,
-            watermarks: self.watermarks,
-            error: self.error,
+            meta: self.meta,
             sort: None,
         }
     }
 
     /// Declares `time` the event-time column with a watermark `delay` behind the latest event
-    /// time seen (Spark's `withWatermark`): stateful operators below drop rows older than the
-    /// watermark and release state the watermark has passed.
+    /// time seen (Spark's `withWatermark`): stateful operators below whose key carries this
+    /// column (a window of it, or the column itself) drop rows older than the watermark and
+    /// release state the watermark has passed. The column has no name here: the rules take
+    /// every event-time column given as a closure to be this one (see
+    /// [`with_watermark_on`](Dataset::with_watermark_on)).
     pub fn with_watermark(
         self,
+        time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
+        delay: &str,
+    ) -> Dataset<T> {
+        self.watermark(None, time, delay)
+    }
+
+    /// [`with_watermark`](Dataset::with_watermark) on the column named `column` (Spark's
+    /// `withWatermark("ts", delay)`; `time` reads it). Windows and groupings name the column
+    /// their event time comes from, so that only those on this column are closed by the
+    /// watermark, as in Spark.
+    pub fn with_watermark_on(
+        self,
+        column: &str,
+        time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
+        delay: &str,
+    ) -> Dataset<T> {
+        self.watermark(Some(column.to_string()), time, delay)
+    }
+
+    fn watermark(
+        self,
+        column: Option<String>,
         time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
         delay: &str,
     ) -> Dataset<T> {
@@ -125,18 +182,66 @@ impl<T: Record> Dataset<T> {
             }
             Err(e) => return self.fail(e.into()),
         };
+        if !self.meta.event_time.is_empty() {
+            let on =
+                |c: &Option<String>| c.as_deref().map_or("a column".into(), |c| format!("`{c}`"));
+            let first = self
+                .meta
+                .event_time
+                .iter()
+                .map(on)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let second = on(&column);
+            return self.fail(StreamError::Analysis(format!(
+                "Redefining watermark is disallowed: these rows already have a watermark on \
+                 {first}, and with_watermark defines another on {second}; keep one with_watermark \
+                 per input, before its stateful operators"
+            )));
+        }
         let time = Arc::new(time);
         let mut out = self.then_ctx(move |rows, ctx| {
             let op = ctx.watermark_op();
             let time = time.clone();
             dataflow::observe_event_time(rows, move |r| time(r), ctx.metrics.clone(), op)
         });
-        out.watermarks.push(delay_ms);
+        out.meta.watermarks.push(WatermarkDef {
+            delay_ms,
+            idle_timeout_ms: None,
+        });
+        out.meta.event_time.push(column);
         out
     }
 
+    /// Lets the input of the last `with_watermark` stop holding the query's watermark back after
+    /// `timeout` of processing time without data (beyond Spark, whose `min` policy stalls while
+    /// any input is silent; like Flink's `withIdleness`). Once the input has data again it
+    /// counts again; its rows older than the watermark that moved meanwhile are late.
+    pub fn with_idle_timeout(mut self, timeout: &str) -> Dataset<T> {
+        let ms = match stream_core::parse_duration(timeout) {
+            Ok(ms) if ms > 0 => ms,
+            Ok(_) => {
+                return self.fail(StreamError::Config(format!(
+                    "an idle timeout must be positive, not `{timeout}`"
+                )))
+            }
+            Err(e) => return self.fail(e.into()),
+        };
+        match self.meta.watermarks.last_mut() {
+            Some(w) => w.idle_timeout_ms = Some(ms),
+            None => {
+                return self.fail(StreamError::Analysis(
+                    "with_idle_timeout applies to a watermark: call it right after \
+                     with_watermark(col, delay)"
+                        .into(),
+                ))
+            }
+        }
+        self
+    }
+
     pub(crate) fn fail(mut self, e: StreamError) -> Dataset<T> {
-        self.error.get_or_insert(e);
+        self.meta.error.get_or_insert(e);
         self
     }
 
@@ -173,22 +278,12 @@ impl<T: Record> Dataset<T> {
     /// The rows of both datasets (Spark's `union`: a bag union, duplicates kept).
     pub fn union(self, other: Dataset<T>) -> Dataset<T> {
         let (a, b) = (self.lower, other.lower);
-        let mut shape = self.shape;
-        shape.aggregations.extend(other.shape.aggregations);
-        shape.sorted |= other.shape.sorted;
-        let mut sources = self.sources;
-        sources.extend(other.sources);
-        let mut watermarks = self.watermarks;
-        watermarks.extend(other.watermarks);
         Dataset {
             lower: lower_fn(move |scope, ctx| {
                 let left = a(scope, ctx);
                 left.concat(b(scope, ctx))
             }),
-            shape,
-            sources,
-            watermarks,
-            error: self.error.or(other.error),
+            meta: self.meta.merge(other.meta),
             sort: None,
         }
     }
@@ -200,7 +295,7 @@ impl<T: Record> Dataset<T> {
         mut self,
         key: impl Fn(&T) -> S + Send + Sync + 'static,
     ) -> Dataset<T> {
-        self.shape.sorted = true;
+        self.meta.shape.sorted = true;
         let key = Arc::new(key);
         self.sort = Some(Arc::new(move |rows: &mut Vec<T>| {
             rows.sort_by_key(|r| key(r))
@@ -215,6 +310,6 @@ impl<T: Record> Dataset<T> {
 
     /// The shape of the query as the rules see it.
     pub fn plan_shape(&self) -> &PlanShape {
-        &self.shape
+        &self.meta.shape
     }
 }

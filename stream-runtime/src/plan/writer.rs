@@ -58,11 +58,11 @@ impl<T: Record> DataStreamWriter<T> {
 
     /// Checks the query against the rules (the same that `stream!` applies at compile time).
     pub fn check(&self) -> Result<()> {
-        if let Some(e) = &self.data.error {
+        if let Some(e) = &self.data.meta.error {
             return Err(e.clone());
         }
-        stream_core::rules::check_output_mode(&self.data.shape, self.mode)?;
-        if self.data.shape.aggregations.len() as u64 >= crate::time::BATCH_SEQ_BASE {
+        stream_core::rules::check_output_mode(&self.data.meta.shape, self.mode)?;
+        if self.data.meta.shape.aggregations.len() as u64 >= crate::time::BATCH_SEQ_BASE {
             return Err(StreamError::Analysis(format!(
                 "at most {} chained aggregations are supported",
                 crate::time::BATCH_SEQ_BASE - 1
@@ -72,7 +72,7 @@ impl<T: Record> DataStreamWriter<T> {
     }
 
     pub(crate) fn into_def(self) -> QueryDef<T> {
-        let mut sources = self.data.sources.clone();
+        let mut sources = self.data.meta.sources.clone();
         let mut seen = std::collections::HashSet::new();
         sources.retain(|s| seen.insert(s.id));
         // Row-at-a-time sinks write on every worker, except in complete mode, where the driver
