@@ -68,7 +68,8 @@ impl<A: Mergeable> Multiply<isize> for Partial<A> {
 ///
 /// `assign` passes each row's `(key, partial, expiry)` triples to its callback (several for
 /// sliding windows). With `evict`, a triple whose expiry (a watermark in ms, e.g. its window's
-/// end) is at or below the batch's watermark is late and dropped (counted in `metrics`); every
+/// end) is at or below the batch's watermark is late and dropped (counted in `metrics` once per
+/// key and batch on a worker, as Spark counts after partial aggregation); every
 /// other one is also retracted at time `(expiry, stage)`, the moment the watermark reaches it,
 /// which removes the key from the state: state is bounded by the watermark delay. That
 /// retraction carries the key's final value, which is what append mode emits.
@@ -98,8 +99,10 @@ where
             move |cap, _| {
                 let mut caps = CapabilitySet::from_elem(cap);
                 caps.downgrade(&[] as &[Time]);
-                // Per time (a batch has few: a linear search), per key.
-                let mut stash: Vec<(Time, Partials<K, Pending<A>>)> = Vec::new();
+                // Per time (a batch has few: a linear search), per key; and the keys dropped
+                // as late at that time, counted once each as Spark counts them, after partial
+                // aggregation.
+                let mut stash: Vec<(Time, Partials<K, Pending<A>>, Partials<K, ()>)> = Vec::new();
                 // A finished time's retractions, by time: sent after its partials.
                 let mut retractions: Vec<(Time, K, Partial<A>)> = Vec::new();
                 move |(input, frontier), output| {
@@ -107,25 +110,27 @@ where
                         let mut dropped = 0;
                         for (row, t, r) in data.drain(..) {
                             assign(&row, &mut |key, acc, expiry| {
-                                let partial = Partial { rows: 1, acc }.multiply(&r);
+                                let i = match stash.iter().position(|(u, _, _)| *u == t) {
+                                    Some(i) => i,
+                                    None => {
+                                        stash.push((t, HashMap::default(), HashMap::default()));
+                                        stash.len() - 1
+                                    }
+                                };
                                 let retract_at = match expiry {
                                     Some(e) if evict => {
                                         let at = Time::eviction(e, stage);
                                         if at <= t {
-                                            dropped += r.max(0) as u64;
+                                            if r > 0 && stash[i].2.insert(key, ()).is_none() {
+                                                dropped += 1;
+                                            }
                                             return;
                                         }
                                         Some(at)
                                     }
                                     _ => None,
                                 };
-                                let i = match stash.iter().position(|(u, _)| *u == t) {
-                                    Some(i) => i,
-                                    None => {
-                                        stash.push((t, HashMap::default()));
-                                        stash.len() - 1
-                                    }
-                                };
+                                let partial = Partial { rows: 1, acc }.multiply(&r);
                                 match stash[i].1.entry(key) {
                                     Entry::Occupied(mut e) => e.get_mut().0.plus_equals(&partial),
                                     Entry::Vacant(e) => {
@@ -141,9 +146,12 @@ where
                             caps.insert(c);
                         }
                     });
-                    stash.sort_by_key(|(t, _)| *t);
-                    while stash.first().is_some_and(|(t, _)| !frontier.less_equal(t)) {
-                        let (t, partials) = stash.remove(0);
+                    stash.sort_by_key(|(t, _, _)| *t);
+                    while stash
+                        .first()
+                        .is_some_and(|(t, _, _)| !frontier.less_equal(t))
+                    {
+                        let (t, partials, _) = stash.remove(0);
                         let cap = caps.delayed(&t);
                         let mut session = output.session(&cap);
                         for (key, (p, retract_at)) in partials {
@@ -174,7 +182,7 @@ where
                             }
                         }
                     }
-                    caps.downgrade(stash.first().map(|(t, _)| t));
+                    caps.downgrade(stash.first().map(|(t, _, _)| t));
                 }
             },
         );

@@ -1,5 +1,5 @@
 //! Session windows (Spark's `session_window(col, gap)`): per key, rows whose gap windows
-//! `[ts, ts + gap)` overlap merge into one session `[first, last + gap)`.
+//! `[ts, ts + gap)` overlap or touch merge into one session `[first, last + gap)`.
 //!
 //! Sessions change shape as rows arrive, so their state cannot be released by retractions
 //! scheduled when a row arrives (as fixed windows are). A per-key operator keeps the open
@@ -114,14 +114,16 @@ where
                                         end: ts + gap,
                                         acc,
                                     };
+                                    // Sessions that overlap or touch merge (Spark: a row
+                                    // at a session's end extends it).
                                     list.retain(|s| {
-                                        let overlaps = s.start < merged.end && merged.start < s.end;
-                                        if overlaps {
+                                        let meets = s.start <= merged.end && merged.start <= s.end;
+                                        if meets {
                                             merged.start = merged.start.min(s.start);
                                             merged.end = merged.end.max(s.end);
                                             merged.acc.plus_equals(&s.acc);
                                         }
-                                        !overlaps
+                                        !meets
                                     });
                                     list.push(merged);
                                 }

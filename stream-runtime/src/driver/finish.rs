@@ -35,27 +35,32 @@ impl<T: Record> Driver<'_, T> {
             let closed = dataflow::consolidate(closed);
             return closed.iter().flat_map(|(r, n)| repeat((r, *n))).collect();
         }
-        let changes = dataflow::consolidate(updates.into_iter().map(|(r, _, d)| (r, d)).collect());
-        match self.def.mode {
-            OutputMode::Complete => {
-                for (row, d) in changes {
-                    let n = self.table.entry(row.clone()).or_insert(0);
-                    *n += d;
-                    if *n == 0 {
-                        self.table.remove(&row);
-                    }
+        if self.def.mode == OutputMode::Complete {
+            let changes =
+                dataflow::consolidate(updates.into_iter().map(|(r, _, d)| (r, d)).collect());
+            for (row, d) in changes {
+                let n = self.table.entry(row.clone()).or_insert(0);
+                *n += d;
+                if *n == 0 {
+                    self.table.remove(&row);
                 }
-                self.table
-                    .iter()
-                    .flat_map(|(r, n)| repeat((r, *n)))
-                    .collect()
             }
-            // Append: the new rows. Update: the new version of every changed row (the old
-            // version's retraction is not output).
-            OutputMode::Append | OutputMode::Update => {
-                changes.iter().flat_map(|(r, n)| repeat((r, *n))).collect()
-            }
+            return self
+                .table
+                .iter()
+                .flat_map(|(r, n)| repeat((r, *n)))
+                .collect();
         }
+        // Append: the new rows. Update: the new version of every key with input, changed or not
+        // (Spark's `StateStoreSaveExec`): its insertions, which the retraction of its old value
+        // must not cancel when the value did not change.
+        let inserted = updates
+            .into_iter()
+            .filter(|(_, _, d)| *d > 0)
+            .map(|(r, _, d)| (r, d))
+            .collect();
+        let inserted = dataflow::consolidate(inserted);
+        inserted.iter().flat_map(|(r, n)| repeat((r, *n))).collect()
     }
 
     /// Spark's `eventTime`: min, max and average event time of the batch, and its watermark.
