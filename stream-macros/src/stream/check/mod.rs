@@ -4,355 +4,38 @@
 //! values to hoist, which bindings to clone).
 //!
 //! The rules themselves (output modes, durations) are `stream_core`'s, shared with the runtime.
+//!
+//! - [`plan`]: what check hands to codegen;
+//! - [`info`]: what is known about the rows at each point of a pipeline;
+//! - [`columns`]: column expressions checked against the rows.
+
+mod columns;
+mod info;
+mod plan;
+
+pub use info::*;
+pub use plan::*;
 
 use super::ast::*;
-use super::suggest::did_you_mean;
+use columns::{mentions, names, unqualify};
 use proc_macro2::Span;
 use quote::format_ident;
 use std::collections::HashMap;
-use stream_core::rules::{
-    check_output_mode, check_stream_static_join, AggShape, JoinType, PlanShape,
-};
+use stream_core::rules::{check_output_mode, check_stream_static_join, AggShape, JoinType};
 use stream_core::OutputMode;
-use syn::{Error, Expr, Ident, Result, Type};
+use syn::{Error, Expr, Ident, Result};
 
-/// The checked, lowered body.
-pub struct Plan {
-    /// Row and key structs to declare.
-    pub structs: Vec<GenStruct>,
-    /// `lit(..)` values, evaluated once before the pipelines: `let var = expr;`.
-    pub lits: Vec<(Ident, Expr)>,
-    /// The `let` bindings.
-    pub bindings: Vec<(Ident, Lowered)>,
-    /// The result.
-    pub result: Lowered,
-}
-
-/// A struct the expansion declares.
-pub struct GenStruct {
-    /// Its name.
-    pub name: Ident,
-    /// Its shape.
-    pub kind: GenKind,
-}
-
-/// The shape of a generated struct.
-pub enum GenKind {
-    /// A row (or key) whose columns the macro knows; one type parameter per column.
-    Columns(Vec<Ident>),
-    /// A row of unknown columns (`__base`, dereferenced to) plus one more column.
-    WithColumn(Ident),
-}
-
-/// A lowered pipeline.
-pub struct Lowered {
-    /// Where it starts.
-    pub source: LSource,
-    /// What it does.
-    pub steps: Vec<Step>,
-}
-
-/// Where a lowered pipeline starts.
-pub enum LSource {
-    /// `read_stream::<T>(arg)`.
-    ReadStream {
-        /// The user's `read_stream` token.
-        func: Ident,
-        /// The row type, if given.
-        row_type: Option<Box<Type>>,
-        /// The source expression.
-        arg: Box<Expr>,
-    },
-    /// `read_static::<T>(arg)`.
-    ReadStatic {
-        /// The user's `read_static` token.
-        func: Ident,
-        /// The row type, if given.
-        row_type: Option<Box<Type>>,
-        /// The source expression.
-        arg: Box<Expr>,
-    },
-    /// A binding; cloned if it is used again later.
-    Name {
-        /// The binding.
-        ident: Ident,
-        /// Clone instead of moving it.
-        clone: bool,
-    },
-}
-
-/// A lowered aggregate.
-pub struct LAgg {
-    /// The user's function token.
-    pub func_token: Ident,
-    /// The function.
-    pub func: AggFunc,
-    /// Its argument.
-    pub arg: Option<ColExpr>,
-}
-
-/// The key columns an aggregation's output starts with.
-pub enum KeyOut {
-    /// The grouping columns in order: the window's (`window`), or those of the generated key
-    /// struct, copied one by one.
-    Fields {
-        /// All grouping columns, in order.
-        fields: Vec<Ident>,
-        /// The one that is the window, if any.
-        window: Option<Ident>,
-    },
-    /// The whole key, as one column called `key`.
-    Whole,
-}
-
-/// One step of a lowered pipeline. `method` is the user's method token (for spans).
-pub enum Step {
-    /// `.filter(|__r| pred)`.
-    Filter { method: Ident, pred: ColExpr },
-    /// `.filter(f)` with the user's closure.
-    FilterFn { method: Ident, func: Expr },
-    /// `.map(|__r| S { col: expr, ... })`.
-    Project {
-        method: Ident,
-        strukt: Ident,
-        columns: Vec<(Ident, ColExpr)>,
-    },
-    /// `.map(|__r| S { __base: __r, column: expr })`.
-    Extend {
-        method: Ident,
-        strukt: Ident,
-        column: Ident,
-        value: ColExpr,
-    },
-    /// `.map(f)` with the user's function.
-    Map { method: Ident, func: Expr },
-    /// `.flat_map(f)` with the user's function.
-    FlatMap { method: Ident, func: Expr },
-    /// `.union(other)`.
-    Union { method: Ident, other: Box<Lowered> },
-    /// `.with_watermark(|__r| time, "delay")`.
-    WithWatermark {
-        method: Ident,
-        time: ColExpr,
-        delay: syn::LitStr,
-    },
-    /// `.group_by(|__r| K { col: expr, ... })`, or with a window
-    /// `.group_by_window(spec, |__r| time, |__r| K { .. })`.
-    GroupBy {
-        method: Ident,
-        strukt: Ident,
-        columns: Vec<(Ident, ColExpr)>,
-        window: Option<LWindow>,
-        session: Option<Box<LSession>>,
-    },
-    /// `.group_by(f)` / `.group_by_key(f)` with the user's key function.
-    GroupByFn {
-        method: Ident,
-        func: Expr,
-        by_key: bool,
-    },
-    /// `.agg(|__a| (..), |__k, (..)| S { .. })`.
-    Agg {
-        method: Ident,
-        aggs: Vec<LAgg>,
-        names: Vec<Ident>,
-        key: KeyOut,
-        strukt: Ident,
-    },
-    /// The runtime's `.count()` on a grouping by key.
-    CountKey { method: Ident },
-    /// `.order_by(move |__r| (key, Reverse(key), ..))`.
-    OrderBy {
-        method: Ident,
-        keys: Vec<(ColExpr, bool)>,
-    },
-    /// `.join_static(table, |__r| stream_key, |__r| table_key, how, combine)`: the stream is
-    /// the receiver.
-    JoinStatic {
-        method: Ident,
-        table: Box<Lowered>,
-        stream_key: Vec<ColExpr>,
-        table_key: Vec<ColExpr>,
-        how: JoinType,
-        how_span: Span,
-        out: JoinOut,
-    },
-    /// `.join_stream(stream, |__r| table_key, |__r| stream_key, how, combine)`: the static
-    /// table is the receiver (the pipeline's source).
-    JoinStream {
-        method: Ident,
-        stream: Box<Lowered>,
-        stream_key: Vec<ColExpr>,
-        table_key: Vec<ColExpr>,
-        how: JoinType,
-        how_span: Span,
-        out: JoinOut,
-    },
-    /// `.write_stream(sink)`.
-    WriteStream { method: Ident, sink: Expr },
-    /// `.output_mode(mode)`.
-    OutputMode {
-        method: Ident,
-        mode: OutputMode,
-        span: Span,
-    },
-    /// `.trigger(trigger)`.
-    Trigger { method: Ident, trigger: LTrigger },
-    /// `.query_name(name)`.
-    QueryName { method: Ident, name: Expr },
-    /// `.start()`.
-    Start { method: Ident },
-}
-
-/// A checked `window(..)` of a group_by.
-pub struct LWindow {
-    /// Size, slide and start offset in milliseconds.
-    pub size: i64,
-    /// See `size`.
-    pub slide: i64,
-    /// See `size`.
-    pub offset: i64,
-    /// The `window` token.
-    pub span: Span,
-    /// The event-time column.
-    pub time: ColExpr,
-}
-
-/// A checked `session_window(..)` of a group_by.
-pub struct LSession {
-    /// The event-time column.
-    pub time: ColExpr,
-    /// The gap.
-    pub gap: LGap,
-}
-
-/// A checked session gap.
-pub enum LGap {
-    /// The same for every row, in milliseconds, with the string's span.
-    Fixed(i64, Span),
-    /// Per row, in milliseconds.
-    PerRow(ColExpr),
-}
-
-/// The output row of a stream-static join.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum JoinOut {
-    /// The stream row and the matching table row (`Joined`).
-    Inner,
-    /// The stream row and the table row if one matches (`OuterJoined`).
-    Outer,
-    /// The stream row alone (semi and anti joins).
-    Stream,
-}
-
-/// A checked trigger.
-pub enum LTrigger {
-    /// Every `ms` milliseconds.
-    ProcessingTime(i64, Span),
-    /// `AvailableNow`
-    AvailableNow(Span),
-    /// `Once`
-    Once(Span),
-    /// `Default`
-    Default(Span),
-}
-
-/// The rows flowing at some point of a pipeline.
-#[derive(Clone)]
-enum Rows {
-    /// Columns the macro knows, in a struct it generated (`None`: a runtime struct).
-    Known {
-        strukt: Option<Ident>,
-        columns: Vec<Ident>,
-        /// What produced them, for messages: "`.select(..)`".
-        origin: String,
-    },
-    /// A user type (or a type the macro cannot see): rustc checks the column names.
-    Opaque,
-}
-
-/// The grouping key.
-#[derive(Clone)]
-enum Key {
-    /// Generated key columns (and maybe a window), in group_by order.
-    Columns {
-        names: Vec<Ident>,
-        window: Option<Ident>,
-        /// The window is on a column with a watermark (the watermark can close groups).
-        watermarked: bool,
-        /// The window is a session window.
-        session: bool,
-    },
-    Opaque,
-}
-
-/// What a pipeline is at some point.
-#[derive(Clone)]
-enum Stage {
-    Rows(Rows),
-    Grouped {
-        input: Rows,
-        key: Key,
-        method: Ident,
-    },
-    Writer(Writer),
-    /// A static table (`read_static`), with its binding's name once known.
-    Table(Option<Ident>),
-}
-
-/// A static table joined into the rows, whose columns are written `name.col`.
-#[derive(Clone, PartialEq, Eq)]
-struct JTable {
-    name: Ident,
-    /// An outer join: the table's columns are `Option`s.
-    optional: bool,
-}
-
-#[derive(Clone)]
-struct Writer {
-    /// The `write_stream` token.
-    method: Ident,
-    mode: Option<(OutputMode, Span)>,
-    trigger: bool,
-    name: bool,
-    started: bool,
-    checked: bool,
-}
-
-/// What is known about a (sub)pipeline after checking it.
-#[derive(Clone)]
-struct Info {
-    stage: Stage,
-    shape: PlanShape,
-    /// The columns with a watermark (`with_watermark`), by name.
-    watermarks: Vec<String>,
-    /// The static tables joined into the current rows, in join order.
-    tables: Vec<JTable>,
-    /// The `.order_by` token, once the rows are sorted.
-    sorted_at: Option<Ident>,
-    /// The pipeline starts with a name from the surrounding code, and no call was made yet
-    /// (it may be a static table joined with a stream: `people.join(stream, ..)`).
-    outer_name: Option<Ident>,
-}
-
-impl Info {
-    fn new(stage: Stage) -> Info {
-        Info {
-            stage,
-            shape: PlanShape::default(),
-            watermarks: Vec::new(),
-            tables: Vec::new(),
-            sorted_at: None,
-            outer_name: None,
-        }
-    }
-}
-
-struct Checker {
+/// Follows the pipelines of one body, collecting errors, generated structs and hoisted values.
+pub struct Checker {
+    /// The errors found, in order.
     errors: Vec<Error>,
+    /// The structs the expansion declares.
     structs: Vec<GenStruct>,
+    /// The hoisted `lit(..)` values.
     lits: Vec<(Ident, Expr)>,
+    /// What is known about each `let` binding checked so far.
     env: HashMap<String, Info>,
+    /// How many uses of each binding are still to come (the last one moves, the others clone).
     remaining_uses: HashMap<String, usize>,
 }
 
@@ -421,168 +104,20 @@ fn uses_name(body: &StreamBody, name: &Ident) -> bool {
     uses.contains_key(&name.to_string())
 }
 
-/// Replaces the names of joined static tables, `people` and `people.state`, by table
-/// references (the most recent join wins when two tables have the same name).
-fn resolve_tables(e: &ColExpr, tables: &[JTable]) -> ColExpr {
-    let find = |c: &Ident| {
-        tables.iter().rposition(|t| t.name == *c).map(|i| {
-            let t = &tables[i];
-            (tables.len() - 1 - i, t.optional)
-        })
-    };
-    if tables.is_empty() {
-        return e.clone();
-    }
-    match e {
-        ColExpr::Column(c) => match find(c) {
-            Some((depth, optional)) => ColExpr::Table {
-                name: c.clone(),
-                depth,
-                optional,
-                member: None,
-            },
-            None => e.clone(),
-        },
-        ColExpr::Field { base, dot, member } => match &**base {
-            ColExpr::Column(c) => match find(c) {
-                Some((depth, optional)) => ColExpr::Table {
-                    name: c.clone(),
-                    depth,
-                    optional,
-                    member: Some((*dot, member.clone())),
-                },
-                None => e.clone(),
-            },
-            _ => e.map_children(&mut |c| resolve_tables(c, tables)),
-        },
-        _ => e.map_children(&mut |c| resolve_tables(c, tables)),
-    }
-}
-
-/// True if `e` reads the table `name`: `name` or `name.col`.
-fn mentions(e: &ColExpr, name: &Ident) -> bool {
-    let mut found = false;
-    e.for_each_column(&mut |c| found |= c == name);
-    found
-}
-
-/// The expression over the table's own rows: `people.id` becomes `id`.
-fn unqualify(e: &ColExpr, name: &Ident) -> ColExpr {
-    match e {
-        ColExpr::Field { base, member, .. } => match (&**base, member) {
-            (ColExpr::Column(c), syn::Member::Named(col)) if c == name => {
-                ColExpr::Column(col.clone())
-            }
-            _ => e.map_children(&mut |c| unqualify(c, name)),
-        },
-        _ => e.map_children(&mut |c| unqualify(c, name)),
-    }
-}
-
-fn names(cols: &[Ident]) -> String {
-    cols.iter()
-        .map(|c| c.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl Checker {
-    fn error(&mut self, span: Span, msg: impl std::fmt::Display) {
+    /// Reports an error at `span` (all errors are reported together, in the order found).
+    pub fn error(&mut self, span: Span, msg: impl std::fmt::Display) {
         self.errors.push(Error::new(span, msg));
     }
 
-    fn new_struct(&mut self, prefix: &str, kind: GenKind) -> Ident {
+    /// Declares a generated struct `__{prefix}{n}` and returns its name.
+    pub fn new_struct(&mut self, prefix: &str, kind: GenKind) -> Ident {
         let name = format_ident!("__{}{}", prefix, self.structs.len() + 1);
         self.structs.push(GenStruct {
             name: name.clone(),
             kind,
         });
         name
-    }
-
-    /// Resolves the joined tables' names (`people.state`), checks the columns an expression
-    /// reads against known rows, and hoists its `lit(..)`s.
-    fn expr(&mut self, e: &ColExpr, rows: &Rows, tables: &[JTable]) -> ColExpr {
-        let e = resolve_tables(e, tables);
-        if let Rows::Known {
-            columns, origin, ..
-        } = rows
-        {
-            let mut unknown = Vec::new();
-            e.for_each_column(&mut |c| {
-                if !columns.contains(c) {
-                    unknown.push(c.clone());
-                }
-            });
-            let known: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
-            let qualified = match tables {
-                [] => String::new(),
-                [t] => format!(
-                    ", and the static table's columns are written `{}.column`",
-                    t.name
-                ),
-                _ => format!(
-                    ", and the static tables' columns are written {}",
-                    tables
-                        .iter()
-                        .map(|t| format!("`{}.column`", t.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            for c in unknown {
-                let s = c.to_string();
-                let hint = did_you_mean(&s, known.iter().map(String::as_str));
-                self.error(
-                    c.span(),
-                    format!(
-                        "unknown column `{s}`{hint}; the rows after {origin} have the columns: {}{qualified}",
-                        names(columns)
-                    ),
-                );
-            }
-        }
-        self.hoist(&e)
-    }
-
-    fn hoist(&mut self, e: &ColExpr) -> ColExpr {
-        match e {
-            ColExpr::RustValue { func, expr } => {
-                let var = Ident::new(&format!("__lit{}", self.lits.len()), Span::mixed_site());
-                self.lits.push((var.clone(), (**expr).clone()));
-                ColExpr::Hoisted {
-                    func: func.clone(),
-                    var,
-                }
-            }
-            _ => e.map_children(&mut |c| self.hoist(c)),
-        }
-    }
-
-    /// Checks named items (select, group_by): columns exist, names are unique.
-    fn items(
-        &mut self,
-        items: &[NamedExpr],
-        rows: &Rows,
-        tables: &[JTable],
-        what: &str,
-    ) -> Vec<(Ident, ColExpr)> {
-        let mut out: Vec<(Ident, ColExpr)> = Vec::new();
-        for item in items {
-            let e = self.expr(&item.expr, rows, tables);
-            if out.iter().any(|(n, _)| *n == item.name) {
-                self.error(
-                    item.name.span(),
-                    format!(
-                        "the column `{}` appears twice in this {what}; rename one with `as other_name`",
-                        item.name
-                    ),
-                );
-                continue;
-            }
-            out.push((item.name.clone(), e));
-        }
-        out
     }
 
     fn source(&mut self, source: &Source) -> (LSource, Info) {

@@ -3,13 +3,22 @@
 //!
 //! This step knows the vocabulary (method names, aggregate functions, output modes, triggers) and
 //! the shape of each call; it does not know rows or columns (that is `check`).
+//!
+//! - [`columns`]: column expressions, shared by the operators.
+
+mod columns;
+#[cfg(test)]
+mod tests;
+
+pub use columns::parse_col_expr;
+use columns::{parse_named, split_alias};
 
 use super::ast::*;
 use super::suggest::did_you_mean;
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
 use syn::spanned::Spanned;
-use syn::{Error, Expr, Ident, Lit, Result, Stmt, Type};
+use syn::{Error, Expr, Ident, Lit, Result, Stmt};
 
 /// The methods a pipeline may call, for error messages.
 pub const METHODS: &[&str] = &[
@@ -162,6 +171,7 @@ pub fn parse_pipeline(expr: &Expr) -> Result<Pipeline> {
     Ok(Pipeline { source, calls })
 }
 
+/// The start of a pipeline: `read_stream::<T>(..)`, `read_static::<T>(..)` or a name.
 fn parse_source(expr: &Expr) -> Result<Source> {
     const HOW: &str =
         "a pipeline starts with `read_stream::<T>(source)` or with the name of a `let` binding";
@@ -237,11 +247,13 @@ fn parse_source(expr: &Expr) -> Result<Source> {
     }
 }
 
+/// The method's name without `r#`.
 fn method_name(ident: &Ident) -> String {
     use syn::ext::IdentExt;
     ident.unraw().to_string()
 }
 
+/// An error unless the call has `n` arguments; `usage` shows how to call it.
 fn expect_args(mc: &syn::ExprMethodCall, n: usize, usage: &str) -> Result<()> {
     if mc.args.len() != n {
         let what = match n {
@@ -261,6 +273,7 @@ fn expect_args(mc: &syn::ExprMethodCall, n: usize, usage: &str) -> Result<()> {
     Ok(())
 }
 
+/// One `.method(args)`.
 fn parse_call(mc: &syn::ExprMethodCall) -> Result<Call> {
     let method = mc.method.clone();
     let name = method_name(&method);
@@ -462,84 +475,12 @@ fn parse_call(mc: &syn::ExprMethodCall) -> Result<Call> {
     Ok(Call { method, op })
 }
 
-fn strip_groups(mut e: &Expr) -> &Expr {
+/// The expression inside invisible groups (from `macro_rules!` fragments).
+pub fn strip_groups(mut e: &Expr) -> &Expr {
     while let Expr::Group(g) = e {
         e = &g.expr;
     }
     e
-}
-
-const PRIMITIVES: &[&str] = &[
-    "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32",
-    "f64", "bool", "char",
-];
-
-/// `e as name` where `name` is not a primitive type: an alias.
-fn alias_of(ty: &Type) -> Option<Ident> {
-    match ty {
-        Type::Path(p) if p.qself.is_none() => {
-            let id = p.path.get_ident()?;
-            let s = id.to_string();
-            (!PRIMITIVES.contains(&s.as_str())).then(|| id.clone())
-        }
-        Type::Group(g) => alias_of(&g.elem),
-        _ => None,
-    }
-}
-
-/// Splits `expr as alias`. `as` binds tighter than binary operators in Rust, so
-/// `price * 2 as double_price` parses as `price * (2 as double_price)`: the alias is looked for
-/// on the right-most operand and applies to the whole item, as in SQL.
-fn split_alias(expr: &Expr) -> (Expr, Option<Ident>) {
-    match expr {
-        Expr::Cast(c) => match alias_of(&c.ty) {
-            Some(alias) => ((*c.expr).clone(), Some(alias)),
-            None => (expr.clone(), None),
-        },
-        Expr::Binary(b) => {
-            let (right, alias) = split_alias(&b.right);
-            match alias {
-                Some(alias) => {
-                    let mut b = b.clone();
-                    b.right = Box::new(right);
-                    (Expr::Binary(b), Some(alias))
-                }
-                None => (expr.clone(), None),
-            }
-        }
-        Expr::Group(g) => split_alias(&g.expr),
-        _ => (expr.clone(), None),
-    }
-}
-
-/// A select or group_by item: `col`, `expr as name`.
-fn parse_named(expr: &Expr) -> Result<NamedExpr> {
-    if let Expr::Closure(c) = strip_groups(expr) {
-        return Err(Error::new(
-            c.span(),
-            "a closure is not a column: use column names and expressions here (`price * 2 as double`), or `.map(|row| ...)` for typed code",
-        ));
-    }
-    let (inner, alias) = split_alias(expr);
-    let col = parse_col_expr(&inner)?;
-    let name = match (alias, &col) {
-        (Some(a), _) => a,
-        (None, ColExpr::Column(c)) => c.clone(),
-        (
-            None,
-            ColExpr::Field {
-                member: syn::Member::Named(f),
-                ..
-            },
-        ) => f.clone(),
-        (None, other) => {
-            return Err(Error::new(
-                other.span(),
-                "give this column a name: write `<expression> as name`",
-            ))
-        }
-    };
-    Ok(NamedExpr { name, expr: col })
 }
 
 /// A group_by item: a column, a named expression, or `window(time, "size"[, "slide"[, "offset"]])`.
@@ -790,175 +731,7 @@ fn parse_agg_item(expr: &Expr) -> Result<AggItem> {
     })
 }
 
-/// A column expression.
-pub fn parse_col_expr(expr: &Expr) -> Result<ColExpr> {
-    Ok(match expr {
-        Expr::Path(p) => {
-            if let (None, Some(id)) = (&p.qself, p.path.get_ident()) {
-                ColExpr::Column(id.clone())
-            } else {
-                return Err(Error::new(
-                    p.span(),
-                    "a path is not a column: bare names are columns; pass a Rust value with lit(..)",
-                ));
-            }
-        }
-        Expr::Lit(l) => ColExpr::Lit(l.lit.clone()),
-        Expr::Call(call) => {
-            let Expr::Path(path) = &*call.func else {
-                return Err(Error::new(
-                    call.func.span(),
-                    "only named functions can be called in a column expression",
-                ));
-            };
-            match path.path.get_ident() {
-                Some(f) if f == "lit" => {
-                    if call.args.len() != 1 {
-                        return Err(Error::new(
-                            f.span(),
-                            "`lit` takes one Rust value: `lit(threshold)`",
-                        ));
-                    }
-                    ColExpr::RustValue {
-                        func: f.clone(),
-                        expr: Box::new(call.args[0].clone()),
-                    }
-                }
-                // `window_time(window)`: the event time of a window's row (a chained window
-                // aggregation groups by `window(window_time(window), ..)`).
-                Some(f) if f == "window_time" => {
-                    if call.args.len() != 1 {
-                        return Err(Error::new(
-                            f.span(),
-                            "`window_time` takes one window column: `window_time(window)`",
-                        ));
-                    }
-                    ColExpr::Call {
-                        func: syn::parse_quote_spanned!(f.span()=> ::stream_runtime::window_time),
-                        paren: call.paren_token,
-                        args: vec![parse_col_expr(&call.args[0])?],
-                    }
-                }
-                Some(f) if AggFunc::from_name(&f.to_string()).is_some() => {
-                    return Err(Error::new(
-                        f.span(),
-                        format!(
-                            "the aggregate function `{f}` can only be used inside `.agg(..)`, after `.group_by(..)`"
-                        ),
-                    ))
-                }
-                Some(f) => {
-                    return Err(Error::new(
-                        f.span(),
-                        format!(
-                            "unknown function `{f}` in a column expression; call a Rust method on the column \
-                             (`name.to_uppercase()`), a function by its path (`f64::from(price)`), or pass a \
-                             Rust value with `lit({f}(..))`"
-                        ),
-                    ))
-                }
-                None => ColExpr::Call {
-                    func: path.clone(),
-                    paren: call.paren_token,
-                    args: call
-                        .args
-                        .iter()
-                        .map(parse_col_expr)
-                        .collect::<Result<_>>()?,
-                },
-            }
-        }
-        Expr::Unary(u) => match u.op {
-            syn::UnOp::Not(_) | syn::UnOp::Neg(_) => ColExpr::Unary {
-                op: u.op,
-                expr: Box::new(parse_col_expr(&u.expr)?),
-            },
-            _ => {
-                return Err(Error::new(
-                    u.op.span(),
-                    "this operator is not supported in a column expression",
-                ))
-            }
-        },
-        Expr::Binary(b) => {
-            use syn::BinOp::*;
-            if matches!(
-                b.op,
-                AddAssign(_)
-                    | SubAssign(_)
-                    | MulAssign(_)
-                    | DivAssign(_)
-                    | RemAssign(_)
-                    | BitXorAssign(_)
-                    | BitAndAssign(_)
-                    | BitOrAssign(_)
-                    | ShlAssign(_)
-                    | ShrAssign(_)
-            ) {
-                return Err(Error::new(
-                    b.op.span(),
-                    "assignment is not allowed in a column expression",
-                ));
-            }
-            ColExpr::Binary {
-                left: Box::new(parse_col_expr(&b.left)?),
-                op: b.op,
-                right: Box::new(parse_col_expr(&b.right)?),
-            }
-        }
-        Expr::Paren(p) => ColExpr::Paren {
-            paren: p.paren_token,
-            expr: Box::new(parse_col_expr(&p.expr)?),
-        },
-        Expr::Group(g) => parse_col_expr(&g.expr)?,
-        Expr::Cast(c) => {
-            if let Some(alias) = alias_of(&c.ty) {
-                return Err(Error::new(
-                    alias.span(),
-                    format!(
-                        "`as {alias}` names a column, which is only allowed at the top of a select, group_by or agg item; \
-                         to convert a value use a primitive type (`as f64`)"
-                    ),
-                ));
-            }
-            ColExpr::Cast {
-                expr: Box::new(parse_col_expr(&c.expr)?),
-                as_token: c.as_token,
-                ty: c.ty.clone(),
-            }
-        }
-        Expr::Reference(r) if r.mutability.is_none() => ColExpr::Ref {
-            and_token: r.and_token,
-            expr: Box::new(parse_col_expr(&r.expr)?),
-        },
-        Expr::Field(f) => ColExpr::Field {
-            base: Box::new(parse_col_expr(&f.base)?),
-            dot: f.dot_token,
-            member: f.member.clone(),
-        },
-        Expr::MethodCall(mc) => ColExpr::MethodCall {
-            receiver: Box::new(parse_col_expr(&mc.receiver)?),
-            dot: mc.dot_token,
-            method: mc.method.clone(),
-            turbofish: mc.turbofish.clone(),
-            paren: mc.paren_token,
-            args: mc.args.iter().map(parse_col_expr).collect::<Result<_>>()?,
-        },
-        Expr::Closure(c) => {
-            return Err(Error::new(
-                c.span(),
-                "a closure is not a column expression here; write a column expression such as `price > 10`",
-            ))
-        }
-        other => {
-            return Err(Error::new(
-                other.span(),
-                "not supported in a column expression: use columns, literals, operators, casts, method calls and lit(..)",
-            ))
-        }
-    })
-}
-
+/// The last segment of a path expression: `Update` in `OutputMode::Update`.
 fn last_ident(expr: &Expr) -> Option<&Ident> {
     match strip_groups(expr) {
         Expr::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| &s.ident),
@@ -966,6 +739,7 @@ fn last_ident(expr: &Expr) -> Option<&Ident> {
     }
 }
 
+/// `Append`, `Update` or `Complete` (also as a string).
 fn parse_mode(expr: &Expr) -> Result<ModeSpec> {
     use stream_core::OutputMode;
     const HOW: &str = "use Append, Update or Complete";
@@ -994,6 +768,7 @@ fn parse_mode(expr: &Expr) -> Result<ModeSpec> {
     Ok(ModeSpec { mode, span })
 }
 
+/// A trigger: `ProcessingTime(..)`, `AvailableNow`, `Once` or `Default`.
 fn parse_trigger(expr: &Expr) -> Result<TriggerSpec> {
     const HOW: &str = "use ProcessingTime(\"1 second\"), AvailableNow, Once or Default";
     match strip_groups(expr) {
@@ -1047,200 +822,5 @@ fn parse_trigger(expr: &Expr) -> Result<TriggerSpec> {
             )),
             None => Err(Error::new(e.span(), format!("unknown trigger; {HOW}"))),
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use quote::quote;
-
-    fn body(t: TokenStream) -> StreamBody {
-        parse_body(t).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn err(t: TokenStream) -> String {
-        match parse_body(t) {
-            Ok(_) => panic!("expected an error"),
-            Err(e) => e.to_string(),
-        }
-    }
-
-    #[test]
-    fn parses_bindings_and_chains() {
-        let b = body(quote! {
-            let bids = read_stream::<Bid>(MemoryStream::new());
-            bids.filter(price > 1_000 && auction != 3)
-                .select(auction, price * 2 as double_price, lit(x) as c)
-                .group_by(auction)
-                .agg(count() as n, sum(double_price) as total)
-                .write_stream(Console::new())
-                .output_mode(Update)
-                .trigger(ProcessingTime("1 second"))
-                .query_name("bids")
-        });
-        assert_eq!(b.bindings.len(), 1);
-        assert_eq!(b.bindings[0].name, "bids");
-        assert!(matches!(
-            &b.bindings[0].pipeline.source,
-            Source::ReadStream {
-                row_type: Some(_),
-                ..
-            }
-        ));
-        assert!(matches!(&b.result.source, Source::Name(n) if n == "bids"));
-        let names: Vec<String> = b
-            .result
-            .calls
-            .iter()
-            .map(|c| c.method.to_string())
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "filter",
-                "select",
-                "group_by",
-                "agg",
-                "write_stream",
-                "output_mode",
-                "trigger",
-                "query_name"
-            ]
-        );
-        let Op::Select(items) = &b.result.calls[1].op else {
-            panic!()
-        };
-        let names: Vec<String> = items.iter().map(|i| i.name.to_string()).collect();
-        assert_eq!(names, ["auction", "double_price", "c"]);
-        assert!(matches!(items[1].expr, ColExpr::Binary { .. }));
-        assert!(matches!(items[2].expr, ColExpr::RustValue { .. }));
-        let Op::Agg(aggs) = &b.result.calls[3].op else {
-            panic!()
-        };
-        assert_eq!(aggs[0].func, AggFunc::Count);
-        assert_eq!(aggs[1].func, AggFunc::Sum);
-        assert_eq!(aggs[1].name, "total");
-    }
-
-    #[test]
-    fn typed_closures_pass_through() {
-        let b = body(quote! {
-            read_stream::<Bid>(src)
-                .filter(|b| b.price > 3)
-                .map(|b: Bid| b)
-                .group_by_key(|b| b.auction)
-                .count()
-        });
-        assert!(matches!(b.result.calls[0].op, Op::FilterFn(_)));
-        assert!(matches!(b.result.calls[1].op, Op::Map(_)));
-        assert!(matches!(
-            b.result.calls[2].op,
-            Op::GroupByKey { by_key: true, .. }
-        ));
-        assert!(matches!(b.result.calls[3].op, Op::Count));
-    }
-
-    #[test]
-    fn where_is_filter() {
-        let b = body(quote!(read_stream::<Bid>(s)
-            .r#where(price > 1)
-            .where_(price < 9)));
-        assert!(matches!(b.result.calls[0].op, Op::Filter(_)));
-        assert!(matches!(b.result.calls[1].op, Op::Filter(_)));
-    }
-
-    #[test]
-    fn casts_and_aliases() {
-        let b = body(quote!(
-            read_stream::<Bid>(s).select(price as f64 as p, a + b as f64 as q)
-        ));
-        let Op::Select(items) = &b.result.calls[0].op else {
-            panic!()
-        };
-        assert_eq!(items[0].name, "p");
-        assert!(matches!(items[0].expr, ColExpr::Cast { .. }));
-        assert_eq!(items[1].name, "q");
-        assert!(matches!(items[1].expr, ColExpr::Binary { .. }));
-    }
-
-    #[test]
-    fn sessions_sorting_and_joins() {
-        let b = body(quote! {
-            let people = read_static::<Person>(Files::json("people"));
-            read_stream::<Bid>(s)
-                .join(people, bidder == id && day == people.day, "left_outer")
-                .group_by(session_window(t, "5 seconds"), a)
-                .count()
-                .order_by(count.desc(), desc(a), b, c.asc())
-        });
-        assert!(matches!(
-            b.bindings[0].pipeline.source,
-            Source::ReadStatic { .. }
-        ));
-        let Op::Join(j) = &b.result.calls[0].op else {
-            panic!()
-        };
-        assert_eq!(j.on.len(), 2);
-        assert_eq!(j.how.as_ref().unwrap().value(), "left_outer");
-        assert!(matches!(&j.other.source, Source::Name(n) if n == "people"));
-        let Op::GroupBy(items) = &b.result.calls[1].op else {
-            panic!()
-        };
-        assert!(matches!(&items[0], GroupItem::Session(s)
-            if s.name == "session_window" && matches!(s.gap, SessionGapSpec::Fixed(_))));
-        let b = body(quote!(read_stream::<Bid>(s)
-            .group_by(a, session_window(t, gap * 2) as s2)
-            .count()));
-        let Op::GroupBy(items) = &b.result.calls[0].op else {
-            panic!()
-        };
-        assert!(matches!(&items[1], GroupItem::Session(s)
-            if s.name == "s2" && matches!(s.gap, SessionGapSpec::PerRow(_))));
-        let b = body(quote!(read_stream::<Bid>(s).order_by(
-            count.desc(),
-            desc(a),
-            b,
-            c.asc()
-        )));
-        let Op::OrderBy(keys) = &b.result.calls[0].op else {
-            panic!()
-        };
-        let desc: Vec<bool> = keys.iter().map(|k| k.descending).collect();
-        assert_eq!(desc, [true, true, false, false]);
-    }
-
-    #[test]
-    fn errors() {
-        assert!(err(quote!(read_stream::<Bid>(s).join(p, a > b)))
-            .starts_with("`>` in a join condition"));
-        assert!(err(quote!(read_stream::<Bid>(s).join(p, a == 1)))
-            .starts_with("each side of a join equality reads a column"));
-        assert!(err(quote!(read_stream::<Bid>(s).join(p, a == b, left)))
-            .starts_with("the join type is a string literal"));
-        assert!(err(quote!(read_stream::<Bid>(s)
-            .group_by(window(t, "1 second"), session_window(t, "1 second"))
-            .count()))
-        .starts_with("group by at most one"));
-        assert!(err(quote!(read_stream::<Bid>(s).selec(a))).contains("unknown method `.selec`"));
-        assert!(err(quote!(read_stream::<Bid>(s).selec(a))).contains("did you mean `.select`"));
-        assert_eq!(
-            err(quote!(read_stream::<Bid>(s)
-                .group_by(a)
-                .agg(median(price) as m))),
-            "unknown aggregate function `median`; use one of count, sum, min, max, avg"
-        );
-        assert!(
-            err(quote!(read_stream::<Bid>(s).select(a + 1))).contains("give this column a name")
-        );
-        assert!(err(quote!(read_stream::<Bid>(s).filter(a > 1 as b)))
-            .contains("only allowed at the top"));
-        assert!(err(quote!(read_stream::<Bid>(s).output_mode(Sometimes)))
-            .contains("unknown output mode"));
-        assert!(err(quote!(read_stream::<Bid>(s).trigger(Weekly))).contains("unknown trigger"));
-        assert!(err(quote!(read_stream::<Bid>(s);)).contains("remove this `;`"));
-        assert!(err(quote!(foo(s).filter(a))).contains("unknown source function"));
-        assert!(err(quote!(read_stream::<Bid>(s).select(sum(a) as b)))
-            .contains("only be used inside `.agg"));
     }
 }

@@ -1,0 +1,248 @@
+//! The checked, lowered body that codegen turns into code.
+
+use super::super::ast::{AggFunc, ColExpr};
+use proc_macro2::Span;
+use stream_core::rules::JoinType;
+use stream_core::OutputMode;
+use syn::{Expr, Ident, Type};
+
+/// The checked, lowered body.
+pub struct Plan {
+    /// Row and key structs to declare.
+    pub structs: Vec<GenStruct>,
+    /// `lit(..)` values, evaluated once before the pipelines: `let var = expr;`.
+    pub lits: Vec<(Ident, Expr)>,
+    /// The `let` bindings.
+    pub bindings: Vec<(Ident, Lowered)>,
+    /// The result.
+    pub result: Lowered,
+}
+
+/// A struct the expansion declares.
+pub struct GenStruct {
+    /// Its name.
+    pub name: Ident,
+    /// Its shape.
+    pub kind: GenKind,
+}
+
+/// The shape of a generated struct.
+pub enum GenKind {
+    /// A row (or key) whose columns the macro knows; one type parameter per column.
+    Columns(Vec<Ident>),
+    /// A row of unknown columns (`__base`, dereferenced to) plus one more column.
+    WithColumn(Ident),
+}
+
+/// A lowered pipeline.
+pub struct Lowered {
+    /// Where it starts.
+    pub source: LSource,
+    /// What it does.
+    pub steps: Vec<Step>,
+}
+
+/// Where a lowered pipeline starts.
+pub enum LSource {
+    /// `read_stream::<T>(arg)`.
+    ReadStream {
+        /// The user's `read_stream` token.
+        func: Ident,
+        /// The row type, if given.
+        row_type: Option<Box<Type>>,
+        /// The source expression.
+        arg: Box<Expr>,
+    },
+    /// `read_static::<T>(arg)`.
+    ReadStatic {
+        /// The user's `read_static` token.
+        func: Ident,
+        /// The row type, if given.
+        row_type: Option<Box<Type>>,
+        /// The source expression.
+        arg: Box<Expr>,
+    },
+    /// A binding; cloned if it is used again later.
+    Name {
+        /// The binding.
+        ident: Ident,
+        /// Clone instead of moving it.
+        clone: bool,
+    },
+}
+
+/// A lowered aggregate.
+pub struct LAgg {
+    /// The user's function token.
+    pub func_token: Ident,
+    /// The function.
+    pub func: AggFunc,
+    /// Its argument.
+    pub arg: Option<ColExpr>,
+}
+
+/// The key columns an aggregation's output starts with.
+pub enum KeyOut {
+    /// The grouping columns in order: the window's (`window`), or those of the generated key
+    /// struct, copied one by one.
+    Fields {
+        /// All grouping columns, in order.
+        fields: Vec<Ident>,
+        /// The one that is the window, if any.
+        window: Option<Ident>,
+    },
+    /// The whole key, as one column called `key`.
+    Whole,
+}
+
+/// One step of a lowered pipeline. `method` is the user's method token (for spans).
+pub enum Step {
+    /// `.filter(|__r| pred)`.
+    Filter { method: Ident, pred: ColExpr },
+    /// `.filter(f)` with the user's closure.
+    FilterFn { method: Ident, func: Expr },
+    /// `.map(|__r| S { col: expr, ... })`.
+    Project {
+        method: Ident,
+        strukt: Ident,
+        columns: Vec<(Ident, ColExpr)>,
+    },
+    /// `.map(|__r| S { __base: __r, column: expr })`.
+    Extend {
+        method: Ident,
+        strukt: Ident,
+        column: Ident,
+        value: ColExpr,
+    },
+    /// `.map(f)` with the user's function.
+    Map { method: Ident, func: Expr },
+    /// `.flat_map(f)` with the user's function.
+    FlatMap { method: Ident, func: Expr },
+    /// `.union(other)`.
+    Union { method: Ident, other: Box<Lowered> },
+    /// `.with_watermark(|__r| time, "delay")`.
+    WithWatermark {
+        method: Ident,
+        time: ColExpr,
+        delay: syn::LitStr,
+    },
+    /// `.group_by(|__r| K { col: expr, ... })`, or with a window
+    /// `.group_by_window(spec, |__r| time, |__r| K { .. })`.
+    GroupBy {
+        method: Ident,
+        strukt: Ident,
+        columns: Vec<(Ident, ColExpr)>,
+        window: Option<LWindow>,
+        session: Option<Box<LSession>>,
+    },
+    /// `.group_by(f)` / `.group_by_key(f)` with the user's key function.
+    GroupByFn {
+        method: Ident,
+        func: Expr,
+        by_key: bool,
+    },
+    /// `.agg(|__a| (..), |__k, (..)| S { .. })`.
+    Agg {
+        method: Ident,
+        aggs: Vec<LAgg>,
+        names: Vec<Ident>,
+        key: KeyOut,
+        strukt: Ident,
+    },
+    /// The runtime's `.count()` on a grouping by key.
+    CountKey { method: Ident },
+    /// `.order_by(move |__r| (key, Reverse(key), ..))`.
+    OrderBy {
+        method: Ident,
+        keys: Vec<(ColExpr, bool)>,
+    },
+    /// `.join_static(table, |__r| stream_key, |__r| table_key, how, combine)`: the stream is
+    /// the receiver.
+    JoinStatic {
+        method: Ident,
+        table: Box<Lowered>,
+        stream_key: Vec<ColExpr>,
+        table_key: Vec<ColExpr>,
+        how: JoinType,
+        how_span: Span,
+        out: JoinOut,
+    },
+    /// `.join_stream(stream, |__r| table_key, |__r| stream_key, how, combine)`: the static
+    /// table is the receiver (the pipeline's source).
+    JoinStream {
+        method: Ident,
+        stream: Box<Lowered>,
+        stream_key: Vec<ColExpr>,
+        table_key: Vec<ColExpr>,
+        how: JoinType,
+        how_span: Span,
+        out: JoinOut,
+    },
+    /// `.write_stream(sink)`.
+    WriteStream { method: Ident, sink: Expr },
+    /// `.output_mode(mode)`.
+    OutputMode {
+        method: Ident,
+        mode: OutputMode,
+        span: Span,
+    },
+    /// `.trigger(trigger)`.
+    Trigger { method: Ident, trigger: LTrigger },
+    /// `.query_name(name)`.
+    QueryName { method: Ident, name: Expr },
+    /// `.start()`.
+    Start { method: Ident },
+}
+
+/// A checked `window(..)` of a group_by.
+pub struct LWindow {
+    /// Size, slide and start offset in milliseconds.
+    pub size: i64,
+    /// See `size`.
+    pub slide: i64,
+    /// See `size`.
+    pub offset: i64,
+    /// The `window` token.
+    pub span: Span,
+    /// The event-time column.
+    pub time: ColExpr,
+}
+
+/// A checked `session_window(..)` of a group_by.
+pub struct LSession {
+    /// The event-time column.
+    pub time: ColExpr,
+    /// The gap.
+    pub gap: LGap,
+}
+
+/// A checked session gap.
+pub enum LGap {
+    /// The same for every row, in milliseconds, with the string's span.
+    Fixed(i64, Span),
+    /// Per row, in milliseconds.
+    PerRow(ColExpr),
+}
+
+/// The output row of a stream-static join.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum JoinOut {
+    /// The stream row and the matching table row (`Joined`).
+    Inner,
+    /// The stream row and the table row if one matches (`OuterJoined`).
+    Outer,
+    /// The stream row alone (semi and anti joins).
+    Stream,
+}
+
+/// A checked trigger.
+pub enum LTrigger {
+    /// Every `ms` milliseconds.
+    ProcessingTime(i64, Span),
+    /// `AvailableNow`
+    AvailableNow(Span),
+    /// `Once`
+    Once(Span),
+    /// `Default`
+    Default(Span),
+}
