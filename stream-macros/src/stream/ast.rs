@@ -3,6 +3,7 @@
 //! Every node keeps the user's tokens (and so their spans): errors found later by `check` and
 //! errors found by rustc in the generated code point at what the user wrote.
 
+use super::ops::Operator;
 use proc_macro2::Span;
 use syn::{BinOp, Expr, Ident, Lit, Type, UnOp};
 
@@ -23,7 +24,6 @@ pub struct Binding {
 }
 
 /// A source followed by a chain of method calls.
-#[derive(Clone)]
 pub struct Pipeline {
     /// Where the rows come from.
     pub source: Source,
@@ -32,7 +32,6 @@ pub struct Pipeline {
 }
 
 /// The start of a pipeline.
-#[derive(Clone)]
 pub enum Source {
     /// `read_stream::<T>(source)` (the type argument is optional).
     ReadStream {
@@ -58,16 +57,14 @@ pub enum Source {
 }
 
 /// One `.method(args)` of a chain.
-#[derive(Clone)]
 pub struct Call {
     /// The method's name, as written (its span is used for errors about the call).
     pub method: Ident,
-    /// What the call means.
-    pub op: Op,
+    /// What the call means: the operator its family's parse function made of it.
+    pub op: Box<dyn Operator>,
 }
 
-/// The operations of the language.
-#[derive(Clone)]
+/// The operations of the language not yet in a family module of `ops`.
 pub enum Op {
     /// `.filter(expr)` / `.r#where(expr)` / `.where_(expr)` with a column expression.
     Filter(ColExpr),
@@ -182,7 +179,6 @@ pub struct SortItem {
 }
 
 /// `.join(other, on, how)`.
-#[derive(Clone)]
 pub struct JoinSpec {
     /// The other side: a name (the static table, or the stream when the static table is the
     /// receiver) or a pipeline.

@@ -14,6 +14,7 @@
 mod ast;
 mod check;
 mod codegen;
+mod ops;
 mod parse;
 mod suggest;
 

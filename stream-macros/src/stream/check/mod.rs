@@ -10,13 +10,17 @@
 //! - [`columns`]: column expressions checked against the rows.
 
 mod columns;
+mod dispatch;
 mod info;
 mod plan;
+
+pub use dispatch::Site;
 
 pub use info::*;
 pub use plan::*;
 
 use super::ast::*;
+use super::ops::{Operator, Place, Step};
 use columns::{mentions, names, unqualify};
 use proc_macro2::Span;
 use quote::format_ident;
@@ -87,10 +91,8 @@ fn count_uses(p: &Pipeline, uses: &mut HashMap<String, usize>) {
         *uses.entry(n.to_string()).or_default() += 1;
     }
     for call in &p.calls {
-        match &call.op {
-            Op::Union(other) => count_uses(other, uses),
-            Op::Join(spec) => count_uses(&spec.other, uses),
-            _ => {}
+        if let Some(nested) = call.op.nested() {
+            count_uses(nested, uses);
         }
     }
 }
@@ -102,6 +104,38 @@ fn uses_name(body: &StreamBody, name: &Ident) -> bool {
     }
     count_uses(&body.result, &mut uses);
     uses.contains_key(&name.to_string())
+}
+
+/// The operators not yet in a family module of `ops`.
+impl Operator for Op {
+    fn place(&self) -> Place {
+        match self {
+            Op::Agg(_) | Op::Count => Place::Grouping,
+            Op::OutputMode(_) | Op::Trigger(_) | Op::QueryName(_) | Op::Start => Place::Writer,
+            _ => Place::Rows,
+        }
+    }
+
+    fn takes_table(&self) -> bool {
+        matches!(self, Op::Join(_))
+    }
+
+    fn allowed_after_sort(&self) -> bool {
+        matches!(self, Op::WriteStream(_))
+    }
+
+    fn nested(&self) -> Option<&Pipeline> {
+        match self {
+            Op::Union(other) => Some(other),
+            Op::Join(spec) => Some(&spec.other),
+            _ => None,
+        }
+    }
+
+    fn check(&self, cx: &mut Checker, at: Site, info: &mut Info) -> Option<Box<dyn Step>> {
+        cx.legacy(self, at, info)
+            .map(|step| Box::new(step) as Box<dyn Step>)
+    }
 }
 
 impl Checker {
@@ -216,33 +250,16 @@ impl Checker {
         }
     }
 
-    fn call(&mut self, call: &Call, info: &mut Info) -> Option<Step> {
-        let method = call.method.clone();
+    /// Checks a call of an operator not yet in a family module of `ops` (the dispatcher has
+    /// checked where it is made).
+    fn legacy(&mut self, op: &Op, at: Site, info: &mut Info) -> Option<LegacyStep> {
+        let Site {
+            method,
+            input: stage,
+            outer_name,
+        } = at;
         let m = method.to_string();
-        let stage = info.stage.clone();
-        let outer_name = info.outer_name.take();
-        if let Stage::Writer(w) = &stage {
-            if w.started {
-                self.error(
-                    method.span(),
-                    format!("`.{m}` comes after `.start()`, which returns the running query; call `.start()` last"),
-                );
-                return None;
-            }
-        }
-        if let (Some(at), Stage::Rows(_)) = (&info.sorted_at, &stage) {
-            if !matches!(call.op, Op::WriteStream(_)) {
-                self.error(
-                    method.span(),
-                    format!(
-                        "`.{m}` comes after `.{at}(..)`, which sorts the rows written to the sink; \
-                         move `.{at}(..)` last, right before `.write_stream(..)`"
-                    ),
-                );
-                return None;
-            }
-        }
-        match (&call.op, stage) {
+        match (op, stage) {
             // ---- the writer ----
             (Op::OutputMode(spec), Stage::Writer(mut w)) => {
                 if w.mode.is_some() {
@@ -250,7 +267,7 @@ impl Checker {
                 }
                 w.mode = Some((spec.mode, spec.span));
                 info.stage = Stage::Writer(w);
-                Some(Step::OutputMode {
+                Some(LegacyStep::OutputMode {
                     method,
                     mode: spec.mode,
                     span: spec.span,
@@ -263,7 +280,7 @@ impl Checker {
                 w.trigger = true;
                 info.stage = Stage::Writer(w);
                 let trigger = self.trigger(spec)?;
-                Some(Step::Trigger { method, trigger })
+                Some(LegacyStep::Trigger { method, trigger })
             }
             (Op::QueryName(name), Stage::Writer(mut w)) => {
                 if w.name {
@@ -271,7 +288,7 @@ impl Checker {
                 }
                 w.name = true;
                 info.stage = Stage::Writer(w);
-                Some(Step::QueryName {
+                Some(LegacyStep::QueryName {
                     method,
                     name: name.clone(),
                 })
@@ -280,24 +297,7 @@ impl Checker {
                 w.started = true;
                 info.stage = Stage::Writer(w);
                 self.finish(info);
-                Some(Step::Start { method })
-            }
-            (Op::OutputMode(_) | Op::Trigger(_) | Op::QueryName(_) | Op::Start, _) => {
-                self.error(
-                    method.span(),
-                    format!("`.{m}` configures the writer: call `.write_stream(sink)` first, then `.{m}(..)`"),
-                );
-                None
-            }
-            (_, Stage::Writer(_)) => {
-                self.error(
-                    method.span(),
-                    format!(
-                        "`.{m}` is not available after `.write_stream(..)`: the writer takes `.output_mode(..)`, \
-                         `.trigger(..)`, `.query_name(..)` and `.start()`; move `.{m}` before `.write_stream(..)`"
-                    ),
-                );
-                None
+                Some(LegacyStep::Start { method })
             }
             // ---- groupings ----
             (Op::Agg(items), Stage::Grouped { input, key, .. }) => {
@@ -323,32 +323,11 @@ impl Checker {
                         ],
                         origin: "`.group_by_key(..).count()`".into(),
                     });
-                    Some(Step::CountKey { method })
+                    Some(LegacyStep::CountKey { method })
                 }
             },
-            (_, Stage::Grouped { method: g, .. }) => {
-                self.error(
-                    method.span(),
-                    format!("after `.{g}(..)` comes `.agg(..)` or `.count()`, not `.{m}`"),
-                );
-                None
-            }
             // ---- static tables ----
             (Op::Join(spec), Stage::Table(name)) => self.join_table_left(method, spec, name, info),
-            (_, Stage::Table(name)) => {
-                let name = name.map_or("a static table".to_string(), |n| {
-                    format!("`{n}` is a static table: it")
-                });
-                self.error(
-                    method.span(),
-                    format!(
-                        "{name} can only be joined with a stream, `stream.join(table, col == col)` or \
-                         `table.join(stream, col == col, \"right_outer\")`, not `.{m}`; prepare the table's rows \
-                         before `read_static(..)`, or `.{m}` after the join"
-                    ),
-                );
-                None
-            }
             // ---- datasets ----
             (Op::Join(spec), Stage::Rows(rows)) => self.join(method, spec, rows, info, outer_name),
             (Op::OrderBy(items), Stage::Rows(rows)) => {
@@ -368,13 +347,13 @@ impl Checker {
                     .collect();
                 info.shape.sorted = true;
                 info.sorted_at = Some(method.clone());
-                Some(Step::OrderBy { method, keys })
+                Some(LegacyStep::OrderBy { method, keys })
             }
-            (Op::Filter(pred), Stage::Rows(rows)) => Some(Step::Filter {
+            (Op::Filter(pred), Stage::Rows(rows)) => Some(LegacyStep::Filter {
                 method,
                 pred: self.expr(pred, &rows, &info.tables),
             }),
-            (Op::FilterFn(func), Stage::Rows(_)) => Some(Step::FilterFn {
+            (Op::FilterFn(func), Stage::Rows(_)) => Some(LegacyStep::FilterFn {
                 method,
                 func: func.clone(),
             }),
@@ -394,7 +373,7 @@ impl Checker {
                     columns: names,
                     origin: "`.select(..)`".into(),
                 });
-                Some(Step::Project {
+                Some(LegacyStep::Project {
                     method,
                     strukt,
                     columns,
@@ -416,7 +395,7 @@ impl Checker {
                         });
                         let strukt =
                             self.new_struct("WithColumn", GenKind::WithColumn(item.name.clone()));
-                        Some(Step::Extend {
+                        Some(LegacyStep::Extend {
                             method,
                             strukt,
                             column: item.name.clone(),
@@ -443,7 +422,7 @@ impl Checker {
                             columns: names,
                             origin: "`.with_column(..)`".into(),
                         });
-                        Some(Step::Project {
+                        Some(LegacyStep::Project {
                             method,
                             strukt,
                             columns: out,
@@ -452,7 +431,7 @@ impl Checker {
                     Rows::Opaque => {
                         let strukt =
                             self.new_struct("WithColumn", GenKind::WithColumn(item.name.clone()));
-                        Some(Step::Extend {
+                        Some(LegacyStep::Extend {
                             method,
                             strukt,
                             column: item.name.clone(),
@@ -464,7 +443,7 @@ impl Checker {
             (Op::Map(func), Stage::Rows(_)) => {
                 info.stage = Stage::Rows(Rows::Opaque);
                 info.tables.clear();
-                Some(Step::Map {
+                Some(LegacyStep::Map {
                     method,
                     func: func.clone(),
                 })
@@ -472,7 +451,7 @@ impl Checker {
             (Op::FlatMap(func), Stage::Rows(_)) => {
                 info.stage = Stage::Rows(Rows::Opaque);
                 info.tables.clear();
-                Some(Step::FlatMap {
+                Some(LegacyStep::FlatMap {
                     method,
                     func: func.clone(),
                 })
@@ -533,11 +512,11 @@ impl Checker {
                                         (c.clone(), ColExpr::Column(copy))
                                     })
                                     .collect();
-                                lowered.steps.push(Step::Project {
+                                lowered.steps.push(Box::new(LegacyStep::Project {
                                     method: method.clone(),
                                     strukt: mine.clone(),
                                     columns,
-                                });
+                                }));
                             }
                         }
                     }
@@ -546,7 +525,7 @@ impl Checker {
                         "`.union` takes a dataset (a pipeline before `.group_by` or `.write_stream`)",
                     ),
                 }
-                Some(Step::Union {
+                Some(LegacyStep::Union {
                     method,
                     other: Box::new(lowered),
                 })
@@ -608,7 +587,7 @@ impl Checker {
                     },
                     method: method.clone(),
                 };
-                Some(Step::GroupBy {
+                Some(LegacyStep::GroupBy {
                     method,
                     strukt,
                     columns,
@@ -627,7 +606,7 @@ impl Checker {
                 if let ColExpr::Column(c) = column {
                     info.watermarks.push(c.to_string());
                 }
-                Some(Step::WithWatermark {
+                Some(LegacyStep::WithWatermark {
                     method,
                     time: self.expr(column, &rows, &info.tables),
                     delay: delay.clone(),
@@ -639,7 +618,7 @@ impl Checker {
                     key: Key::Opaque,
                     method: method.clone(),
                 };
-                Some(Step::GroupByFn {
+                Some(LegacyStep::GroupByFn {
                     method,
                     func: func.clone(),
                     by_key: *by_key,
@@ -668,11 +647,12 @@ impl Checker {
                     started: false,
                     checked: false,
                 });
-                Some(Step::WriteStream {
+                Some(LegacyStep::WriteStream {
                     method,
                     sink: sink.clone(),
                 })
             }
+            _ => unreachable!("the dispatcher checks where a call is made"),
         }
     }
 
@@ -683,7 +663,7 @@ impl Checker {
         input: &Rows,
         key: &Key,
         info: &mut Info,
-    ) -> Step {
+    ) -> LegacyStep {
         let key_names: Vec<Ident> = match key {
             Key::Columns { names, .. } => names.clone(),
             Key::Opaque => vec![Ident::new("key", Span::call_site())],
@@ -743,7 +723,7 @@ impl Checker {
             columns: names,
             origin: format!("`.{method}(..)`"),
         });
-        Step::Agg {
+        LegacyStep::Agg {
             method,
             aggs,
             names: agg_names,
@@ -831,7 +811,7 @@ impl Checker {
         rows: Rows,
         info: &mut Info,
         outer_name: Option<Ident>,
-    ) -> Option<Step> {
+    ) -> Option<LegacyStep> {
         let other = &spec.other;
         let table = match (&other.source, other.calls.is_empty()) {
             (Source::ReadStatic { func, .. }, _) => {
@@ -878,7 +858,7 @@ impl Checker {
             _ => JoinOut::Inner,
         };
         self.joined(info, rows, table, out);
-        Some(Step::JoinStatic {
+        Some(LegacyStep::JoinStatic {
             method,
             table: Box::new(table_lowered),
             stream_key,
@@ -934,7 +914,7 @@ impl Checker {
         spec: &JoinSpec,
         table: Option<Ident>,
         info: &mut Info,
-    ) -> Option<Step> {
+    ) -> Option<LegacyStep> {
         let Some(table) = table else {
             self.error(
                 method.span(),
@@ -976,7 +956,7 @@ impl Checker {
             _ => JoinOut::Inner,
         };
         self.joined(info, rows, table, out);
-        Some(Step::JoinStream {
+        Some(LegacyStep::JoinStream {
             method,
             stream: Box::new(stream),
             stream_key,

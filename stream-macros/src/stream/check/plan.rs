@@ -1,6 +1,7 @@
 //! The checked, lowered body that codegen turns into code.
 
 use super::super::ast::{AggFunc, ColExpr};
+use super::super::ops::Step;
 use proc_macro2::Span;
 use stream_core::rules::JoinType;
 use stream_core::OutputMode;
@@ -38,8 +39,8 @@ pub enum GenKind {
 pub struct Lowered {
     /// Where it starts.
     pub source: LSource,
-    /// What it does.
-    pub steps: Vec<Step>,
+    /// What it does: one lowered step per call (an error drops the call).
+    pub steps: Vec<Box<dyn Step>>,
 }
 
 /// Where a lowered pipeline starts.
@@ -95,8 +96,9 @@ pub enum KeyOut {
     Whole,
 }
 
-/// One step of a lowered pipeline. `method` is the user's method token (for spans).
-pub enum Step {
+/// One step of a lowered pipeline, of an operator not yet in a family module of `ops`.
+/// `method` is the user's method token (for spans).
+pub enum LegacyStep {
     /// `.filter(|__r| pred)`.
     Filter { method: Ident, pred: ColExpr },
     /// `.filter(f)` with the user's closure.

@@ -14,6 +14,7 @@ mod tests;
 
 use super::ast::{AggFunc, ColExpr};
 use super::check::*;
+use super::ops::Step;
 use emit::*;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -183,27 +184,36 @@ fn pipeline(p: &Lowered) -> TokenStream {
         }
     };
     for s in &p.steps {
-        out.extend(step(s));
+        out.extend(s.generate());
     }
     out
 }
 
+/// The operators not yet in a family module of `ops`.
+impl Step for LegacyStep {
+    fn generate(&self) -> TokenStream {
+        step(self)
+    }
+}
+
 /// One step: a builder call.
-fn step(s: &Step) -> TokenStream {
+fn step(s: &LegacyStep) -> TokenStream {
     let rt = rt();
     let r = row(Span::call_site());
     match s {
-        Step::Filter { method, pred } => {
+        LegacyStep::Filter { method, pred } => {
             let m = Ident::new("filter", method.span());
             let pred = value(pred, false);
             quote!(.#m(move |#r| #pred))
         }
-        Step::FilterFn { method, func } => {
+        LegacyStep::FilterFn { method, func } => {
             let m = Ident::new("filter", method.span());
             quote!(.#m(#func))
         }
-        Step::Map { method, func } | Step::FlatMap { method, func } => quote!(.#method(#func)),
-        Step::Project {
+        LegacyStep::Map { method, func } | LegacyStep::FlatMap { method, func } => {
+            quote!(.#method(#func))
+        }
+        LegacyStep::Project {
             method,
             strukt,
             columns,
@@ -236,7 +246,7 @@ fn step(s: &Step) -> TokenStream {
                 quote!(.#m(move |#r| #strukt { #(#fields),* }))
             }
         }
-        Step::Extend {
+        LegacyStep::Extend {
             method,
             strukt,
             column,
@@ -247,11 +257,11 @@ fn step(s: &Step) -> TokenStream {
             let tmp = Ident::new("__v", Span::mixed_site());
             quote!(.#m(move |#r| { let #tmp = #v; #strukt { __base: #r, #column: #tmp } }))
         }
-        Step::Union { method, other } => {
+        LegacyStep::Union { method, other } => {
             let other = pipeline(other);
             quote!(.#method(#other))
         }
-        Step::WithWatermark {
+        LegacyStep::WithWatermark {
             method,
             time,
             delay,
@@ -259,7 +269,7 @@ fn step(s: &Step) -> TokenStream {
             let t = event_time(time);
             quote!(.#method(move |#r| #t, #delay))
         }
-        Step::GroupBy {
+        LegacyStep::GroupBy {
             method,
             strukt,
             columns,
@@ -308,7 +318,7 @@ fn step(s: &Step) -> TokenStream {
                 }
             }
         }
-        Step::GroupByFn {
+        LegacyStep::GroupByFn {
             method,
             func,
             by_key,
@@ -319,7 +329,7 @@ fn step(s: &Step) -> TokenStream {
             );
             quote!(.#m(#func))
         }
-        Step::Agg {
+        LegacyStep::Agg {
             method,
             aggs,
             names,
@@ -371,8 +381,8 @@ fn step(s: &Step) -> TokenStream {
                 )
             }
         }
-        Step::CountKey { method } => quote!(.#method()),
-        Step::OrderBy { method, keys } => {
+        LegacyStep::CountKey { method } => quote!(.#method()),
+        LegacyStep::OrderBy { method, keys } => {
             let m = Ident::new("order_by", method.span());
             let keys: Vec<TokenStream> = keys
                 .iter()
@@ -392,7 +402,7 @@ fn step(s: &Step) -> TokenStream {
             };
             quote!(.#m(move |#r| #key))
         }
-        Step::JoinStatic {
+        LegacyStep::JoinStatic {
             method,
             table,
             stream_key,
@@ -412,7 +422,7 @@ fn step(s: &Step) -> TokenStream {
             };
             quote!(.#m(#table, move |#r| #sk, move |#r| #tk, #how, #combine))
         }
-        Step::JoinStream {
+        LegacyStep::JoinStream {
             method,
             stream,
             stream_key,
@@ -431,12 +441,12 @@ fn step(s: &Step) -> TokenStream {
             };
             quote!(.#m(#stream, move |#r| #tk, move |#r| #sk, #how, #combine))
         }
-        Step::WriteStream { method, sink } => quote!(.#method(#sink)),
-        Step::OutputMode { method, mode, span } => {
+        LegacyStep::WriteStream { method, sink } => quote!(.#method(#sink)),
+        LegacyStep::OutputMode { method, mode, span } => {
             let m = Ident::new(mode.name(), *span);
             quote!(.#method(#rt::OutputMode::#m))
         }
-        Step::Trigger { method, trigger } => {
+        LegacyStep::Trigger { method, trigger } => {
             let t = match trigger {
                 LTrigger::ProcessingTime(ms, span) => {
                     let ms = proc_macro2::Literal::i64_suffixed(*ms);
@@ -448,8 +458,8 @@ fn step(s: &Step) -> TokenStream {
             };
             quote!(.#method(#t))
         }
-        Step::QueryName { method, name } => quote!(.#method(#name)),
-        Step::Start { method } => quote!(.#method()),
+        LegacyStep::QueryName { method, name } => quote!(.#method(#name)),
+        LegacyStep::Start { method } => quote!(.#method()),
     }
 }
 

@@ -14,36 +14,12 @@ pub use columns::parse_col_expr;
 use columns::{parse_named, split_alias};
 
 use super::ast::*;
+use super::ops::{self, Operator, METHODS};
 use super::suggest::did_you_mean;
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
 use syn::spanned::Spanned;
 use syn::{Error, Expr, Ident, Lit, Result, Stmt};
-
-/// The methods a pipeline may call, for error messages.
-pub const METHODS: &[&str] = &[
-    "filter",
-    "r#where",
-    "where_",
-    "select",
-    "with_column",
-    "with_watermark",
-    "map",
-    "flat_map",
-    "union",
-    "group_by",
-    "group_by_key",
-    "agg",
-    "count",
-    "order_by",
-    "sort",
-    "join",
-    "write_stream",
-    "output_mode",
-    "trigger",
-    "query_name",
-    "start",
-];
 
 /// Spark methods the language does not have (yet), with what to do instead.
 const NOT_YET: &[(&str, &str)] = &[
@@ -273,7 +249,7 @@ fn expect_args(mc: &syn::ExprMethodCall, n: usize, usage: &str) -> Result<()> {
     Ok(())
 }
 
-/// One `.method(args)`.
+/// One `.method(args)`: the registry of `ops` has the function parsing it.
 fn parse_call(mc: &syn::ExprMethodCall) -> Result<Call> {
     let method = mc.method.clone();
     let name = method_name(&method);
@@ -283,8 +259,34 @@ fn parse_call(mc: &syn::ExprMethodCall) -> Result<Call> {
             format!("type arguments are not supported on `.{name}`: the macro infers the types"),
         ));
     }
+    let Some(parse) = ops::parser(&name) else {
+        let methods = || METHODS.iter().map(|(m, _)| *m);
+        let list = methods().collect::<Vec<_>>().join(", ");
+        if let Some((_, why)) = NOT_YET.iter().find(|(m, _)| *m == name) {
+            return Err(Error::new(
+                method.span(),
+                format!("`.{name}`: {why}; supported methods: {list}"),
+            ));
+        }
+        return Err(Error::new(
+            method.span(),
+            format!(
+                "unknown method `.{name}` in `stream!`{}; supported methods: {list}",
+                did_you_mean(&name, methods()).replace("(did you mean `", "(did you mean `."),
+            ),
+        ));
+    };
+    Ok(Call {
+        method,
+        op: parse(&name, mc)?,
+    })
+}
+
+/// The operators not yet in a family module of `ops`: the `ast::Op` enum.
+pub fn parse_op(name: &str, mc: &syn::ExprMethodCall) -> Result<Box<dyn Operator>> {
+    let method = mc.method.clone();
     let args: Vec<&Expr> = mc.args.iter().collect();
-    let op = match name.as_str() {
+    let op = match name {
         "filter" | "where" | "where_" => {
             expect_args(mc, 1, &format!(".{name}(price > 10)"))?;
             match strip_groups(args[0]) {
@@ -451,28 +453,9 @@ fn parse_call(mc: &syn::ExprMethodCall) -> Result<Call> {
             expect_args(mc, 0, ".start()")?;
             Op::Start
         }
-        other => {
-            if let Some((_, why)) = NOT_YET.iter().find(|(m, _)| *m == other) {
-                return Err(Error::new(
-                    method.span(),
-                    format!(
-                        "`.{other}`: {why}; supported methods: {}",
-                        METHODS.join(", ")
-                    ),
-                ));
-            }
-            return Err(Error::new(
-                method.span(),
-                format!(
-                    "unknown method `.{other}` in `stream!`{}; supported methods: {}",
-                    did_you_mean(other, METHODS.iter().copied())
-                        .replace("(did you mean `", "(did you mean `."),
-                    METHODS.join(", ")
-                ),
-            ));
-        }
+        _ => unreachable!("the registry has a parse function of its own for `.{name}`"),
     };
-    Ok(Call { method, op })
+    Ok(Box::new(op))
 }
 
 /// The expression inside invisible groups (from `macro_rules!` fragments).

@@ -1,0 +1,103 @@
+//! The operators of the language, by family. Each family's module holds its operators' three
+//! layers: the parse function (arguments → an [`Operator`]), the check ([`Operator::check`]:
+//! the call against the rows that flow in → a [`Step`]) and the codegen ([`Step::generate`]:
+//! the builder call).
+//!
+//! For now every method is parsed by `parse::parse_op` into the `ast::Op` enum, whose calls
+//! `Checker::legacy` checks and `codegen::step` generates; the operators move into modules of
+//! their own, family by family.
+//!
+//! To add an operator: write its module with a type implementing [`Operator`], a type
+//! implementing [`Step`] and a [`Parse`] function, then add one line to [`METHODS`]. Nothing
+//! else dispatches on method names.
+
+use super::ast::Pipeline;
+use super::check::{Checker, Info, Site};
+use super::parse::parse_op;
+use proc_macro2::TokenStream;
+use std::any::Any;
+use syn::{ExprMethodCall, Result};
+
+/// Parses a call of one method: the method's name (without `r#`, for messages) and the call.
+/// The name is known to be the method's, and the call has no turbofish.
+pub type Parse = fn(&str, &ExprMethodCall) -> Result<Box<dyn Operator>>;
+
+/// The registry: every method of the language, with the function parsing its calls. The order
+/// is the one the "unknown method" error lists them in.
+pub const METHODS: &[(&str, Parse)] = &[
+    ("filter", parse_op),
+    ("r#where", parse_op),
+    ("where_", parse_op),
+    ("select", parse_op),
+    ("with_column", parse_op),
+    ("with_watermark", parse_op),
+    ("map", parse_op),
+    ("flat_map", parse_op),
+    ("union", parse_op),
+    ("group_by", parse_op),
+    ("group_by_key", parse_op),
+    ("agg", parse_op),
+    ("count", parse_op),
+    ("order_by", parse_op),
+    ("sort", parse_op),
+    ("join", parse_op),
+    ("write_stream", parse_op),
+    ("output_mode", parse_op),
+    ("trigger", parse_op),
+    ("query_name", parse_op),
+    ("start", parse_op),
+];
+
+/// The parse function of the method `name` (written without `r#`), if the language has it.
+pub fn parser(name: &str) -> Option<Parse> {
+    METHODS
+        .iter()
+        .find(|(method, _)| method.strip_prefix("r#").unwrap_or(method) == name)
+        .map(|(_, parse)| *parse)
+}
+
+/// What a method is called on; the generic dispatcher of `check` reports a call made elsewhere.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// Rows (a dataset).
+    Rows,
+    /// A grouping, after `.group_by(..)`: `.agg(..)`, `.count()`. Called on rows, such an
+    /// operator reports its own error.
+    Grouping,
+    /// The writer, after `.write_stream(..)`: its options.
+    Writer,
+}
+
+/// One parsed method call of a pipeline (`Any`: tests look into parsed calls).
+pub trait Operator: Any {
+    /// Where the call is made: on rows (default), on a grouping, or on the writer.
+    fn place(&self) -> Place {
+        Place::Rows
+    }
+
+    /// A static table may be its receiver (`join`).
+    fn takes_table(&self) -> bool {
+        false
+    }
+
+    /// May follow `.order_by(..)` (only `write_stream`).
+    fn allowed_after_sort(&self) -> bool {
+        false
+    }
+
+    /// The pipeline nested in the call (`union`, `join`), for counting the uses of bindings.
+    fn nested(&self) -> Option<&Pipeline> {
+        None
+    }
+
+    /// Check layer: checks the call against what flows in (`at.input`, placed as
+    /// [`Operator::place`] says), updates `info` for the calls that follow, and returns the
+    /// lowered step (`None` after an error).
+    fn check(&self, cx: &mut Checker, at: Site, info: &mut Info) -> Option<Box<dyn Step>>;
+}
+
+/// Codegen layer: one lowered call of a pipeline.
+pub trait Step {
+    /// The builder call, `.method(..)`, appended to the receiver's tokens.
+    fn generate(&self) -> TokenStream;
+}
