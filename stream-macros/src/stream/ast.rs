@@ -104,16 +104,6 @@ pub enum Op {
     OrderBy(Vec<SortItem>),
     /// `.join(other, left_col == right_col && .., "how")`: a stream-static join.
     Join(JoinSpec),
-    /// `.write_stream(sink)`.
-    WriteStream(Expr),
-    /// `.output_mode(Append | Update | Complete)`.
-    OutputMode(ModeSpec),
-    /// `.trigger(...)`.
-    Trigger(TriggerSpec),
-    /// `.query_name(name)`.
-    QueryName(Expr),
-    /// `.start()`.
-    Start,
 }
 
 /// An output column: an expression and its name.
@@ -265,30 +255,6 @@ pub struct AggItem {
     pub arg: Option<ColExpr>,
     /// The output column's name.
     pub name: Ident,
-}
-
-/// `Append`, `Update` or `Complete`.
-#[derive(Clone)]
-pub struct ModeSpec {
-    /// The mode.
-    pub mode: stream_core::OutputMode,
-    /// Where it was written.
-    pub span: Span,
-}
-
-/// A trigger, as written.
-#[derive(Clone)]
-pub enum TriggerSpec {
-    /// `ProcessingTime("1 second")`: the string literal (checked by `check`).
-    ProcessingTime(syn::LitStr),
-    /// `ProcessingTime(1000)`: milliseconds.
-    ProcessingTimeMs(syn::LitInt),
-    /// `AvailableNow`
-    AvailableNow(Span),
-    /// `Once`
-    Once(Span),
-    /// `Default`
-    Default(Span),
 }
 
 /// A column expression: every bare identifier is a column of the current row.

@@ -111,17 +111,12 @@ impl Operator for Op {
     fn place(&self) -> Place {
         match self {
             Op::Agg(_) | Op::Count => Place::Grouping,
-            Op::OutputMode(_) | Op::Trigger(_) | Op::QueryName(_) | Op::Start => Place::Writer,
             _ => Place::Rows,
         }
     }
 
     fn takes_table(&self) -> bool {
         matches!(self, Op::Join(_))
-    }
-
-    fn allowed_after_sort(&self) -> bool {
-        matches!(self, Op::WriteStream(_))
     }
 
     fn nested(&self) -> Option<&Pipeline> {
@@ -142,6 +137,11 @@ impl Checker {
     /// Reports an error at `span` (all errors are reported together, in the order found).
     pub fn error(&mut self, span: Span, msg: impl std::fmt::Display) {
         self.errors.push(Error::new(span, msg));
+    }
+
+    /// Reports an error made elsewhere (by syn).
+    pub fn push_error(&mut self, e: Error) {
+        self.errors.push(e);
     }
 
     /// Declares a generated struct `__{prefix}{n}` and returns its name.
@@ -225,7 +225,7 @@ impl Checker {
     }
 
     /// Runs the output-mode rules on a finished writer.
-    fn finish(&mut self, info: &mut Info) {
+    pub fn finish(&mut self, info: &mut Info) {
         let Stage::Writer(w) = &mut info.stage else {
             return;
         };
@@ -260,45 +260,6 @@ impl Checker {
         } = at;
         let m = method.to_string();
         match (op, stage) {
-            // ---- the writer ----
-            (Op::OutputMode(spec), Stage::Writer(mut w)) => {
-                if w.mode.is_some() {
-                    self.error(method.span(), "`.output_mode` is given twice; keep one");
-                }
-                w.mode = Some((spec.mode, spec.span));
-                info.stage = Stage::Writer(w);
-                Some(LegacyStep::OutputMode {
-                    method,
-                    mode: spec.mode,
-                    span: spec.span,
-                })
-            }
-            (Op::Trigger(spec), Stage::Writer(mut w)) => {
-                if w.trigger {
-                    self.error(method.span(), "`.trigger` is given twice; keep one");
-                }
-                w.trigger = true;
-                info.stage = Stage::Writer(w);
-                let trigger = self.trigger(spec)?;
-                Some(LegacyStep::Trigger { method, trigger })
-            }
-            (Op::QueryName(name), Stage::Writer(mut w)) => {
-                if w.name {
-                    self.error(method.span(), "`.query_name` is given twice; keep one");
-                }
-                w.name = true;
-                info.stage = Stage::Writer(w);
-                Some(LegacyStep::QueryName {
-                    method,
-                    name: name.clone(),
-                })
-            }
-            (Op::Start, Stage::Writer(mut w)) => {
-                w.started = true;
-                info.stage = Stage::Writer(w);
-                self.finish(info);
-                Some(LegacyStep::Start { method })
-            }
             // ---- groupings ----
             (Op::Agg(items), Stage::Grouped { input, key, .. }) => {
                 Some(self.agg(method, items, &input, &key, info))
@@ -637,20 +598,6 @@ impl Checker {
                     "`.count()` on a stream needs a grouping: `.group_by(col).count()` or `.group_by().count()` for a running total",
                 );
                 None
-            }
-            (Op::WriteStream(sink), Stage::Rows(_)) => {
-                info.stage = Stage::Writer(Writer {
-                    method: method.clone(),
-                    mode: None,
-                    trigger: false,
-                    name: false,
-                    started: false,
-                    checked: false,
-                });
-                Some(LegacyStep::WriteStream {
-                    method,
-                    sink: sink.clone(),
-                })
             }
             _ => unreachable!("the dispatcher checks where a call is made"),
         }
@@ -1019,32 +966,6 @@ impl Checker {
             },
             Rows::Opaque => Rows::Opaque,
         });
-    }
-
-    fn trigger(&mut self, spec: &TriggerSpec) -> Option<LTrigger> {
-        Some(match spec {
-            TriggerSpec::ProcessingTime(lit) => match stream_core::parse_duration(&lit.value()) {
-                Ok(ms) if ms < 0 => {
-                    self.error(lit.span(), "a trigger interval cannot be negative");
-                    return None;
-                }
-                Ok(ms) => LTrigger::ProcessingTime(ms, lit.span()),
-                Err(e) => {
-                    self.error(lit.span(), e);
-                    return None;
-                }
-            },
-            TriggerSpec::ProcessingTimeMs(lit) => match lit.base10_parse::<i64>() {
-                Ok(ms) => LTrigger::ProcessingTime(ms, lit.span()),
-                Err(e) => {
-                    self.errors.push(e);
-                    return None;
-                }
-            },
-            TriggerSpec::AvailableNow(s) => LTrigger::AvailableNow(*s),
-            TriggerSpec::Once(s) => LTrigger::Once(*s),
-            TriggerSpec::Default(s) => LTrigger::Default(*s),
-        })
     }
 }
 

@@ -4,7 +4,6 @@ use super::super::ast::{AggFunc, ColExpr};
 use super::super::ops::Step;
 use proc_macro2::Span;
 use stream_core::rules::JoinType;
-use stream_core::OutputMode;
 use syn::{Expr, Ident, Type};
 
 /// The checked, lowered body.
@@ -180,20 +179,6 @@ pub enum LegacyStep {
         how_span: Span,
         out: JoinOut,
     },
-    /// `.write_stream(sink)`.
-    WriteStream { method: Ident, sink: Expr },
-    /// `.output_mode(mode)`.
-    OutputMode {
-        method: Ident,
-        mode: OutputMode,
-        span: Span,
-    },
-    /// `.trigger(trigger)`.
-    Trigger { method: Ident, trigger: LTrigger },
-    /// `.query_name(name)`.
-    QueryName { method: Ident, name: Expr },
-    /// `.start()`.
-    Start { method: Ident },
 }
 
 /// A checked `window(..)` of a group_by.
@@ -235,16 +220,4 @@ pub enum JoinOut {
     Outer,
     /// The stream row alone (semi and anti joins).
     Stream,
-}
-
-/// A checked trigger.
-pub enum LTrigger {
-    /// Every `ms` milliseconds.
-    ProcessingTime(i64, Span),
-    /// `AvailableNow`
-    AvailableNow(Span),
-    /// `Once`
-    Once(Span),
-    /// `Default`
-    Default(Span),
 }

@@ -15,7 +15,7 @@ mod tests;
 use super::ast::{AggFunc, ColExpr};
 use super::check::*;
 use super::ops::Step;
-use emit::*;
+pub use emit::*;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
@@ -198,7 +198,6 @@ impl Step for LegacyStep {
 
 /// One step: a builder call.
 fn step(s: &LegacyStep) -> TokenStream {
-    let rt = rt();
     let r = row(Span::call_site());
     match s {
         LegacyStep::Filter { method, pred } => {
@@ -441,25 +440,6 @@ fn step(s: &LegacyStep) -> TokenStream {
             };
             quote!(.#m(#stream, move |#r| #tk, move |#r| #sk, #how, #combine))
         }
-        LegacyStep::WriteStream { method, sink } => quote!(.#method(#sink)),
-        LegacyStep::OutputMode { method, mode, span } => {
-            let m = Ident::new(mode.name(), *span);
-            quote!(.#method(#rt::OutputMode::#m))
-        }
-        LegacyStep::Trigger { method, trigger } => {
-            let t = match trigger {
-                LTrigger::ProcessingTime(ms, span) => {
-                    let ms = proc_macro2::Literal::i64_suffixed(*ms);
-                    quote_spanned!(*span=> #rt::Trigger::ProcessingTime(#ms))
-                }
-                LTrigger::AvailableNow(span) => quote_spanned!(*span=> #rt::Trigger::AvailableNow),
-                LTrigger::Once(span) => quote_spanned!(*span=> #rt::Trigger::Once),
-                LTrigger::Default(span) => quote_spanned!(*span=> #rt::Trigger::Default),
-            };
-            quote!(.#method(#t))
-        }
-        LegacyStep::QueryName { method, name } => quote!(.#method(#name)),
-        LegacyStep::Start { method } => quote!(.#method()),
     }
 }
 

@@ -3,13 +3,18 @@
 //! the call against the rows that flow in → a [`Step`]) and the codegen ([`Step::generate`]:
 //! the builder call).
 //!
-//! For now every method is parsed by `parse::parse_op` into the `ast::Op` enum, whose calls
-//! `Checker::legacy` checks and `codegen::step` generates; the operators move into modules of
+//! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
+//!   `query_name`, `start`.
+//!
+//! The other methods are still parsed by `parse::parse_op` into the `ast::Op` enum, whose
+//! calls `Checker::legacy` checks and `codegen::step` generates; they move into modules of
 //! their own, family by family.
 //!
 //! To add an operator: write its module with a type implementing [`Operator`], a type
 //! implementing [`Step`] and a [`Parse`] function, then add one line to [`METHODS`]. Nothing
 //! else dispatches on method names.
+
+pub mod writer;
 
 use super::ast::Pipeline;
 use super::check::{Checker, Info, Site};
@@ -41,11 +46,11 @@ pub const METHODS: &[(&str, Parse)] = &[
     ("order_by", parse_op),
     ("sort", parse_op),
     ("join", parse_op),
-    ("write_stream", parse_op),
-    ("output_mode", parse_op),
-    ("trigger", parse_op),
-    ("query_name", parse_op),
-    ("start", parse_op),
+    ("write_stream", writer::parse_write_stream),
+    ("output_mode", writer::parse_output_mode),
+    ("trigger", writer::parse_trigger),
+    ("query_name", writer::parse_query_name),
+    ("start", writer::parse_start),
 ];
 
 /// The parse function of the method `name` (written without `r#`), if the language has it.

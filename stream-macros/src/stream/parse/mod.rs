@@ -230,7 +230,7 @@ fn method_name(ident: &Ident) -> String {
 }
 
 /// An error unless the call has `n` arguments; `usage` shows how to call it.
-fn expect_args(mc: &syn::ExprMethodCall, n: usize, usage: &str) -> Result<()> {
+pub fn expect_args(mc: &syn::ExprMethodCall, n: usize, usage: &str) -> Result<()> {
     if mc.args.len() != n {
         let what = match n {
             0 => "no arguments".to_string(),
@@ -432,26 +432,6 @@ pub fn parse_op(name: &str, mc: &syn::ExprMethodCall) -> Result<Box<dyn Operator
                 on_span: args[1].span(),
                 how,
             })
-        }
-        "write_stream" => {
-            expect_args(mc, 1, ".write_stream(Console::new())")?;
-            Op::WriteStream(args[0].clone())
-        }
-        "output_mode" => {
-            expect_args(mc, 1, ".output_mode(Update)")?;
-            Op::OutputMode(parse_mode(args[0])?)
-        }
-        "trigger" => {
-            expect_args(mc, 1, ".trigger(ProcessingTime(\"1 second\"))")?;
-            Op::Trigger(parse_trigger(args[0])?)
-        }
-        "query_name" => {
-            expect_args(mc, 1, ".query_name(\"name\")")?;
-            Op::QueryName(args[0].clone())
-        }
-        "start" => {
-            expect_args(mc, 0, ".start()")?;
-            Op::Start
         }
         _ => unreachable!("the registry has a parse function of its own for `.{name}`"),
     };
@@ -715,95 +695,9 @@ fn parse_agg_item(expr: &Expr) -> Result<AggItem> {
 }
 
 /// The last segment of a path expression: `Update` in `OutputMode::Update`.
-fn last_ident(expr: &Expr) -> Option<&Ident> {
+pub fn last_ident(expr: &Expr) -> Option<&Ident> {
     match strip_groups(expr) {
         Expr::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| &s.ident),
         _ => None,
-    }
-}
-
-/// `Append`, `Update` or `Complete` (also as a string).
-fn parse_mode(expr: &Expr) -> Result<ModeSpec> {
-    use stream_core::OutputMode;
-    const HOW: &str = "use Append, Update or Complete";
-    let (name, span) = match strip_groups(expr) {
-        Expr::Lit(syn::ExprLit {
-            lit: Lit::Str(s), ..
-        }) => (s.value().to_ascii_lowercase(), s.span()),
-        e => match last_ident(e) {
-            Some(id) => (id.to_string().to_ascii_lowercase(), id.span()),
-            None => {
-                return Err(Error::new(e.span(), format!("unknown output mode; {HOW}")));
-            }
-        },
-    };
-    let mode = match name.as_str() {
-        "append" => OutputMode::Append,
-        "update" => OutputMode::Update,
-        "complete" => OutputMode::Complete,
-        other => {
-            return Err(Error::new(
-                span,
-                format!("unknown output mode `{other}`; {HOW}"),
-            ))
-        }
-    };
-    Ok(ModeSpec { mode, span })
-}
-
-/// A trigger: `ProcessingTime(..)`, `AvailableNow`, `Once` or `Default`.
-fn parse_trigger(expr: &Expr) -> Result<TriggerSpec> {
-    const HOW: &str = "use ProcessingTime(\"1 second\"), AvailableNow, Once or Default";
-    match strip_groups(expr) {
-        Expr::Call(call) => {
-            let Some(f) = last_ident(&call.func) else {
-                return Err(Error::new(
-                    call.func.span(),
-                    format!("unknown trigger; {HOW}"),
-                ));
-            };
-            if f != "ProcessingTime" {
-                return Err(Error::new(
-                    f.span(),
-                    format!("unknown trigger `{f}`; {HOW}"),
-                ));
-            }
-            if call.args.len() != 1 {
-                return Err(Error::new(
-                    f.span(),
-                    "`ProcessingTime` takes one interval: `ProcessingTime(\"1 second\")`",
-                ));
-            }
-            match strip_groups(&call.args[0]) {
-                Expr::Lit(syn::ExprLit {
-                    lit: Lit::Str(s), ..
-                }) => Ok(TriggerSpec::ProcessingTime(s.clone())),
-                Expr::Lit(syn::ExprLit {
-                    lit: Lit::Int(i), ..
-                }) => Ok(TriggerSpec::ProcessingTimeMs(i.clone())),
-                other => Err(Error::new(
-                    other.span(),
-                    "`ProcessingTime` takes a duration string literal such as \"1 second\" (checked at compile time), or milliseconds as an integer literal",
-                )),
-            }
-        }
-        e => match last_ident(e) {
-            Some(id) if id == "AvailableNow" => Ok(TriggerSpec::AvailableNow(id.span())),
-            Some(id) if id == "Once" => Ok(TriggerSpec::Once(id.span())),
-            Some(id) if id == "Default" => Ok(TriggerSpec::Default(id.span())),
-            Some(id) if id == "ProcessingTime" => Err(Error::new(
-                id.span(),
-                "`ProcessingTime` needs an interval: `ProcessingTime(\"1 second\")`",
-            )),
-            Some(id) if id == "Continuous" => Err(Error::new(
-                id.span(),
-                format!("continuous triggers are not supported by `stream!` yet; {HOW}"),
-            )),
-            Some(id) => Err(Error::new(
-                id.span(),
-                format!("unknown trigger `{id}`; {HOW}"),
-            )),
-            None => Err(Error::new(e.span(), format!("unknown trigger; {HOW}"))),
-        },
     }
 }
