@@ -102,8 +102,6 @@ pub enum Op {
     Count,
     /// `.order_by(col, col.desc(), desc(col), ..)` / `.sort(..)`.
     OrderBy(Vec<SortItem>),
-    /// `.join(other, left_col == right_col && .., "how")`: a stream-static join.
-    Join(JoinSpec),
 }
 
 /// An output column: an expression and its name.
@@ -166,29 +164,6 @@ pub struct SortItem {
     pub expr: ColExpr,
     /// `col.desc()` / `desc(col)`.
     pub descending: bool,
-}
-
-/// `.join(other, on, how)`.
-pub struct JoinSpec {
-    /// The other side: a name (the static table, or the stream when the static table is the
-    /// receiver) or a pipeline.
-    pub other: Box<Pipeline>,
-    /// The equalities of the condition, in order: left operand on the receiver's side, right
-    /// operand on `other`'s (unless qualified by the static table's name).
-    pub on: Vec<JoinKey>,
-    /// The whole condition's span.
-    pub on_span: Span,
-    /// `"left_outer"` etc., if given (default inner; checked by `check`).
-    pub how: Option<syn::LitStr>,
-}
-
-/// One `left == right` of a join condition.
-#[derive(Clone)]
-pub struct JoinKey {
-    /// The left operand.
-    pub left: ColExpr,
-    /// The right operand.
-    pub right: ColExpr,
 }
 
 /// `window(time, "size"[, "slide"[, "offset"]]) [as name]`: an event-time window.

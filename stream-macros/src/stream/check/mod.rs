@@ -21,11 +21,11 @@ pub use plan::*;
 
 use super::ast::*;
 use super::ops::{Operator, Place, Step};
-use columns::{mentions, names, unqualify};
+pub use columns::{mentions, names, unqualify};
 use proc_macro2::Span;
 use quote::format_ident;
 use std::collections::HashMap;
-use stream_core::rules::{check_output_mode, check_stream_static_join, AggShape, JoinType};
+use stream_core::rules::{check_output_mode, AggShape};
 use stream_core::OutputMode;
 use syn::{Error, Expr, Ident, Result};
 
@@ -115,14 +115,9 @@ impl Operator for Op {
         }
     }
 
-    fn takes_table(&self) -> bool {
-        matches!(self, Op::Join(_))
-    }
-
     fn nested(&self) -> Option<&Pipeline> {
         match self {
             Op::Union(other) => Some(other),
-            Op::Join(spec) => Some(&spec.other),
             _ => None,
         }
     }
@@ -137,6 +132,11 @@ impl Checker {
     /// Reports an error at `span` (all errors are reported together, in the order found).
     pub fn error(&mut self, span: Span, msg: impl std::fmt::Display) {
         self.errors.push(Error::new(span, msg));
+    }
+
+    /// What is known about the `let` binding `name` checked so far.
+    pub fn binding(&self, name: &Ident) -> Option<&Info> {
+        self.env.get(&name.to_string())
     }
 
     /// Reports an error made elsewhere (by syn).
@@ -213,7 +213,8 @@ impl Checker {
         }
     }
 
-    fn pipeline(&mut self, p: &Pipeline) -> (Lowered, Info) {
+    /// Checks a pipeline (a binding, the result, or one nested in a call) and lowers it.
+    pub fn pipeline(&mut self, p: &Pipeline) -> (Lowered, Info) {
         let (source, mut info) = self.source(&p.source);
         let mut steps = Vec::new();
         for call in &p.calls {
@@ -256,7 +257,7 @@ impl Checker {
         let Site {
             method,
             input: stage,
-            outer_name,
+            ..
         } = at;
         let m = method.to_string();
         match (op, stage) {
@@ -288,9 +289,7 @@ impl Checker {
                 }
             },
             // ---- static tables ----
-            (Op::Join(spec), Stage::Table(name)) => self.join_table_left(method, spec, name, info),
             // ---- datasets ----
-            (Op::Join(spec), Stage::Rows(rows)) => self.join(method, spec, rows, info, outer_name),
             (Op::OrderBy(items), Stage::Rows(rows)) => {
                 if info.shape.aggregations.is_empty() {
                     self.error(
@@ -746,226 +745,6 @@ impl Checker {
             SessionGapSpec::PerRow(e) => LGap::PerRow(self.expr(e, rows, tables)),
         };
         Some(Box::new(LSession { time, gap }))
-    }
-
-    /// `stream.join(table, on, how)`: with the static table as the argument (the usual case),
-    /// or, when the receiver is a name of the surrounding code and the argument a stream, with
-    /// the static table on the left.
-    fn join(
-        &mut self,
-        method: Ident,
-        spec: &JoinSpec,
-        rows: Rows,
-        info: &mut Info,
-        outer_name: Option<Ident>,
-    ) -> Option<LegacyStep> {
-        let other = &spec.other;
-        let table = match (&other.source, other.calls.is_empty()) {
-            (Source::ReadStatic { func, .. }, _) => {
-                self.error(
-                    func.span(),
-                    "bind the static table to a name first, `let people = read_static::<Person>(source);`, \
-                     then `.join(people, bidder == id)`: its name qualifies its columns (`people.state`)",
-                );
-                return None;
-            }
-            (Source::Name(n), true) => match self.env.get(&n.to_string()).map(|i| &i.stage) {
-                Some(Stage::Table(_)) => Some(n.clone()),
-                // Two names of the surrounding code: the receiver is the stream, unless the
-                // join type says that the static table is on the left.
-                None if outer_name.is_none()
-                    || spec.how.as_ref().and_then(|h| JoinType::parse(&h.value()))
-                        != Some(JoinType::RightOuter) =>
-                {
-                    Some(n.clone())
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        let Some(table) = table else {
-            if outer_name.is_some() {
-                // `people.join(stream, ..)` with `people` from the surrounding code.
-                return self.join_table_left(method, spec, outer_name, info);
-            }
-            self.error(
-                method.span(),
-                "the argument of `.join` is a stream: stream-stream joins are not supported by `stream!` yet; \
-                 join a stream with a static table, `let people = read_static::<Person>(source);` \
-                 then `stream.join(people, bidder == id)`",
-            );
-            return None;
-        };
-        let (table_lowered, _) = self.pipeline(other);
-        let (how, how_span) = self.join_type(spec, true);
-        let (stream_key, table_key) = self.join_keys(spec, &table, &rows, info, false);
-        let out = match how {
-            JoinType::LeftOuter => JoinOut::Outer,
-            JoinType::LeftSemi | JoinType::LeftAnti => JoinOut::Stream,
-            _ => JoinOut::Inner,
-        };
-        self.joined(info, rows, table, out);
-        Some(LegacyStep::JoinStatic {
-            method,
-            table: Box::new(table_lowered),
-            stream_key,
-            table_key,
-            how,
-            how_span,
-            out,
-        })
-    }
-
-    /// The stream's and the table's key expressions of a join condition. Each equality's left
-    /// operand belongs to the receiver (the table if `table_is_receiver`), unless the other
-    /// operand is the one qualified by the table's name.
-    fn join_keys(
-        &mut self,
-        spec: &JoinSpec,
-        table: &Ident,
-        rows: &Rows,
-        info: &Info,
-        table_is_receiver: bool,
-    ) -> (Vec<ColExpr>, Vec<ColExpr>) {
-        let mut stream_key = Vec::new();
-        let mut table_key = Vec::new();
-        for k in &spec.on {
-            let (receiver, argument) = (&k.left, &k.right);
-            let swapped = mentions(argument, table) != mentions(receiver, table)
-                && mentions(
-                    if table_is_receiver {
-                        argument
-                    } else {
-                        receiver
-                    },
-                    table,
-                );
-            let (mut t, mut s) = if table_is_receiver {
-                (receiver, argument)
-            } else {
-                (argument, receiver)
-            };
-            if swapped {
-                std::mem::swap(&mut t, &mut s);
-            }
-            stream_key.push(self.expr(s, rows, &info.tables));
-            table_key.push(self.hoist(&unqualify(t, table)));
-        }
-        (stream_key, table_key)
-    }
-
-    /// `table.join(stream, on, how)`: the static table on the left.
-    fn join_table_left(
-        &mut self,
-        method: Ident,
-        spec: &JoinSpec,
-        table: Option<Ident>,
-        info: &mut Info,
-    ) -> Option<LegacyStep> {
-        let Some(table) = table else {
-            self.error(
-                method.span(),
-                "bind the static table to a name first, `let people = read_static::<Person>(source);`, \
-                 then `people.join(stream, id == bidder)`: its name qualifies its columns (`people.state`)",
-            );
-            return None;
-        };
-        let (stream, stream_info) = self.pipeline(&spec.other);
-        let rows = match &stream_info.stage {
-            Stage::Rows(rows) => rows.clone(),
-            Stage::Table(_) => {
-                self.error(
-                    method.span(),
-                    "`stream!` joins a stream with a static table, not two static tables; \
-                     join the tables' rows before `read_static(..)`",
-                );
-                return None;
-            }
-            _ => {
-                self.error(
-                    method.span(),
-                    "the stream joined with a static table is a dataset (a pipeline before `.group_by` or `.write_stream`)",
-                );
-                return None;
-            }
-        };
-        if let Some(at) = &stream_info.sorted_at {
-            self.error(
-                at.span(),
-                format!("`.{at}(..)` sorts the rows written to the sink: sort after `.join(..)`, right before `.write_stream(..)`"),
-            );
-        }
-        *info = stream_info;
-        let (how, how_span) = self.join_type(spec, false);
-        let (stream_key, table_key) = self.join_keys(spec, &table, &rows, info, true);
-        let out = match how {
-            JoinType::RightOuter => JoinOut::Outer,
-            _ => JoinOut::Inner,
-        };
-        self.joined(info, rows, table, out);
-        Some(LegacyStep::JoinStream {
-            method,
-            stream: Box::new(stream),
-            stream_key,
-            table_key,
-            how,
-            how_span,
-            out,
-        })
-    }
-
-    /// The join type (inner by default), checked with `stream_core`'s rules.
-    fn join_type(&mut self, spec: &JoinSpec, stream_on_left: bool) -> (JoinType, Span) {
-        let Some(lit) = &spec.how else {
-            return (JoinType::Inner, spec.on_span);
-        };
-        let Some(how) = JoinType::parse(&lit.value()) else {
-            self.error(
-                lit.span(),
-                format!(
-                    "unknown join type `{}`; a stream-static join is \"inner\" (the default), \"left_outer\" \
-                     (or \"left\"), \"left_semi\" or \"left_anti\" with the stream on the left, \"inner\" or \
-                     \"right_outer\" with the static table on the left",
-                    lit.value()
-                ),
-            );
-            return (JoinType::Inner, lit.span());
-        };
-        if let Err(e) = check_stream_static_join(how, stream_on_left) {
-            let msg = e.message.split_whitespace().collect::<Vec<_>>().join(" ");
-            let hint = match (stream_on_left, how) {
-                (true, JoinType::RightOuter) => {
-                    "; to keep every stream row write \"left_outer\" (the stream is the left side)"
-                }
-                (false, JoinType::LeftOuter) => {
-                    "; to keep every stream row write \"right_outer\" (the stream is the right side)"
-                }
-                _ => "",
-            };
-            self.error(lit.span(), format!("{msg}{hint}"));
-            return (JoinType::Inner, lit.span());
-        }
-        (how, lit.span())
-    }
-
-    /// The rows after a join.
-    fn joined(&mut self, info: &mut Info, rows: Rows, table: Ident, out: JoinOut) {
-        if out == JoinOut::Stream {
-            info.stage = Stage::Rows(rows);
-            return;
-        }
-        info.tables.push(JTable {
-            name: table,
-            optional: out == JoinOut::Outer,
-        });
-        info.stage = Stage::Rows(match rows {
-            Rows::Known { columns, .. } => Rows::Known {
-                strukt: None,
-                columns,
-                origin: "`.join(..)`".into(),
-            },
-            Rows::Opaque => Rows::Opaque,
-        });
     }
 }
 

@@ -3,7 +3,6 @@
 use super::super::ast::{AggFunc, ColExpr};
 use super::super::ops::Step;
 use proc_macro2::Span;
-use stream_core::rules::JoinType;
 use syn::{Expr, Ident, Type};
 
 /// The checked, lowered body.
@@ -157,28 +156,6 @@ pub enum LegacyStep {
         method: Ident,
         keys: Vec<(ColExpr, bool)>,
     },
-    /// `.join_static(table, |__r| stream_key, |__r| table_key, how, combine)`: the stream is
-    /// the receiver.
-    JoinStatic {
-        method: Ident,
-        table: Box<Lowered>,
-        stream_key: Vec<ColExpr>,
-        table_key: Vec<ColExpr>,
-        how: JoinType,
-        how_span: Span,
-        out: JoinOut,
-    },
-    /// `.join_stream(stream, |__r| table_key, |__r| stream_key, how, combine)`: the static
-    /// table is the receiver (the pipeline's source).
-    JoinStream {
-        method: Ident,
-        stream: Box<Lowered>,
-        stream_key: Vec<ColExpr>,
-        table_key: Vec<ColExpr>,
-        how: JoinType,
-        how_span: Span,
-        out: JoinOut,
-    },
 }
 
 /// A checked `window(..)` of a group_by.
@@ -209,15 +186,4 @@ pub enum LGap {
     Fixed(i64, Span),
     /// Per row, in milliseconds.
     PerRow(ColExpr),
-}
-
-/// The output row of a stream-static join.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum JoinOut {
-    /// The stream row and the matching table row (`Joined`).
-    Inner,
-    /// The stream row and the table row if one matches (`OuterJoined`).
-    Outer,
-    /// The stream row alone (semi and anti joins).
-    Stream,
 }

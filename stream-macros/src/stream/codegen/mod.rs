@@ -159,7 +159,7 @@ fn gen_struct(s: &GenStruct) -> TokenStream {
 }
 
 /// A lowered pipeline: its source, then its steps.
-fn pipeline(p: &Lowered) -> TokenStream {
+pub fn pipeline(p: &Lowered) -> TokenStream {
     let rt = rt();
     let mut out = match &p.source {
         LSource::ReadStream {
@@ -401,68 +401,5 @@ fn step(s: &LegacyStep) -> TokenStream {
             };
             quote!(.#m(move |#r| #key))
         }
-        LegacyStep::JoinStatic {
-            method,
-            table,
-            stream_key,
-            table_key,
-            how,
-            how_span,
-            out,
-        } => {
-            let m = Ident::new("join_static", method.span());
-            let table = pipeline(table);
-            let (sk, tk) = (join_key(stream_key), join_key(table_key));
-            let how = join_type(*how, *how_span);
-            let combine = match out {
-                JoinOut::Inner => quote!(::stream_runtime::__private::join_inner),
-                JoinOut::Outer => quote!(::stream_runtime::__private::join_outer),
-                JoinOut::Stream => quote!(::stream_runtime::__private::join_semi),
-            };
-            quote!(.#m(#table, move |#r| #sk, move |#r| #tk, #how, #combine))
-        }
-        LegacyStep::JoinStream {
-            method,
-            stream,
-            stream_key,
-            table_key,
-            how,
-            how_span,
-            out,
-        } => {
-            let m = Ident::new("join_stream", method.span());
-            let stream = pipeline(stream);
-            let (sk, tk) = (join_key(stream_key), join_key(table_key));
-            let how = join_type(*how, *how_span);
-            let combine = match out {
-                JoinOut::Outer => quote!(::stream_runtime::__private::static_join_outer),
-                _ => quote!(::stream_runtime::__private::static_join_inner),
-            };
-            quote!(.#m(#stream, move |#r| #tk, move |#r| #sk, #how, #combine))
-        }
     }
-}
-
-/// The key of one side of a join: one value, or a tuple of several.
-fn join_key(keys: &[ColExpr]) -> TokenStream {
-    let values: Vec<TokenStream> = keys.iter().map(|e| value(e, true)).collect();
-    match values.as_slice() {
-        [one] => one.clone(),
-        many => quote!((#(#many,)*)),
-    }
-}
-
-/// `::stream_runtime::JoinType::X`, on the span of the user's join type.
-fn join_type(how: stream_core::rules::JoinType, span: Span) -> TokenStream {
-    use stream_core::rules::JoinType::*;
-    let name = match how {
-        Inner => "Inner",
-        LeftOuter => "LeftOuter",
-        RightOuter => "RightOuter",
-        FullOuter => "FullOuter",
-        LeftSemi => "LeftSemi",
-        LeftAnti => "LeftAnti",
-    };
-    let v = Ident::new(name, span);
-    quote_spanned!(span=> ::stream_runtime::JoinType::#v)
 }

@@ -3,6 +3,7 @@
 //! the call against the rows that flow in → a [`Step`]) and the codegen ([`Step::generate`]:
 //! the builder call).
 //!
+//! - [`join`]: stream-static joins, with the stream or the static table on the left;
 //! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
 //!   `query_name`, `start`.
 //!
@@ -14,6 +15,7 @@
 //! implementing [`Step`] and a [`Parse`] function, then add one line to [`METHODS`]. Nothing
 //! else dispatches on method names.
 
+pub mod join;
 pub mod writer;
 
 use super::ast::Pipeline;
@@ -45,7 +47,7 @@ pub const METHODS: &[(&str, Parse)] = &[
     ("count", parse_op),
     ("order_by", parse_op),
     ("sort", parse_op),
-    ("join", parse_op),
+    ("join", join::parse),
     ("write_stream", writer::parse_write_stream),
     ("output_mode", writer::parse_output_mode),
     ("trigger", writer::parse_trigger),

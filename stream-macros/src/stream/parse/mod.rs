@@ -411,28 +411,6 @@ pub fn parse_op(name: &str, mc: &syn::ExprMethodCall) -> Result<Box<dyn Operator
                     .collect::<Result<_>>()?,
             )
         }
-        "join" => {
-            if !(2..=3).contains(&args.len()) {
-                return Err(Error::new(
-                    method.span(),
-                    format!(
-                        "`.join` takes the static table, the condition and optionally the join type, not {} arguments: \
-                         write `.join(people, bidder == id)` or `.join(people, bidder == id, \"left_outer\")`",
-                        args.len()
-                    ),
-                ));
-            }
-            let other = Box::new(parse_pipeline(args[0])?);
-            let mut on = Vec::new();
-            parse_join_condition(args[1], &mut on)?;
-            let how = args.get(2).map(|a| parse_join_type(a)).transpose()?;
-            Op::Join(JoinSpec {
-                other,
-                on,
-                on_span: args[1].span(),
-                how,
-            })
-        }
         _ => unreachable!("the registry has a parse function of its own for `.{name}`"),
     };
     Ok(Box::new(op))
@@ -557,72 +535,6 @@ fn parse_sort_item(expr: &Expr) -> Result<SortItem> {
         expr: parse_col_expr(expr)?,
         descending: false,
     })
-}
-
-const JOIN_CONDITION: &str = "a stream-static join condition is an equality between a column of each side, \
-                              `bidder == id`, or several joined by `&&`: `bidder == id && day == day`";
-
-/// The equalities of a join condition, joined by `&&`.
-fn parse_join_condition(expr: &Expr, out: &mut Vec<JoinKey>) -> Result<()> {
-    match expr {
-        Expr::Paren(p) => parse_join_condition(&p.expr, out),
-        Expr::Group(g) => parse_join_condition(&g.expr, out),
-        Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
-            parse_join_condition(&b.left, out)?;
-            parse_join_condition(&b.right, out)
-        }
-        Expr::Binary(b) if matches!(b.op, syn::BinOp::Eq(_)) => {
-            let left = parse_col_expr(&b.left)?;
-            let right = parse_col_expr(&b.right)?;
-            for (side, e) in [(&left, &*b.left), (&right, &*b.right)] {
-                let mut reads = false;
-                side.for_each_column(&mut |_| reads = true);
-                if !reads {
-                    return Err(Error::new_spanned(
-                        e,
-                        format!(
-                            "each side of a join equality reads a column of its side; {JOIN_CONDITION}. \
-                             To compare a column with a value, `.filter(..)` before or after the join"
-                        ),
-                    ));
-                }
-            }
-            out.push(JoinKey { left, right });
-            Ok(())
-        }
-        Expr::Binary(b) => {
-            use quote::ToTokens;
-            let op = b.op.to_token_stream().to_string().replace(' ', "");
-            Err(Error::new_spanned(
-                expr,
-                format!(
-                    "`{op}` in a join condition: {JOIN_CONDITION}; for other conditions, `.filter(..)` after the join"
-                ),
-            ))
-        }
-        Expr::Closure(_) => Err(Error::new_spanned(
-            expr,
-            format!("a join condition is written with columns, not a closure: {JOIN_CONDITION}"),
-        )),
-        _ => Err(Error::new_spanned(
-            expr,
-            format!("this join condition is not an equality: {JOIN_CONDITION}; for other conditions, `.filter(..)` after the join"),
-        )),
-    }
-}
-
-/// The join type, a string literal as Spark's `how` (its value is checked by `check`).
-fn parse_join_type(expr: &Expr) -> Result<syn::LitStr> {
-    match strip_groups(expr) {
-        Expr::Lit(syn::ExprLit {
-            lit: Lit::Str(s), ..
-        }) => Ok(s.clone()),
-        other => Err(Error::new_spanned(
-            other,
-            "the join type is a string literal, as in Spark: \"inner\" (the default), \"left_outer\", \
-             \"left_semi\", \"left_anti\", or \"right_outer\" with the static table on the left",
-        )),
-    }
 }
 
 /// An item of `.agg(...)`: `count() as n`, `sum(price) as total`.

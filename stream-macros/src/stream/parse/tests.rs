@@ -1,5 +1,6 @@
 //! Parse tests: bodies, chains, and the errors found while parsing.
 
+use super::super::ops::join::Join;
 use super::*;
 use quote::quote;
 use std::any::Any;
@@ -133,7 +134,7 @@ fn sessions_sorting_and_joins() {
         b.bindings[0].pipeline.source,
         Source::ReadStatic { .. }
     ));
-    let Some(Op::Join(j)) = op(&b.result.calls[0]) else {
+    let Some(Join(j)) = op(&b.result.calls[0]) else {
         panic!()
     };
     assert_eq!(j.on.len(), 2);
