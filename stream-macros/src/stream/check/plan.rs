@@ -1,8 +1,7 @@
 //! The checked, lowered body that codegen turns into code.
 
-use super::super::ast::{AggFunc, ColExpr};
+use super::super::ast::ColExpr;
 use super::super::ops::Step;
-use proc_macro2::Span;
 use syn::{Expr, Ident, Type};
 
 /// The checked, lowered body.
@@ -70,30 +69,6 @@ pub enum LSource {
     },
 }
 
-/// A lowered aggregate.
-pub struct LAgg {
-    /// The user's function token.
-    pub func_token: Ident,
-    /// The function.
-    pub func: AggFunc,
-    /// Its argument.
-    pub arg: Option<ColExpr>,
-}
-
-/// The key columns an aggregation's output starts with.
-pub enum KeyOut {
-    /// The grouping columns in order: the window's (`window`), or those of the generated key
-    /// struct, copied one by one.
-    Fields {
-        /// All grouping columns, in order.
-        fields: Vec<Ident>,
-        /// The one that is the window, if any.
-        window: Option<Ident>,
-    },
-    /// The whole key, as one column called `key`.
-    Whole,
-}
-
 /// One step of a lowered pipeline, of an operator not yet in a family module of `ops`.
 /// `method` is the user's method token (for spans).
 pub enum LegacyStep {
@@ -120,70 +95,4 @@ pub enum LegacyStep {
     FlatMap { method: Ident, func: Expr },
     /// `.union(other)`.
     Union { method: Ident, other: Box<Lowered> },
-    /// `.with_watermark(|__r| time, "delay")`.
-    WithWatermark {
-        method: Ident,
-        time: ColExpr,
-        delay: syn::LitStr,
-    },
-    /// `.group_by(|__r| K { col: expr, ... })`, or with a window
-    /// `.group_by_window(spec, |__r| time, |__r| K { .. })`.
-    GroupBy {
-        method: Ident,
-        strukt: Ident,
-        columns: Vec<(Ident, ColExpr)>,
-        window: Option<LWindow>,
-        session: Option<Box<LSession>>,
-    },
-    /// `.group_by(f)` / `.group_by_key(f)` with the user's key function.
-    GroupByFn {
-        method: Ident,
-        func: Expr,
-        by_key: bool,
-    },
-    /// `.agg(|__a| (..), |__k, (..)| S { .. })`.
-    Agg {
-        method: Ident,
-        aggs: Vec<LAgg>,
-        names: Vec<Ident>,
-        key: KeyOut,
-        strukt: Ident,
-    },
-    /// The runtime's `.count()` on a grouping by key.
-    CountKey { method: Ident },
-    /// `.order_by(move |__r| (key, Reverse(key), ..))`.
-    OrderBy {
-        method: Ident,
-        keys: Vec<(ColExpr, bool)>,
-    },
-}
-
-/// A checked `window(..)` of a group_by.
-pub struct LWindow {
-    /// Size, slide and start offset in milliseconds.
-    pub size: i64,
-    /// See `size`.
-    pub slide: i64,
-    /// See `size`.
-    pub offset: i64,
-    /// The `window` token.
-    pub span: Span,
-    /// The event-time column.
-    pub time: ColExpr,
-}
-
-/// A checked `session_window(..)` of a group_by.
-pub struct LSession {
-    /// The event-time column.
-    pub time: ColExpr,
-    /// The gap.
-    pub gap: LGap,
-}
-
-/// A checked session gap.
-pub enum LGap {
-    /// The same for every row, in milliseconds, with the string's span.
-    Fixed(i64, Span),
-    /// Per row, in milliseconds.
-    PerRow(ColExpr),
 }

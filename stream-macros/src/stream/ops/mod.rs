@@ -3,6 +3,8 @@
 //! the call against the rows that flow in → a [`Step`]) and the codegen ([`Step::generate`]:
 //! the builder call).
 //!
+//! - [`aggregation`]: `with_watermark`, `group_by` (columns, `window(..)`,
+//!   `session_window(..)`), `group_by_key`, `agg`, `count`, `order_by` / `sort`;
 //! - [`join`]: stream-static joins, with the stream or the static table on the left;
 //! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
 //!   `query_name`, `start`.
@@ -15,6 +17,7 @@
 //! implementing [`Step`] and a [`Parse`] function, then add one line to [`METHODS`]. Nothing
 //! else dispatches on method names.
 
+pub mod aggregation;
 pub mod join;
 pub mod writer;
 
@@ -37,16 +40,16 @@ pub const METHODS: &[(&str, Parse)] = &[
     ("where_", parse_op),
     ("select", parse_op),
     ("with_column", parse_op),
-    ("with_watermark", parse_op),
+    ("with_watermark", aggregation::watermark::parse),
     ("map", parse_op),
     ("flat_map", parse_op),
     ("union", parse_op),
-    ("group_by", parse_op),
-    ("group_by_key", parse_op),
-    ("agg", parse_op),
-    ("count", parse_op),
-    ("order_by", parse_op),
-    ("sort", parse_op),
+    ("group_by", aggregation::group_by::parse_group_by),
+    ("group_by_key", aggregation::group_by::parse_group_by_key),
+    ("agg", aggregation::agg::parse_agg),
+    ("count", aggregation::agg::parse_count),
+    ("order_by", aggregation::order_by::parse),
+    ("sort", aggregation::order_by::parse),
     ("join", join::parse),
     ("write_stream", writer::parse_write_stream),
     ("output_mode", writer::parse_output_mode),

@@ -2,6 +2,7 @@
 //! names an output column.
 
 use super::super::ast::*;
+use super::super::ops::aggregation::agg::AggFunc;
 use super::strip_groups;
 use syn::spanned::Spanned;
 use syn::{Error, Expr, Ident, Result, Type};

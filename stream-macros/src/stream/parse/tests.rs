@@ -1,5 +1,9 @@
 //! Parse tests: bodies, chains, and the errors found while parsing.
 
+use super::super::ops::aggregation::agg::{Agg, AggFunc, Count};
+use super::super::ops::aggregation::group_by::{GroupBy, GroupByKey, GroupItem};
+use super::super::ops::aggregation::order_by::OrderBy;
+use super::super::ops::aggregation::window::SessionGapSpec;
 use super::super::ops::join::Join;
 use super::*;
 use quote::quote;
@@ -71,7 +75,7 @@ fn parses_bindings_and_chains() {
     assert_eq!(names, ["auction", "double_price", "c"]);
     assert!(matches!(items[1].expr, ColExpr::Binary { .. }));
     assert!(matches!(items[2].expr, ColExpr::RustValue { .. }));
-    let Some(Op::Agg(aggs)) = op(&b.result.calls[3]) else {
+    let Some(Agg(aggs)) = op(&b.result.calls[3]) else {
         panic!()
     };
     assert_eq!(aggs[0].func, AggFunc::Count);
@@ -92,9 +96,9 @@ fn typed_closures_pass_through() {
     assert!(matches!(op(&b.result.calls[1]), Some(Op::Map(_))));
     assert!(matches!(
         op(&b.result.calls[2]),
-        Some(Op::GroupByKey { by_key: true, .. })
+        Some(GroupByKey { by_key: true, .. })
     ));
-    assert!(matches!(op(&b.result.calls[3]), Some(Op::Count)));
+    assert!(matches!(op(&b.result.calls[3]), Some(Count)));
 }
 
 #[test]
@@ -140,7 +144,7 @@ fn sessions_sorting_and_joins() {
     assert_eq!(j.on.len(), 2);
     assert_eq!(j.how.as_ref().unwrap().value(), "left_outer");
     assert!(matches!(&j.other.source, Source::Name(n) if n == "people"));
-    let Some(Op::GroupBy(items)) = op(&b.result.calls[1]) else {
+    let Some(GroupBy(items)) = op(&b.result.calls[1]) else {
         panic!()
     };
     assert!(matches!(&items[0], GroupItem::Session(s)
@@ -148,7 +152,7 @@ fn sessions_sorting_and_joins() {
     let b = body(quote!(read_stream::<Bid>(s)
         .group_by(a, session_window(t, gap * 2) as s2)
         .count()));
-    let Some(Op::GroupBy(items)) = op(&b.result.calls[0]) else {
+    let Some(GroupBy(items)) = op(&b.result.calls[0]) else {
         panic!()
     };
     assert!(matches!(&items[1], GroupItem::Session(s)
@@ -159,7 +163,7 @@ fn sessions_sorting_and_joins() {
         b,
         c.asc()
     )));
-    let Some(Op::OrderBy(keys)) = op(&b.result.calls[0]) else {
+    let Some(OrderBy(keys)) = op(&b.result.calls[0]) else {
         panic!()
     };
     let desc: Vec<bool> = keys.iter().map(|k| k.descending).collect();
