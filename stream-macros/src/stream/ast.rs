@@ -64,24 +64,6 @@ pub struct Call {
     pub op: Box<dyn Operator>,
 }
 
-/// The operations of the language not yet in a family module of `ops`.
-pub enum Op {
-    /// `.filter(expr)` / `.r#where(expr)` / `.where_(expr)` with a column expression.
-    Filter(ColExpr),
-    /// `.filter(|row| ...)`: a typed predicate on `&T`, passed through.
-    FilterFn(Expr),
-    /// `.select(item, ...)`.
-    Select(Vec<NamedExpr>),
-    /// `.with_column(name, expr)`.
-    WithColumn(NamedExpr),
-    /// `.map(f)`: a typed function, passed through.
-    Map(Expr),
-    /// `.flat_map(f)`: a typed function, passed through.
-    FlatMap(Expr),
-    /// `.union(other)`.
-    Union(Box<Pipeline>),
-}
-
 /// An output column: an expression and its name.
 #[derive(Clone)]
 pub struct NamedExpr {

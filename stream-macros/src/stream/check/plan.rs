@@ -1,6 +1,5 @@
 //! The checked, lowered body that codegen turns into code.
 
-use super::super::ast::ColExpr;
 use super::super::ops::Step;
 use syn::{Expr, Ident, Type};
 
@@ -67,32 +66,4 @@ pub enum LSource {
         /// Clone instead of moving it.
         clone: bool,
     },
-}
-
-/// One step of a lowered pipeline, of an operator not yet in a family module of `ops`.
-/// `method` is the user's method token (for spans).
-pub enum LegacyStep {
-    /// `.filter(|__r| pred)`.
-    Filter { method: Ident, pred: ColExpr },
-    /// `.filter(f)` with the user's closure.
-    FilterFn { method: Ident, func: Expr },
-    /// `.map(|__r| S { col: expr, ... })`.
-    Project {
-        method: Ident,
-        strukt: Ident,
-        columns: Vec<(Ident, ColExpr)>,
-    },
-    /// `.map(|__r| S { __base: __r, column: expr })`.
-    Extend {
-        method: Ident,
-        strukt: Ident,
-        column: Ident,
-        value: ColExpr,
-    },
-    /// `.map(f)` with the user's function.
-    Map { method: Ident, func: Expr },
-    /// `.flat_map(f)` with the user's function.
-    FlatMap { method: Ident, func: Expr },
-    /// `.union(other)`.
-    Union { method: Ident, other: Box<Lowered> },
 }

@@ -12,9 +12,7 @@ mod emit;
 #[cfg(test)]
 mod tests;
 
-use super::ast::ColExpr;
 use super::check::*;
-use super::ops::Step;
 pub use emit::*;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -187,78 +185,4 @@ pub fn pipeline(p: &Lowered) -> TokenStream {
         out.extend(s.generate());
     }
     out
-}
-
-/// The operators not yet in a family module of `ops`.
-impl Step for LegacyStep {
-    fn generate(&self) -> TokenStream {
-        step(self)
-    }
-}
-
-/// One step: a builder call.
-fn step(s: &LegacyStep) -> TokenStream {
-    let r = row(Span::call_site());
-    match s {
-        LegacyStep::Filter { method, pred } => {
-            let m = Ident::new("filter", method.span());
-            let pred = value(pred, false);
-            quote!(.#m(move |#r| #pred))
-        }
-        LegacyStep::FilterFn { method, func } => {
-            let m = Ident::new("filter", method.span());
-            quote!(.#m(#func))
-        }
-        LegacyStep::Map { method, func } | LegacyStep::FlatMap { method, func } => {
-            quote!(.#method(#func))
-        }
-        LegacyStep::Project {
-            method,
-            strukt,
-            columns,
-        } => {
-            let m = Ident::new("map", method.span());
-            // The closure owns its row: a column read once, as an output column of its own, is
-            // moved out of it rather than cloned (a `String` column costs no allocation).
-            let mut reads = std::collections::HashMap::<Ident, usize>::new();
-            for (_, e) in columns {
-                e.for_each_column(&mut |c| *reads.entry(c.clone()).or_default() += 1);
-            }
-            let moved = |e: &ColExpr| root_column(e).is_some_and(|c| reads[c] == 1);
-            let p = private();
-            let fields = columns.iter().map(|(n, e)| {
-                let v = if moved(e) {
-                    let place = place(e);
-                    quote_spanned!(e.span()=> (&#p::column(&mut #place)).take_or_clone())
-                } else {
-                    value(e, true)
-                };
-                quote!(#n: #v)
-            });
-            if columns.iter().any(|(_, e)| moved(e)) {
-                quote!(.#m(move |mut #r| {
-                    #[allow(unused_imports)]
-                    use #p::{CloneColumn as _, TakeColumn as _};
-                    #strukt { #(#fields),* }
-                }))
-            } else {
-                quote!(.#m(move |#r| #strukt { #(#fields),* }))
-            }
-        }
-        LegacyStep::Extend {
-            method,
-            strukt,
-            column,
-            value: v,
-        } => {
-            let m = Ident::new("map", method.span());
-            let v = value(v, true);
-            let tmp = Ident::new("__v", Span::mixed_site());
-            quote!(.#m(move |#r| { let #tmp = #v; #strukt { __base: #r, #column: #tmp } }))
-        }
-        LegacyStep::Union { method, other } => {
-            let other = pipeline(other);
-            quote!(.#method(#other))
-        }
-    }
 }

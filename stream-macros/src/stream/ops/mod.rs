@@ -3,27 +3,26 @@
 //! the call against the rows that flow in → a [`Step`]) and the codegen ([`Step::generate`]:
 //! the builder call).
 //!
+//! - [`projection`]: `filter` / `where` / `where_`, `select`, `with_column`, `map`, `flat_map`,
+//!   `union`;
 //! - [`aggregation`]: `with_watermark`, `group_by` (columns, `window(..)`,
 //!   `session_window(..)`), `group_by_key`, `agg`, `count`, `order_by` / `sort`;
 //! - [`join`]: stream-static joins, with the stream or the static table on the left;
 //! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
 //!   `query_name`, `start`.
 //!
-//! The other methods are still parsed by `parse::parse_op` into the `ast::Op` enum, whose
-//! calls `Checker::legacy` checks and `codegen::step` generates; they move into modules of
-//! their own, family by family.
-//!
-//! To add an operator: write its module with a type implementing [`Operator`], a type
-//! implementing [`Step`] and a [`Parse`] function, then add one line to [`METHODS`]. Nothing
-//! else dispatches on method names.
+//! To add an operator: write its module (a new family, `ops/family.rs` or `ops/family/`, or a
+//! file in a family's directory) with a type implementing [`Operator`], a type implementing
+//! [`Step`] and a [`Parse`] function, then add one line to [`METHODS`] (and, for a new family,
+//! its `pub mod` line here). Nothing else dispatches on method names.
 
 pub mod aggregation;
 pub mod join;
+pub mod projection;
 pub mod writer;
 
 use super::ast::Pipeline;
 use super::check::{Checker, Info, Site};
-use super::parse::parse_op;
 use proc_macro2::TokenStream;
 use std::any::Any;
 use syn::{ExprMethodCall, Result};
@@ -35,15 +34,15 @@ pub type Parse = fn(&str, &ExprMethodCall) -> Result<Box<dyn Operator>>;
 /// The registry: every method of the language, with the function parsing its calls. The order
 /// is the one the "unknown method" error lists them in.
 pub const METHODS: &[(&str, Parse)] = &[
-    ("filter", parse_op),
-    ("r#where", parse_op),
-    ("where_", parse_op),
-    ("select", parse_op),
-    ("with_column", parse_op),
+    ("filter", projection::filter::parse),
+    ("r#where", projection::filter::parse),
+    ("where_", projection::filter::parse),
+    ("select", projection::select::parse),
+    ("with_column", projection::with_column::parse),
     ("with_watermark", aggregation::watermark::parse),
-    ("map", parse_op),
-    ("flat_map", parse_op),
-    ("union", parse_op),
+    ("map", projection::map::parse_map),
+    ("flat_map", projection::map::parse_flat_map),
+    ("union", projection::union::parse),
     ("group_by", aggregation::group_by::parse_group_by),
     ("group_by_key", aggregation::group_by::parse_group_by_key),
     ("agg", aggregation::agg::parse_agg),

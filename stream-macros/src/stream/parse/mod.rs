@@ -13,12 +13,12 @@ mod tests;
 pub use columns::{parse_col_expr, parse_named, split_alias};
 
 use super::ast::*;
-use super::ops::{self, Operator, METHODS};
+use super::ops::{self, METHODS};
 use super::suggest::did_you_mean;
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
 use syn::spanned::Spanned;
-use syn::{Error, Expr, Ident, Lit, Result, Stmt};
+use syn::{Error, Expr, Ident, Result, Stmt};
 
 /// Spark methods the language does not have (yet), with what to do instead.
 const NOT_YET: &[(&str, &str)] = &[
@@ -279,65 +279,6 @@ fn parse_call(mc: &syn::ExprMethodCall) -> Result<Call> {
         method,
         op: parse(&name, mc)?,
     })
-}
-
-/// The operators not yet in a family module of `ops`: the `ast::Op` enum.
-pub fn parse_op(name: &str, mc: &syn::ExprMethodCall) -> Result<Box<dyn Operator>> {
-    let method = mc.method.clone();
-    let args: Vec<&Expr> = mc.args.iter().collect();
-    let op = match name {
-        "filter" | "where" | "where_" => {
-            expect_args(mc, 1, &format!(".{name}(price > 10)"))?;
-            match strip_groups(args[0]) {
-                Expr::Closure(_) => Op::FilterFn(args[0].clone()),
-                e => Op::Filter(parse_col_expr(e)?),
-            }
-        }
-        "select" => {
-            if args.is_empty() {
-                return Err(Error::new(
-                    method.span(),
-                    "`.select` needs at least one column: `.select(auction, price * 2 as double_price)`",
-                ));
-            }
-            Op::Select(args.into_iter().map(parse_named).collect::<Result<_>>()?)
-        }
-        "with_column" => {
-            expect_args(mc, 2, ".with_column(name, expression)")?;
-            let name = match strip_groups(args[0]) {
-                Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
-                    p.path.get_ident().unwrap().clone()
-                }
-                Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => {
-                    s.parse::<Ident>().map_err(|_| {
-                        Error::new(s.span(), "a column name must be a Rust identifier, e.g. `bonus`")
-                    })?
-                }
-                other => {
-                    return Err(Error::new(
-                        other.span(),
-                        "the first argument of `.with_column` is the new column's name: `.with_column(bonus, price + 1)`",
-                    ))
-                }
-            };
-            let expr = parse_col_expr(args[1])?;
-            Op::WithColumn(NamedExpr { name, expr })
-        }
-        "map" => {
-            expect_args(mc, 1, ".map(|row: Row| ...)")?;
-            Op::Map(args[0].clone())
-        }
-        "flat_map" => {
-            expect_args(mc, 1, ".flat_map(|row: Row| ...)")?;
-            Op::FlatMap(args[0].clone())
-        }
-        "union" => {
-            expect_args(mc, 1, ".union(other)")?;
-            Op::Union(Box::new(parse_pipeline(args[0])?))
-        }
-        _ => unreachable!("the registry has a parse function of its own for `.{name}`"),
-    };
-    Ok(Box::new(op))
 }
 
 /// The expression inside invisible groups (from `macro_rules!` fragments).

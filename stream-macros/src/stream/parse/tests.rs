@@ -5,6 +5,10 @@ use super::super::ops::aggregation::group_by::{GroupBy, GroupByKey, GroupItem};
 use super::super::ops::aggregation::order_by::OrderBy;
 use super::super::ops::aggregation::window::SessionGapSpec;
 use super::super::ops::join::Join;
+use super::super::ops::projection::filter::{Filter, FilterFn};
+use super::super::ops::projection::map::Map;
+use super::super::ops::projection::select::Select;
+use super::super::ops::Operator;
 use super::*;
 use quote::quote;
 use std::any::Any;
@@ -68,7 +72,7 @@ fn parses_bindings_and_chains() {
             "query_name"
         ]
     );
-    let Some(Op::Select(items)) = op(&b.result.calls[1]) else {
+    let Some(Select(items)) = op(&b.result.calls[1]) else {
         panic!()
     };
     let names: Vec<String> = items.iter().map(|i| i.name.to_string()).collect();
@@ -92,8 +96,8 @@ fn typed_closures_pass_through() {
             .group_by_key(|b| b.auction)
             .count()
     });
-    assert!(matches!(op(&b.result.calls[0]), Some(Op::FilterFn(_))));
-    assert!(matches!(op(&b.result.calls[1]), Some(Op::Map(_))));
+    assert!(matches!(op(&b.result.calls[0]), Some(FilterFn(_))));
+    assert!(matches!(op(&b.result.calls[1]), Some(Map(_))));
     assert!(matches!(
         op(&b.result.calls[2]),
         Some(GroupByKey { by_key: true, .. })
@@ -106,8 +110,8 @@ fn where_is_filter() {
     let b = body(quote!(read_stream::<Bid>(s)
         .r#where(price > 1)
         .where_(price < 9)));
-    assert!(matches!(op(&b.result.calls[0]), Some(Op::Filter(_))));
-    assert!(matches!(op(&b.result.calls[1]), Some(Op::Filter(_))));
+    assert!(matches!(op(&b.result.calls[0]), Some(Filter(_))));
+    assert!(matches!(op(&b.result.calls[1]), Some(Filter(_))));
 }
 
 #[test]
@@ -115,7 +119,7 @@ fn casts_and_aliases() {
     let b = body(quote!(
         read_stream::<Bid>(s).select(price as f64 as p, a + b as f64 as q)
     ));
-    let Some(Op::Select(items)) = op(&b.result.calls[0]) else {
+    let Some(Select(items)) = op(&b.result.calls[0]) else {
         panic!()
     };
     assert_eq!(items[0].name, "p");
