@@ -2,6 +2,10 @@
 //!
 //! Every node keeps the user's tokens (and so their spans): errors found later by `check` and
 //! errors found by rustc in the generated code point at what the user wrote.
+//!
+//! This is the generic part: the body, its pipelines and sources, column expressions. What a
+//! method call means is its operator's (a `Box<dyn Operator>`), whose syntax lives in its
+//! family's module of `ops`.
 
 use super::ops::Operator;
 use proc_macro2::Span;

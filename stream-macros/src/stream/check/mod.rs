@@ -7,6 +7,7 @@
 //!
 //! - [`plan`]: what check hands to codegen;
 //! - [`info`]: what is known about the rows at each point of a pipeline;
+//! - [`dispatch`]: whether a call may be made where it is; the operator (`ops`) checks the rest;
 //! - [`columns`]: column expressions checked against the rows.
 
 mod columns;
@@ -14,13 +15,12 @@ mod dispatch;
 mod info;
 mod plan;
 
+pub use columns::{mentions, names, unqualify};
 pub use dispatch::Site;
-
 pub use info::*;
 pub use plan::*;
 
 use super::ast::*;
-pub use columns::{mentions, names, unqualify};
 use proc_macro2::Span;
 use quote::format_ident;
 use std::collections::HashMap;
@@ -85,6 +85,8 @@ pub fn check(body: &StreamBody) -> Result<Plan> {
     })
 }
 
+/// Counts the uses of each name in a pipeline, those of the pipelines nested in its calls
+/// included.
 fn count_uses(p: &Pipeline, uses: &mut HashMap<String, usize>) {
     if let Source::Name(n) = &p.source {
         *uses.entry(n.to_string()).or_default() += 1;
@@ -96,6 +98,7 @@ fn count_uses(p: &Pipeline, uses: &mut HashMap<String, usize>) {
     }
 }
 
+/// True if a pipeline of the body uses `name`.
 fn uses_name(body: &StreamBody, name: &Ident) -> bool {
     let mut uses = HashMap::new();
     for b in &body.bindings {
@@ -131,6 +134,7 @@ impl Checker {
         name
     }
 
+    /// The start of a pipeline, and what flows out of it (a binding's info for its name).
     fn source(&mut self, source: &Source) -> (LSource, Info) {
         match source {
             Source::ReadStream {

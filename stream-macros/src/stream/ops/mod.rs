@@ -11,10 +11,19 @@
 //! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
 //!   `query_name`, `start`.
 //!
-//! To add an operator: write its module (a new family, `ops/family.rs` or `ops/family/`, or a
-//! file in a family's directory) with a type implementing [`Operator`], a type implementing
-//! [`Step`] and a [`Parse`] function, then add one line to [`METHODS`] (and, for a new family,
-//! its `pub mod` line here). Nothing else dispatches on method names.
+//! To add an operator, say `drop_duplicates` in a new deduplication family:
+//!
+//! 1. create `ops/dedup.rs` (or a file in an existing family's directory, declared in its
+//!    `mod.rs`) with the parsed call, `pub struct DropDuplicates(..)`, implementing
+//!    [`Operator`]; its lowered call, `pub struct DropDuplicatesStep { .. }`, implementing
+//!    [`Step`]; and `pub fn parse(name, call)`, a [`Parse`];
+//! 2. add `pub mod dedup;` below and `("drop_duplicates", dedup::parse),` to [`METHODS`]
+//!    (and drop the method from `NOT_YET` in `parse`).
+//!
+//! Nothing else dispatches on method names. The families share `parse`'s `expect_args`,
+//! `parse_col_expr`, `parse_named`, `split_alias`, `strip_groups`; `Checker`'s `error`,
+//! `expr`, `items`, `hoist`, `new_struct`, `pipeline`; codegen's `row`, `value`, `event_time`,
+//! `pipeline`.
 
 pub mod aggregation;
 pub mod join;

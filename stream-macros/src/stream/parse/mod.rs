@@ -1,8 +1,9 @@
 //! Parse: the body of `stream!` is ordinary Rust (statements and method-call chains), parsed by
 //! syn and then interpreted into the [`ast`](super::ast) of the language.
 //!
-//! This step knows the vocabulary (method names, aggregate functions, output modes, triggers) and
-//! the shape of each call; it does not know rows or columns (that is `check`).
+//! This step knows the shape of the body (bindings, pipelines, sources) and of column
+//! expressions; each method call is parsed by the function the registry of `ops` has for its
+//! name (an unknown name is reported here). It does not know rows or columns (that is `check`).
 //!
 //! - [`columns`]: column expressions, shared by the operators.
 
