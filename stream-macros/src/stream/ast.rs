@@ -2,7 +2,12 @@
 //!
 //! Every node keeps the user's tokens (and so their spans): errors found later by `check` and
 //! errors found by rustc in the generated code point at what the user wrote.
+//!
+//! This is the generic part: the body, its pipelines and sources, column expressions. What a
+//! method call means is its operator's (a `Box<dyn Operator>`), whose syntax lives in its
+//! family's module of `ops`.
 
+use super::ops::Operator;
 use proc_macro2::Span;
 use syn::{BinOp, Expr, Ident, Lit, Type, UnOp};
 
@@ -23,7 +28,6 @@ pub struct Binding {
 }
 
 /// A source followed by a chain of method calls.
-#[derive(Clone)]
 pub struct Pipeline {
     /// Where the rows come from.
     pub source: Source,
@@ -32,7 +36,6 @@ pub struct Pipeline {
 }
 
 /// The start of a pipeline.
-#[derive(Clone)]
 pub enum Source {
     /// `read_stream::<T>(source)` (the type argument is optional).
     ReadStream {
@@ -58,65 +61,11 @@ pub enum Source {
 }
 
 /// One `.method(args)` of a chain.
-#[derive(Clone)]
 pub struct Call {
     /// The method's name, as written (its span is used for errors about the call).
     pub method: Ident,
-    /// What the call means.
-    pub op: Op,
-}
-
-/// The operations of the language.
-#[derive(Clone)]
-pub enum Op {
-    /// `.filter(expr)` / `.r#where(expr)` / `.where_(expr)` with a column expression.
-    Filter(ColExpr),
-    /// `.filter(|row| ...)`: a typed predicate on `&T`, passed through.
-    FilterFn(Expr),
-    /// `.select(item, ...)`.
-    Select(Vec<NamedExpr>),
-    /// `.with_column(name, expr)`.
-    WithColumn(NamedExpr),
-    /// `.map(f)`: a typed function, passed through.
-    Map(Expr),
-    /// `.flat_map(f)`: a typed function, passed through.
-    FlatMap(Expr),
-    /// `.union(other)`.
-    Union(Box<Pipeline>),
-    /// `.with_watermark(col, "10 seconds")`.
-    WithWatermark {
-        /// The event-time column.
-        column: ColExpr,
-        /// The delay, a duration string (checked by `check`).
-        delay: syn::LitStr,
-    },
-    /// `.group_by(col, window(time, "10 seconds"), ...)` with columns and at most one window.
-    GroupBy(Vec<GroupItem>),
-    /// `.group_by(|row| key)` or `.group_by_key(|row| key)`: a typed key function.
-    GroupByKey {
-        /// The key function, passed through.
-        func: Expr,
-        /// True for `group_by_key` (key: any `Key`), false for `group_by` (key: a `Record`).
-        by_key: bool,
-    },
-    /// `.agg(agg as name, ...)`.
-    Agg(Vec<AggItem>),
-    /// `.count()` after a grouping.
-    Count,
-    /// `.order_by(col, col.desc(), desc(col), ..)` / `.sort(..)`.
-    OrderBy(Vec<SortItem>),
-    /// `.join(other, left_col == right_col && .., "how")`: a stream-static join.
-    Join(JoinSpec),
-    /// `.write_stream(sink)`.
-    WriteStream(Expr),
-    /// `.output_mode(Append | Update | Complete)`.
-    OutputMode(ModeSpec),
-    /// `.trigger(...)`.
-    Trigger(TriggerSpec),
-    /// `.query_name(name)`.
-    QueryName(Expr),
-    /// `.start()`.
-    Start,
+    /// What the call means: the operator its family's parse function made of it.
+    pub op: Box<dyn Operator>,
 }
 
 /// An output column: an expression and its name.
@@ -126,173 +75,6 @@ pub struct NamedExpr {
     pub name: Ident,
     /// Its value.
     pub expr: ColExpr,
-}
-
-/// An item of `.group_by(...)`.
-#[derive(Clone)]
-pub enum GroupItem {
-    /// A column or a named expression.
-    Column(NamedExpr),
-    /// `window(time, "size"[, "slide"[, "offset"]])`.
-    Window(WindowItem),
-    /// `session_window(time, "gap")` or `session_window(time, gap_ms_expr)`.
-    Session(SessionItem),
-}
-
-impl GroupItem {
-    /// The `window` / `session_window` token of a window item.
-    pub fn window_token(&self) -> Option<&Ident> {
-        match self {
-            GroupItem::Column(_) => None,
-            GroupItem::Window(w) => Some(&w.func),
-            GroupItem::Session(s) => Some(&s.func),
-        }
-    }
-}
-
-/// `session_window(time, gap) [as name]`: a session window.
-#[derive(Clone)]
-pub struct SessionItem {
-    /// The `session_window` token.
-    pub func: Ident,
-    /// The event-time column.
-    pub time: ColExpr,
-    /// The gap.
-    pub gap: SessionGapSpec,
-    /// The output column's name (`session_window` unless aliased).
-    pub name: Ident,
-}
-
-/// The gap of a session window.
-#[derive(Clone)]
-pub enum SessionGapSpec {
-    /// A duration string, the same for every row (checked by `check`).
-    Fixed(syn::LitStr),
-    /// A column expression giving each row's gap in milliseconds (`i64`).
-    PerRow(ColExpr),
-}
-
-/// An item of `.order_by(..)`.
-#[derive(Clone)]
-pub struct SortItem {
-    /// The sort key.
-    pub expr: ColExpr,
-    /// `col.desc()` / `desc(col)`.
-    pub descending: bool,
-}
-
-/// `.join(other, on, how)`.
-#[derive(Clone)]
-pub struct JoinSpec {
-    /// The other side: a name (the static table, or the stream when the static table is the
-    /// receiver) or a pipeline.
-    pub other: Box<Pipeline>,
-    /// The equalities of the condition, in order: left operand on the receiver's side, right
-    /// operand on `other`'s (unless qualified by the static table's name).
-    pub on: Vec<JoinKey>,
-    /// The whole condition's span.
-    pub on_span: Span,
-    /// `"left_outer"` etc., if given (default inner; checked by `check`).
-    pub how: Option<syn::LitStr>,
-}
-
-/// One `left == right` of a join condition.
-#[derive(Clone)]
-pub struct JoinKey {
-    /// The left operand.
-    pub left: ColExpr,
-    /// The right operand.
-    pub right: ColExpr,
-}
-
-/// `window(time, "size"[, "slide"[, "offset"]]) [as name]`: an event-time window.
-#[derive(Clone)]
-pub struct WindowItem {
-    /// The `window` token.
-    pub func: Ident,
-    /// The event-time column.
-    pub time: ColExpr,
-    /// Size, then optionally slide and start offset (checked by `check`).
-    pub durations: Vec<syn::LitStr>,
-    /// The output column's name (`window` unless aliased).
-    pub name: Ident,
-}
-
-/// The aggregate functions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AggFunc {
-    /// `count()`
-    Count,
-    /// `sum(col)`
-    Sum,
-    /// `avg(col)`
-    Avg,
-    /// `min(col)`
-    Min,
-    /// `max(col)`
-    Max,
-}
-
-impl AggFunc {
-    /// The function's name in the language (and the `Agg<T>` method it becomes).
-    pub fn name(self) -> &'static str {
-        match self {
-            AggFunc::Count => "count",
-            AggFunc::Sum => "sum",
-            AggFunc::Avg => "avg",
-            AggFunc::Min => "min",
-            AggFunc::Max => "max",
-        }
-    }
-
-    /// The function called `name`.
-    pub fn from_name(name: &str) -> Option<AggFunc> {
-        Some(match name {
-            "count" => AggFunc::Count,
-            "sum" => AggFunc::Sum,
-            "avg" | "mean" => AggFunc::Avg,
-            "min" => AggFunc::Min,
-            "max" => AggFunc::Max,
-            _ => return None,
-        })
-    }
-}
-
-/// One aggregate of `.agg(...)`: `sum(price) as total`.
-#[derive(Clone)]
-pub struct AggItem {
-    /// The function's name token.
-    pub func_token: Ident,
-    /// The function.
-    pub func: AggFunc,
-    /// Its argument (`None` for `count()`).
-    pub arg: Option<ColExpr>,
-    /// The output column's name.
-    pub name: Ident,
-}
-
-/// `Append`, `Update` or `Complete`.
-#[derive(Clone)]
-pub struct ModeSpec {
-    /// The mode.
-    pub mode: stream_core::OutputMode,
-    /// Where it was written.
-    pub span: Span,
-}
-
-/// A trigger, as written.
-#[derive(Clone)]
-pub enum TriggerSpec {
-    /// `ProcessingTime("1 second")`: the string literal (checked by `check`).
-    ProcessingTime(syn::LitStr),
-    /// `ProcessingTime(1000)`: milliseconds.
-    ProcessingTimeMs(syn::LitInt),
-    /// `AvailableNow`
-    AvailableNow(Span),
-    /// `Once`
-    Once(Span),
-    /// `Default`
-    Default(Span),
 }
 
 /// A column expression: every bare identifier is a column of the current row.

@@ -1,0 +1,107 @@
+//! The generic dispatcher: whether a call may be made where it is (after `.start()`, after
+//! `.order_by(..)`, on a writer, a grouping, a static table or rows); the operator checks the
+//! rest.
+
+use super::super::ast::Call;
+use super::super::ops::{Place, Step};
+use super::{Checker, Info, Stage};
+use syn::Ident;
+
+/// A call, as its operator's check sees it.
+pub struct Site {
+    /// The method's name, as written (its span is used for errors about the call).
+    pub method: Ident,
+    /// What flows into the call (a copy of the stage before the call).
+    pub input: Stage,
+    /// The name of the surrounding code the pipeline starts with, for the pipeline's first call
+    /// (it may be a static table joined with a stream: `people.join(stream, ..)`).
+    pub outer_name: Option<Ident>,
+}
+
+impl Checker {
+    /// Checks one call: first where it is made (the errors are the same for every operator of
+    /// a place), then the operator itself.
+    pub(super) fn call(&mut self, call: &Call, info: &mut Info) -> Option<Box<dyn Step>> {
+        let method = call.method.clone();
+        let m = method.to_string();
+        let op = &*call.op;
+        let stage = info.stage.clone();
+        let outer_name = info.outer_name.take();
+        if let Stage::Writer(w) = &stage {
+            if w.started {
+                self.error(
+                    method.span(),
+                    format!("`.{m}` comes after `.start()`, which returns the running query; call `.start()` last"),
+                );
+                return None;
+            }
+        }
+        if let (Some(at), Stage::Rows(_)) = (&info.sorted_at, &stage) {
+            if !op.allowed_after_sort() {
+                self.error(
+                    method.span(),
+                    format!(
+                        "`.{m}` comes after `.{at}(..)`, which sorts the rows written to the sink; \
+                         move `.{at}(..)` last, right before `.write_stream(..)`"
+                    ),
+                );
+                return None;
+            }
+        }
+        let place = op.place();
+        match &stage {
+            // ---- the writer ----
+            Stage::Writer(_) if place == Place::Writer => {}
+            _ if place == Place::Writer => {
+                self.error(
+                    method.span(),
+                    format!("`.{m}` configures the writer: call `.write_stream(sink)` first, then `.{m}(..)`"),
+                );
+                return None;
+            }
+            Stage::Writer(_) => {
+                self.error(
+                    method.span(),
+                    format!(
+                        "`.{m}` is not available after `.write_stream(..)`: the writer takes `.output_mode(..)`, \
+                         `.trigger(..)`, `.query_name(..)` and `.start()`; move `.{m}` before `.write_stream(..)`"
+                    ),
+                );
+                return None;
+            }
+            // ---- groupings ----
+            Stage::Grouped { .. } if place == Place::Grouping => {}
+            Stage::Grouped { method: g, .. } => {
+                self.error(
+                    method.span(),
+                    format!("after `.{g}(..)` comes `.agg(..)` or `.count()`, not `.{m}`"),
+                );
+                return None;
+            }
+            // ---- static tables ----
+            Stage::Table(_) if op.takes_table() => {}
+            Stage::Table(name) => {
+                let name = name.as_ref().map_or("a static table".to_string(), |n| {
+                    format!("`{n}` is a static table: it")
+                });
+                self.error(
+                    method.span(),
+                    format!(
+                        "{name} can only be joined with a stream, `stream.join(table, col == col)` or \
+                         `table.join(stream, col == col, \"right_outer\")`, not `.{m}`; prepare the table's rows \
+                         before `read_static(..)`, or `.{m}` after the join"
+                    ),
+                );
+                return None;
+            }
+            // ---- datasets: every operator, also those of a grouping (they report it) ----
+            Stage::Rows(_) => {}
+        }
+        let at = Site {
+            method,
+            input: stage,
+            outer_name,
+        };
+        op.check(self, at, info)
+    }
+}

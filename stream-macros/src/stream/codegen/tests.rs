@@ -1,0 +1,254 @@
+//! Expansion tests: the tokens generated for small bodies, and check errors.
+
+use super::super::{check::check, parse::parse_body};
+use super::*;
+
+fn expand(t: TokenStream) -> String {
+    let body = parse_body(t).unwrap();
+    let plan = check(&body).unwrap_or_else(|e| panic!("{e}"));
+    generate(&plan).to_string()
+}
+
+fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn filter_reads_columns_in_place() {
+    let out = expand(quote!(
+        read_stream::<Bid>(src).filter(price > 1_000 && auction != 3)
+    ));
+    assert!(out.contains(&squash(
+        ":: stream_runtime :: read_stream :: < Bid > (src) . filter (move | __r | __r . price > 1_000 && __r . auction != 3)"
+    )), "{out}");
+}
+
+#[test]
+fn select_generates_a_row_struct() {
+    let out = expand(quote!(
+        read_stream::<Bid>(src).select(auction, price * 2 as double_price)
+    ));
+    assert!(
+        out.contains("struct __Row1 < __C0 , __C1 > { auction : __C0 , double_price : __C1 }"),
+        "{out}"
+    );
+    // `auction` is an output column read once: moved out; `price` is cloned into an expression.
+    assert!(out.contains(". map (move | mut __r | {"), "{out}");
+    assert!(out.contains("__Row1 { auction : (& :: stream_runtime :: __private :: column (& mut __r . auction)) . take_or_clone () , double_price : :: core :: clone :: Clone :: clone (& __r . price) * 2 }"), "{out}");
+}
+
+#[test]
+fn select_clones_a_column_it_reads_twice() {
+    let out = expand(quote!(
+        read_stream::<Bid>(src).select(auction, auction as again)
+    ));
+    assert!(out.contains(". map (move | __r | __Row1 { auction : :: core :: clone :: Clone :: clone (& __r . auction) , again : :: core :: clone :: Clone :: clone (& __r . auction) })"), "{out}");
+}
+
+#[test]
+fn lit_is_hoisted() {
+    let out = expand(quote!(read_stream::<Bid>(src).filter(price > lit(limit))));
+    assert!(out.contains("let __lit0 = limit ;"), "{out}");
+    assert!(out.contains("__r . price > __lit0"), "{out}");
+}
+
+#[test]
+fn agg_generates_builder_and_finisher() {
+    let out = expand(quote! {
+        read_stream::<Bid>(src)
+            .group_by(auction)
+            .agg(count() as n, sum(price) as total)
+            .write_stream(Console::new())
+            .output_mode(Update)
+            .trigger(ProcessingTime("1 second"))
+    });
+    assert!(
+        out.contains("struct __Key1 < __C0 > { auction : __C0 }"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "struct __Row2 < __C0 , __C1 , __C2 > { auction : __C0 , n : __C1 , total : __C2 }"
+        ),
+        "{out}"
+    );
+    assert!(out.contains(". group_by (move | __r | __Key1 { auction : :: core :: clone :: Clone :: clone (& __r . auction) })"), "{out}");
+    assert!(out.contains("__a . count () , __a . sum (move | __r | :: stream_runtime :: __private :: numeric (:: core :: clone :: Clone :: clone (& __r . price)))"), "{out}");
+    assert!(out.contains("move | __k , (__v0 , __v1 ,) | __Row2 { auction : __k . auction , n : __v0 , total : __v1 }"), "{out}");
+    assert!(
+        out.contains(". output_mode (:: stream_runtime :: OutputMode :: Update)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(". trigger (:: stream_runtime :: Trigger :: ProcessingTime (1000i64))"),
+        "{out}"
+    );
+}
+
+#[test]
+fn reused_bindings_are_cloned() {
+    let out = expand(quote! {
+        let a = read_stream::<Bid>(src);
+        a.union(a)
+    });
+    assert!(
+        out.contains("let a = :: stream_runtime :: read_stream :: < Bid > (src) ;"),
+        "{out}"
+    );
+    assert!(
+        out.contains(":: core :: clone :: Clone :: clone (& a) . union (a)"),
+        "{out}"
+    );
+}
+
+fn check_err(t: TokenStream) -> String {
+    let body = parse_body(t).unwrap();
+    match check(&body) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn check_errors() {
+    let e = check_err(quote!(read_stream::<Bid>(s)
+        .select(price)
+        .filter(pricee > 1)));
+    assert!(
+        e.starts_with("unknown column `pricee` (did you mean `price`?)"),
+        "{e}"
+    );
+    let e = check_err(quote!(read_stream::<Bid>(s)
+        .write_stream(c)
+        .output_mode(Complete)));
+    assert!(e.contains("Complete output mode is not supported"), "{e}");
+    let e = check_err(quote!(read_stream::<Bid>(s)
+        .group_by(a)
+        .count()
+        .write_stream(c)));
+    assert!(
+        e.contains("no `.output_mode(..)` is given, so this query writes in Append mode"),
+        "{e}"
+    );
+    let e = check_err(quote!(read_stream::<Bid>(s)
+        .write_stream(c)
+        .trigger(ProcessingTime("1 secnd"))));
+    assert!(e.contains("invalid duration `1 secnd`"), "{e}");
+    let e = check_err(quote!(read_stream::<Bid>(s).output_mode(Update)));
+    assert!(e.contains("call `.write_stream(sink)` first"), "{e}");
+    let e = check_err(quote!(read_stream::<Bid>(s).group_by(a).filter(a > 1)));
+    assert!(e.contains("comes `.agg(..)` or `.count()`"), "{e}");
+    let e = check_err(quote! {
+        let a = read_stream::<Bid>(s).select(x, y);
+        read_stream::<Bid>(s).select(y, x).union(a)
+    });
+    assert!(
+        e.contains("`.union` needs the same columns in the same order"),
+        "{e}"
+    );
+    let e = check_err(quote!(read_stream::<Bid>(s).write_stream(c).filter(a > 1)));
+    assert!(e.contains("not available after `.write_stream(..)`"), "{e}");
+    let e = check_err(quote!(read_stream::<Bid>(s)
+        .write_stream(c)
+        .start()
+        .trigger(Once)));
+    assert!(e.contains("comes after `.start()`"), "{e}");
+    let e = check_err(quote!(read_stream::<Bid>(s).select(a, a)));
+    assert!(e.contains("appears twice"), "{e}");
+    // A watermark on another column than the window's does not close the groups.
+    let e = check_err(quote! {
+        read_stream::<Bid>(s)
+            .with_watermark(t1, "1 minute")
+            .group_by(window(t2, "1 minute"))
+            .count()
+            .write_stream(c)
+    });
+    assert!(e.contains("without a watermark"), "{e}");
+}
+
+#[test]
+fn joins_sessions_and_sorting() {
+    let out = expand(quote! {
+        let people = read_static::<Person>(Files::json("people"));
+        read_stream::<Bid>(s)
+            .with_watermark(t, "1 second")
+            .join(people, bidder == id, "left_outer")
+            .group_by(session_window(t, "5 seconds"), people.state)
+            .count()
+            .order_by(count.desc())
+            .write_stream(c)
+            .output_mode(Complete)
+    });
+    assert!(out.contains("let people = :: stream_runtime :: read_static :: < Person > (Files :: json (\"people\")) ;"), "{out}");
+    assert!(out.contains(". join_static (people , move | __r | :: core :: clone :: Clone :: clone (& __r . bidder) , move | __r | :: core :: clone :: Clone :: clone (& __r . id) , :: stream_runtime :: JoinType :: LeftOuter , :: stream_runtime :: __private :: join_outer)"), "{out}");
+    assert!(out.contains(". group_by_session (:: stream_runtime :: __private :: fixed_session_gap (5000i64) , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . t)) , move | __r | __Key1 { state : __r . __table . as_ref () . map (| __t | :: core :: clone :: Clone :: clone (& __t . state)) })"), "{out}");
+    assert!(out.contains(". order_by (move | __r | :: stream_runtime :: __private :: sort_key_desc (:: core :: clone :: Clone :: clone (& __r . count)))"), "{out}");
+    // The static table on the left; a second join reaches the first table through the row.
+    let out = expand(quote! {
+        let people = read_static::<Person>(p);
+        let cities = read_static::<City>(c);
+        people
+            .join(read_stream::<Bid>(s), id == bidder && day == day)
+            .join(cities, people.city == name)
+            .select(price, people.name as buyer, cities.country as country)
+    });
+    assert!(out.contains("people . join_stream (:: stream_runtime :: read_stream :: < Bid > (s) , move | __r | (:: core :: clone :: Clone :: clone (& __r . id) , :: core :: clone :: Clone :: clone (& __r . day) ,) , move | __r | (:: core :: clone :: Clone :: clone (& __r . bidder) , :: core :: clone :: Clone :: clone (& __r . day) ,) , :: stream_runtime :: JoinType :: Inner , :: stream_runtime :: __private :: static_join_inner)"), "{out}");
+    assert!(out.contains(". join_static (cities , move | __r | :: core :: clone :: Clone :: clone (& __r . __table . city) , move | __r | :: core :: clone :: Clone :: clone (& __r . name)"), "{out}");
+    assert!(out.contains("buyer : :: core :: clone :: Clone :: clone (& __r . __stream . __table . name) , country : :: core :: clone :: Clone :: clone (& __r . __table . country)"), "{out}");
+}
+
+#[test]
+fn join_and_sort_errors() {
+    let e = check_err(quote! {
+        let other = read_stream::<Bid>(s2);
+        read_stream::<Bid>(s).join(other, a == b)
+    });
+    assert!(e.contains("stream-stream joins are not supported"), "{e}");
+    let e = check_err(quote! {
+        let p = read_static::<P>(x);
+        read_stream::<Bid>(s).join(p, a == b, "full")
+    });
+    assert!(
+        e.starts_with("full_outer join with a streaming Dataset on the left"),
+        "{e}"
+    );
+    let e = check_err(quote!(
+        read_stream::<Bid>(s).join(read_static::<P>(x), a == b)
+    ));
+    assert!(e.starts_with("bind the static table to a name"), "{e}");
+    let e = check_err(quote!(read_stream::<Bid>(s).select(a).order_by(a)));
+    assert!(
+        e.contains("sorts the result table of an aggregation"),
+        "{e}"
+    );
+    let e = check_err(quote! {
+        let p = read_static::<P>(x);
+        read_stream::<Bid>(s).select(a).join(p, a == id).filter(zz > p.c)
+    });
+    assert!(
+        e.starts_with("unknown column `zz`; the rows after `.join(..)` have the columns: a, and the static table's columns are written `p.column`"),
+        "{e}"
+    );
+    let e = check_err(quote! {
+        read_stream::<Bid>(s)
+            .group_by(session_window(t, "-1 second"))
+            .count()
+    });
+    assert!(e.contains("a session gap must be positive"), "{e}");
+}
+
+#[test]
+fn watermarks_follow_projections_into_windows() {
+    let out = expand(quote! {
+        read_stream::<Bid>(s)
+            .with_watermark(date_time, "10 seconds")
+            .select(auction, date_time as t)
+            .group_by(window(t, "10 seconds", "5 seconds"), auction)
+            .agg(count() as n)
+            .write_stream(c)
+            .output_mode(Append)
+    });
+    assert!(out.contains(". with_watermark (move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . date_time)) , \"10 seconds\")"), "{out}");
+    assert!(out.contains(". group_by_window (:: stream_runtime :: WindowSpec { size : 10000i64 , slide : 5000i64 , offset : 0i64 } , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . t)) , move | __r | __Key2 { auction : :: core :: clone :: Clone :: clone (& __r . auction) })"), "{out}");
+    assert!(out.contains("move | __w , __k , (__v0 ,) | __Row3 { window : __w , auction : __k . auction , n : __v0 }"), "{out}");
+}

@@ -1,0 +1,53 @@
+//! `.select(item, ..)`: project the rows on columns and named expressions (`expr as name`).
+
+use super::super::super::ast::{ColExpr, NamedExpr};
+use super::super::super::check::{Checker, GenKind, Info, Rows, Site, Stage};
+use super::super::super::parse::parse_named;
+use super::super::{Operator, Step};
+use super::ProjectStep;
+use syn::{Error, ExprMethodCall, Ident, Result};
+
+/// `.select(item, ...)`.
+pub struct Select(pub Vec<NamedExpr>);
+
+/// Parses `.select(item, ..)`.
+pub fn parse(_: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operator>> {
+    if mc.args.is_empty() {
+        return Err(Error::new(
+            mc.method.span(),
+            "`.select` needs at least one column: `.select(auction, price * 2 as double_price)`",
+        ));
+    }
+    Ok(Box::new(Select(
+        mc.args.iter().map(parse_named).collect::<Result<_>>()?,
+    )))
+}
+
+impl Operator for Select {
+    fn check(&self, cx: &mut Checker, at: Site, info: &mut Info) -> Option<Box<dyn Step>> {
+        let Stage::Rows(rows) = at.input else {
+            unreachable!("a projection is checked on rows")
+        };
+        let items = &self.0;
+        // Event-time columns keep their watermark through a projection (also renamed).
+        info.watermarks = items
+            .iter()
+            .filter(|i| matches!(&i.expr, ColExpr::Column(c) if info.watermarks.contains(&c.to_string())))
+            .map(|i| i.name.to_string())
+            .collect();
+        let columns = cx.items(items, &rows, &info.tables, "select");
+        info.tables.clear();
+        let names: Vec<Ident> = columns.iter().map(|(n, _)| n.clone()).collect();
+        let strukt = cx.new_struct("Row", GenKind::Columns(names.clone()));
+        info.stage = Stage::Rows(Rows::Known {
+            strukt: Some(strukt.clone()),
+            columns: names,
+            origin: "`.select(..)`".into(),
+        });
+        Some(Box::new(ProjectStep {
+            method: at.method,
+            strukt,
+            columns,
+        }))
+    }
+}
