@@ -23,7 +23,10 @@ pub enum Mode {
     /// Skip the record; count it in [`ReadStats::dropped_malformed`].
     DropMalformed,
     /// Skip the record from the stream but keep it, with its file, line, raw text and parse
-    /// error, in [`ReadStats::corrupt`] (the default, as in Spark).
+    /// error, in [`ReadStats::corrupt`] (the default, as in Spark). Every one is counted in
+    /// [`ReadStats::corrupt_count`]; only the first
+    /// [`max_corrupt_records`](FileSource::max_corrupt_records) of a read are kept, each with
+    /// at most [`MAX_RAW_BYTES`](super::MAX_RAW_BYTES) of its raw text.
     ///
     /// This differs from Spark on purpose: Spark's permissive mode emits a row with NULL
     /// columns and the raw text in a `_corrupt_record` column. Rows here are typed records,
@@ -109,6 +112,7 @@ pub struct FileSource<T> {
     max_files_per_trigger: Option<usize>,
     latest_first: bool,
     csv: CsvOptions,
+    max_corrupt_records: usize,
     log: Mutex<SeenFiles>,
     _rows: PhantomData<fn() -> T>,
 }
@@ -129,6 +133,7 @@ impl<T> FileSource<T> {
             max_files_per_trigger: None,
             latest_first: false,
             csv: CsvOptions::default(),
+            max_corrupt_records: 1000,
             log: Mutex::default(),
             _rows: PhantomData,
         }
@@ -143,6 +148,14 @@ impl<T> FileSource<T> {
     /// What to do with malformed records (default [`Mode::Permissive`]).
     pub fn mode(mut self, mode: Mode) -> Self {
         self.mode = mode;
+        self
+    }
+
+    /// Permissive mode: how many corrupt records one read (one worker's share of a batch, or a
+    /// static read) keeps in [`ReadStats::corrupt`], the first ones (default 1000; 0 keeps
+    /// none). All of them are counted in [`ReadStats::corrupt_count`] whatever the cap.
+    pub fn max_corrupt_records(mut self, n: usize) -> Self {
+        self.max_corrupt_records = n;
         self
     }
 
@@ -290,12 +303,14 @@ impl<T: Record> FileSource<T> {
                         })
                     }
                     Mode::DropMalformed => stats.dropped_malformed += 1,
-                    Mode::Permissive => stats.corrupt.push(CorruptRecord {
-                        file: path.to_string(),
-                        line: line_no,
-                        raw: String::from_utf8_lossy(line).into_owned(),
-                        error,
-                    }),
+                    Mode::Permissive => {
+                        stats.corrupt_count += 1;
+                        if stats.corrupt.len() < self.max_corrupt_records {
+                            stats
+                                .corrupt
+                                .push(CorruptRecord::new(path, line_no, line, &error));
+                        }
+                    }
                 },
             }
         }

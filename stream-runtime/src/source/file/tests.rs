@@ -282,6 +282,7 @@ fn drop_malformed_counts_and_skips() {
     assert_eq!(rows, vec![bid(1, 1, None), bid(3, 3, None)]);
     assert_eq!((stats.rows, stats.dropped_malformed), (2, 2));
     assert!(stats.corrupt.is_empty());
+    assert_eq!(stats.corrupt_count, 0);
 }
 
 #[test]
@@ -292,6 +293,7 @@ fn permissive_keeps_corrupt_records_aside() {
     let (rows, stats) = read_rows(&src, &split_of(&[&f]));
     assert_eq!(rows, vec![bid(1, 1, None), bid(3, 3, None)]);
     assert_eq!((stats.rows, stats.dropped_malformed), (2, 0));
+    assert_eq!(stats.corrupt_count, 2);
     let where_: Vec<(&str, u64, &str)> = stats
         .corrupt
         .iter()
@@ -624,4 +626,54 @@ fn text_keeps_lines_that_are_not_utf8_with_replacement_characters() {
         ["one", "caf\u{FFFD} au lait", "na\u{FFFD}ve", "last"]
     );
     assert_eq!((stats.rows, stats.corrupt.len()), (4, 0));
+}
+
+#[test]
+fn permissive_mode_keeps_a_bounded_number_of_corrupt_records_and_counts_them_all() {
+    let dir = TempDir::new("manybad");
+    // 200k bad lines (one in 1000 is a good row), then a long bad line of multi-byte characters.
+    let mut text = String::new();
+    let mut good = 0;
+    for i in 0..200_000u64 {
+        if i % 1000 == 999 {
+            text.push_str(&format!("{{\"auction\":{i},\"price\":1}}\n"));
+            good += 1;
+        } else {
+            text.push_str(&format!("not json {i}\n"));
+        }
+    }
+    let long = "é".repeat(3000); // 6000 bytes
+    text.push_str(&long);
+    text.push('\n');
+    let bad = 200_000 - good + 1;
+    let f = dir.write("bad.json", &text, 1);
+    let src = Files::json::<Bid>(&dir.0);
+    let (rows, stats) = read_rows(&src, &split_of(&[&f]));
+    assert_eq!(rows.len() as u64, good);
+    assert_eq!(stats.rows, good);
+    // All are counted, at most 1000 (the default) are kept: the first ones.
+    assert_eq!(stats.corrupt_count, bad);
+    assert_eq!(stats.corrupt.len(), 1000);
+    assert_eq!(stats.corrupt[0].raw, "not json 0");
+    assert_eq!(stats.corrupt[999].line, 1001); // line 1000 is a good row
+                                               // A smaller cap, over two files (the cap is per read), and a long record truncated on a
+                                               // character boundary, with a marker.
+    let g = dir.write("long.json", &format!("{long}\nnot json\n"), 2);
+    let src = Files::json::<Bid>(&dir.0).max_corrupt_records(3);
+    let (_, stats) = read_rows(&src, &split_of(&[&g, &f]));
+    assert_eq!(stats.corrupt_count, bad + 2);
+    assert_eq!(stats.corrupt.len(), 3);
+    let raw = &stats.corrupt[0].raw;
+    assert!(raw.len() <= 1024 + 64, "{} bytes", raw.len());
+    assert!(raw.starts_with(&"é".repeat(512)), "{raw}");
+    assert!(
+        raw.contains("truncated") && raw.contains("6000 bytes"),
+        "{raw}"
+    );
+    assert_eq!(stats.corrupt[1].raw, "not json");
+    assert_eq!(stats.corrupt[2].raw, "not json 0");
+    // Zero keeps none and still counts.
+    let src = Files::json::<Bid>(&dir.0).max_corrupt_records(0);
+    let (_, stats) = read_rows(&src, &split_of(&[&g]));
+    assert_eq!((stats.corrupt_count, stats.corrupt.len()), (2, 0));
 }
