@@ -246,6 +246,11 @@ impl Mergeable for Mean {
 }
 
 /// A wide integer total as the `sum` output type, or Spark's `ARITHMETIC_OVERFLOW` as a panic.
+///
+/// Spark 4 (ANSI mode, `Sum.scala` with `Add` in ANSI eval mode) raises `ARITHMETIC_OVERFLOW`
+/// as soon as a running `bigint` sum overflows; here the sum is exact in a wider type and only
+/// the total is checked, so the outcome does not depend on the order in which partials merge
+/// (`i64::MAX + 1 - 1` is `i64::MAX`, whatever the split).
 fn narrow_sum<W: Copy + fmt::Display, O: TryFrom<W>>(total: W, column: &str, out: &str) -> O {
     O::try_from(total).unwrap_or_else(|_| {
         panic!(
