@@ -1,4 +1,9 @@
-//! Typed aggregate functions: `count()`, `sum(col)`, `min(col)`, `max(col)`, `avg(col)`.
+//! Typed aggregate functions: `count()`, `count_non_null(col)` (Spark's `count(col)`),
+//! `sum(col)`, `min(col)`, `max(col)`, `avg(col)`.
+//!
+//! As in SQL, `count_non_null`, `sum`, `min`, `max` and `avg` ignore NULLs (`None` in an
+//! `Option` column); `sum`, `min`, `max` and `avg` of a nullable column are NULL only when every
+//! input is NULL.
 //!
 //! An aggregate turns one row into a small accumulator, merges accumulators (so that rows can be
 //! pre-aggregated within a batch before they are exchanged, as Spark's partial aggregation does),
@@ -8,7 +13,7 @@ use crate::value::{Field, Ordered};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
-use std::fmt::Debug;
+use std::fmt::{self, Debug};
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 
@@ -89,6 +94,41 @@ impl Mergeable for u64 {
         *self = self.wrapping_mul(n as u64);
     }
 }
+/// The accumulator of `sum` over signed integers: no `i64` values can overflow it short of
+/// 2^64 rows, and it saturates rather than wrap beyond that, so a total out of `i64` range stays
+/// out of range (and `finish` reports it).
+impl Mergeable for i128 {
+    fn merge(&mut self, other: &Self) {
+        *self = self.saturating_add(*other);
+    }
+    fn scale(&mut self, n: i64) {
+        *self = self.saturating_mul(i128::from(n));
+    }
+}
+/// The accumulator of `sum` over unsigned integers (see the `i128` one).
+impl Mergeable for u128 {
+    fn merge(&mut self, other: &Self) {
+        *self = self.saturating_add(*other);
+    }
+    fn scale(&mut self, n: i64) {
+        *self = self.saturating_mul(u128::from(n.max(0).unsigned_abs()));
+    }
+}
+/// A partial over possibly no values: `None` (only NULLs so far) is the identity.
+impl<A: Mergeable> Mergeable for Option<A> {
+    fn merge(&mut self, other: &Self) {
+        match (self.as_mut(), other) {
+            (_, None) => {}
+            (None, Some(o)) => *self = Some(o.clone()),
+            (Some(s), Some(o)) => s.merge(o),
+        }
+    }
+    fn scale(&mut self, n: i64) {
+        if let Some(a) = self {
+            a.scale(n);
+        }
+    }
+}
 
 /// `count()`: the number of rows (Spark's `count(1)`, a `bigint`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -110,38 +150,134 @@ impl<T> AggFn<T> for Count {
     }
 }
 
-/// A column type that `sum` and `avg` accept.
+/// `count_non_null(col)`: the number of rows whose column is not NULL (Spark's `count(col)`, a
+/// `bigint`); every row counts for a column that is not an `Option`.
+pub struct CountNonNull<F, V>(F, PhantomData<fn() -> V>);
+impl<F: Clone, V> Clone for CountNonNull<F, V> {
+    fn clone(&self) -> Self {
+        CountNonNull(self.0.clone(), PhantomData)
+    }
+}
+
+/// `count_non_null(col)`: the number of rows whose column is not NULL (Spark's `count(col)`).
+pub fn count_non_null<T, V: Field, F: Fn(&T) -> V + Clone + Send + Sync + 'static>(
+    col: F,
+) -> CountNonNull<F, V> {
+    CountNonNull(col, PhantomData)
+}
+
+impl<T, V: Field, F: Fn(&T) -> V + Clone + Send + Sync + 'static> AggFn<T> for CountNonNull<F, V> {
+    type Acc = i64;
+    type Out = i64;
+    fn init(&self, row: &T) -> i64 {
+        i64::from(!(self.0)(row).is_null())
+    }
+    fn finish(&self, acc: &i64) -> i64 {
+        *acc
+    }
+}
+
+/// A column type that `sum` and `avg` accept: integers, floats, and `Option`s of those (whose
+/// NULLs are ignored).
 #[diagnostic::on_unimplemented(
     message = "cannot sum or average a column of type `{Self}`",
     label = "`sum` and `avg` need a numeric column, this one is `{Self}`",
     note = "use a column of an integer or floating-point type here, or count(), min() or max() for other types"
 )]
 pub trait Numeric: Field {
-    /// The sum's accumulator.
+    /// The sum's accumulator (wider than the column for integers, so that it does not wrap).
     type Sum: Mergeable + Default;
-    /// The type `sum` outputs (`i64` for signed, `u64` for unsigned, `f64` for floats).
+    /// The type `sum` outputs (`i64` for signed, `u64` for unsigned, `f64` for floats; an
+    /// `Option` of it for a nullable column).
     type SumOut: Field;
+    /// The type `avg` outputs (`f64`; `Option<f64>` for a nullable column).
+    type AvgOut: Field;
     /// This value as a sum.
     fn to_sum(&self) -> Self::Sum;
     /// The finished sum.
+    ///
+    /// # Panics
+    ///
+    /// If an integer total does not fit the output type: Spark's `ARITHMETIC_OVERFLOW` (the
+    /// engine turns a worker's panic into a query error carrying the message).
     fn sum_out(acc: &Self::Sum) -> Self::SumOut;
-    /// The value as `f64` (for `avg`).
-    fn sum_f64(acc: &Self::Sum) -> f64;
+    /// This value as the state of `avg`.
+    fn to_mean(&self) -> Mean;
+    /// The finished average.
+    fn avg_out(acc: &Mean) -> Self::AvgOut;
 }
 
-macro_rules! numeric {
-    ($($t:ty => $s:ty;)*) => {$(
+/// The state of `avg`: a sum in double precision and a count of values, as Spark's `Average`
+/// (`Average.scala`) keeps for non-decimal inputs (the sum cannot wrap; very large integers
+/// lose precision as they do in Spark).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct Mean {
+    /// The sum of the values.
+    pub sum: FloatSum,
+    /// How many values.
+    pub count: i64,
+}
+
+impl Mean {
+    /// The state of one value.
+    pub fn of(value: f64) -> Mean {
+        Mean {
+            sum: FloatSum(value),
+            count: 1,
+        }
+    }
+    /// The average (`NaN` for no values).
+    pub fn value(&self) -> f64 {
+        self.sum.0 / self.count as f64
+    }
+}
+
+impl Mergeable for Mean {
+    fn merge(&mut self, other: &Self) {
+        self.sum.merge(&other.sum);
+        self.count = self.count.saturating_add(other.count);
+    }
+    fn scale(&mut self, n: i64) {
+        self.sum.scale(n);
+        self.count = self.count.saturating_mul(n);
+    }
+}
+
+/// A wide integer total as the `sum` output type, or Spark's `ARITHMETIC_OVERFLOW` as a panic.
+///
+/// Spark 4 (ANSI mode, `Sum.scala` with `Add` in ANSI eval mode) raises `ARITHMETIC_OVERFLOW`
+/// as soon as a running `bigint` sum overflows; here the sum is exact in a wider type and only
+/// the total is checked, so the outcome does not depend on the order in which partials merge
+/// (`i64::MAX + 1 - 1` is `i64::MAX`, whatever the split).
+fn narrow_sum<W: Copy + fmt::Display, O: TryFrom<W>>(total: W, column: &str, out: &str) -> O {
+    O::try_from(total).unwrap_or_else(|_| {
+        panic!(
+            "arithmetic overflow: sum(...) of a `{column}` column is {total}, which exceeds the \
+             range of {out} (Spark: ARITHMETIC_OVERFLOW)"
+        )
+    })
+}
+
+macro_rules! int_numeric {
+    ($($t:ty => $acc:ty, $out:ty;)*) => {$(
         impl Numeric for $t {
-            type Sum = $s;
-            type SumOut = $s;
-            fn to_sum(&self) -> $s { *self as $s }
-            fn sum_out(acc: &$s) -> $s { *acc }
-            fn sum_f64(acc: &$s) -> f64 { *acc as f64 }
+            type Sum = $acc;
+            type SumOut = $out;
+            type AvgOut = f64;
+            fn to_sum(&self) -> $acc { *self as $acc }
+            fn sum_out(acc: &$acc) -> $out {
+                narrow_sum(*acc, stringify!($t), stringify!($out))
+            }
+            fn to_mean(&self) -> Mean { Mean::of(*self as f64) }
+            fn avg_out(acc: &Mean) -> f64 { acc.value() }
         }
     )*};
 }
-numeric! { i8 => i64; i16 => i64; i32 => i64; i64 => i64; isize => i64;
-u8 => u64; u16 => u64; u32 => u64; u64 => u64; usize => u64; }
+int_numeric! { i8 => i128, i64; i16 => i128, i64; i32 => i128, i64; i64 => i128, i64;
+isize => i128, i64; u8 => u128, u64; u16 => u128, u64; u32 => u128, u64; u64 => u128, u64;
+usize => u128, u64; }
 
 /// A float sum accumulator, totally ordered so that it can live in an arrangement.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
@@ -181,13 +317,34 @@ macro_rules! float_numeric {
         impl Numeric for $t {
             type Sum = FloatSum;
             type SumOut = f64;
+            type AvgOut = f64;
             fn to_sum(&self) -> FloatSum { FloatSum(*self as f64) }
             fn sum_out(acc: &FloatSum) -> f64 { acc.0 }
-            fn sum_f64(acc: &FloatSum) -> f64 { acc.0 }
+            fn to_mean(&self) -> Mean { Mean::of(*self as f64) }
+            fn avg_out(acc: &Mean) -> f64 { acc.value() }
         }
     )*};
 }
 float_numeric! { f32; f64; }
+
+/// A nullable numeric column: NULLs are skipped; the sum and the average of no values are NULL.
+impl<V: Numeric<AvgOut = f64>> Numeric for Option<V> {
+    type Sum = Option<V::Sum>;
+    type SumOut = Option<V::SumOut>;
+    type AvgOut = Option<f64>;
+    fn to_sum(&self) -> Option<V::Sum> {
+        self.as_ref().map(V::to_sum)
+    }
+    fn sum_out(acc: &Option<V::Sum>) -> Option<V::SumOut> {
+        acc.as_ref().map(V::sum_out)
+    }
+    fn to_mean(&self) -> Mean {
+        self.as_ref().map_or(Mean::default(), V::to_mean)
+    }
+    fn avg_out(acc: &Mean) -> Option<f64> {
+        (acc.count > 0).then(|| acc.value())
+    }
+}
 
 /// `sum(col)`: the sum of a numeric column.
 pub struct Sum<F, V>(F, PhantomData<fn() -> V>);
@@ -197,7 +354,8 @@ impl<F: Clone, V> Clone for Sum<F, V> {
     }
 }
 
-/// `sum(col)`: the sum of a numeric column (`i64`, `u64` or `f64`).
+/// `sum(col)`: the sum of a numeric column (`i64`, `u64` or `f64`; NULLs ignored). Integer
+/// sums are exact; one out of range of the output type is an error (see [`Numeric::sum_out`]).
 pub fn sum<T, V: Numeric, F: Fn(&T) -> V + Clone + Send + Sync + 'static>(col: F) -> Sum<F, V> {
     Sum(col, PhantomData)
 }
@@ -213,7 +371,8 @@ impl<T, V: Numeric, F: Fn(&T) -> V + Clone + Send + Sync + 'static> AggFn<T> for
     }
 }
 
-/// `avg(col)`: the mean of a numeric column, as `f64`.
+/// `avg(col)`: the mean of a numeric column, as `f64` (`Option<f64>` for a nullable column,
+/// NULL when it has no values).
 pub struct Avg<F, V>(F, PhantomData<fn() -> V>);
 impl<F: Clone, V> Clone for Avg<F, V> {
     fn clone(&self) -> Self {
@@ -227,13 +386,13 @@ pub fn avg<T, V: Numeric, F: Fn(&T) -> V + Clone + Send + Sync + 'static>(col: F
 }
 
 impl<T, V: Numeric, F: Fn(&T) -> V + Clone + Send + Sync + 'static> AggFn<T> for Avg<F, V> {
-    type Acc = (V::Sum, i64);
-    type Out = f64;
-    fn init(&self, row: &T) -> Self::Acc {
-        ((self.0)(row).to_sum(), 1)
+    type Acc = Mean;
+    type Out = V::AvgOut;
+    fn init(&self, row: &T) -> Mean {
+        (self.0)(row).to_mean()
     }
-    fn finish(&self, acc: &Self::Acc) -> f64 {
-        V::sum_f64(&acc.0) / acc.1 as f64
+    fn finish(&self, acc: &Mean) -> V::AvgOut {
+        V::avg_out(acc)
     }
 }
 
@@ -274,11 +433,17 @@ impl<V: Field, const MAX: bool> Hash for Extremum<V, MAX> {
 
 impl<V: Field, const MAX: bool> Mergeable for Extremum<V, MAX> {
     fn merge(&mut self, other: &Self) {
-        let better = if MAX {
-            other.0 > self.0
-        } else {
-            other.0 < self.0
-        };
+        // NULLs are ignored: a NULL is the identity, and the result is NULL only if every
+        // input is.
+        if other.0 .0.is_null() {
+            return;
+        }
+        let better = self.0 .0.is_null()
+            || if MAX {
+                other.0 > self.0
+            } else {
+                other.0 < self.0
+            };
         if better {
             *self = other.clone();
         }
@@ -286,14 +451,14 @@ impl<V: Field, const MAX: bool> Mergeable for Extremum<V, MAX> {
     fn scale(&mut self, _n: i64) {}
 }
 
-/// `min(col)`: the least value of a column.
+/// `min(col)`: the least value of a column (NULLs ignored).
 pub fn min<T, V: Field, F: Fn(&T) -> V + Clone + Send + Sync + 'static>(
     col: F,
 ) -> Extreme<F, V, false> {
     Extreme(col, PhantomData)
 }
 
-/// `max(col)`: the greatest value of a column.
+/// `max(col)`: the greatest value of a column (NULLs ignored).
 pub fn max<T, V: Field, F: Fn(&T) -> V + Clone + Send + Sync + 'static>(
     col: F,
 ) -> Extreme<F, V, true> {
@@ -362,5 +527,223 @@ mod tests {
         assert_eq!(aggs.finish(&twice).1, 2 * s);
         assert_eq!(aggs.finish(&twice).3, aggs.finish(&acc).3);
         let _ = rows[0].k;
+    }
+
+    /// A row with NULLs and extreme values.
+    #[derive(Clone, Debug)]
+    struct Wide {
+        v: Option<i64>,
+        x: Option<f64>,
+        big: i64,
+        u: u64,
+    }
+
+    fn fold<T, A: Aggregates<T>>(aggs: &A, rows: &[T]) -> A::Acc {
+        let mut acc = aggs.init(&rows[0]);
+        for r in &rows[1..] {
+            acc.merge(&aggs.init(r));
+        }
+        acc
+    }
+
+    fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+        let err = std::panic::catch_unwind(f).expect_err("expected a panic");
+        err.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn avg_of_integers_sums_in_double_and_does_not_wrap() {
+        let rows = [i64::MAX, i64::MAX];
+        let aggs = (avg(|r: &i64| *r),);
+        // (2^63 - 1) as a double is 2^63; the mean of two of them is 2^63.
+        assert_eq!(
+            aggs.finish(&fold(&aggs, &rows)).0,
+            9_223_372_036_854_775_808.0
+        );
+        let rows = [i64::MIN, i64::MIN, i64::MAX];
+        // (-2^63 - 2^63 + 2^63) / 3, in doubles.
+        assert_eq!(
+            aggs.finish(&fold(&aggs, &rows)).0,
+            -9_223_372_036_854_775_808.0 / 3.0
+        );
+        let rows = [u64::MAX, u64::MAX];
+        let aggs = (avg(|r: &u64| *r),);
+        assert_eq!(
+            aggs.finish(&fold(&aggs, &rows)).0,
+            18_446_744_073_709_551_616.0
+        );
+    }
+
+    #[test]
+    fn sum_of_integers_never_wraps_silently() {
+        let aggs = (sum(|r: &i64| *r),);
+        // A total that fits is exact, whatever the order of the partials (the intermediate
+        // i64::MAX + 1 is not an overflow: the sum is kept wider).
+        let rows = [i64::MAX, 1, -1];
+        assert_eq!(aggs.finish(&fold(&aggs, &rows)).0, i64::MAX);
+        let rows = [i64::MIN, -1, 1, i64::MAX, 1];
+        assert_eq!(aggs.finish(&fold(&aggs, &rows)).0, 0);
+        // A total that does not fit i64 is Spark's ARITHMETIC_OVERFLOW, not a wrapped value.
+        let acc = fold(&aggs, &[i64::MAX, 1]);
+        let msg = panic_message(|| {
+            aggs.finish(&acc);
+        });
+        assert!(
+            msg.contains("ARITHMETIC_OVERFLOW") && msg.contains("i64"),
+            "{msg}"
+        );
+        assert!(msg.contains("9223372036854775808"), "{msg}");
+        let acc = fold(&aggs, &[i64::MIN, -1]);
+        let msg = panic_message(|| {
+            aggs.finish(&acc);
+        });
+        assert!(msg.contains("ARITHMETIC_OVERFLOW"), "{msg}");
+        // Scaling a partial (n copies of its rows) overflows the same way.
+        let mut acc = fold(&aggs, &[i64::MAX / 2 + 1]);
+        acc.scale(2);
+        let msg = panic_message(|| {
+            aggs.finish(&acc);
+        });
+        assert!(msg.contains("ARITHMETIC_OVERFLOW"), "{msg}");
+        // Unsigned sums too.
+        let aggs = (sum(|r: &u64| *r),);
+        assert_eq!(aggs.finish(&fold(&aggs, &[u64::MAX - 1, 1])).0, u64::MAX);
+        let acc = fold(&aggs, &[u64::MAX, 1]);
+        let msg = panic_message(|| {
+            aggs.finish(&acc);
+        });
+        assert!(
+            msg.contains("ARITHMETIC_OVERFLOW") && msg.contains("u64"),
+            "{msg}"
+        );
+        // Small integer columns sum into i64 without overflowing their own type.
+        let aggs = (sum(|r: &i8| *r),);
+        assert_eq!(aggs.finish(&fold(&aggs, &[127i8, 127, 127])).0, 381);
+    }
+
+    #[test]
+    fn nulls_are_ignored_by_min_max_sum_avg_and_count_of_a_column() {
+        let row = |v: Option<i64>, x: Option<f64>| Wide { v, x, big: 0, u: 0 };
+        let rows = [
+            row(Some(3), None),
+            row(None, Some(2.5)),
+            row(Some(5), Some(-1.0)),
+            row(None, None),
+        ];
+        let aggs = (
+            min(|r: &Wide| r.v),
+            max(|r: &Wide| r.v),
+            sum(|r: &Wide| r.v),
+            avg(|r: &Wide| r.v),
+            min(|r: &Wide| r.x),
+            max(|r: &Wide| r.x),
+            count_non_null(|r: &Wide| r.v),
+            count(),
+        );
+        let out = aggs.finish(&fold(&aggs, &rows));
+        assert_eq!(out.0, Some(3));
+        assert_eq!(out.1, Some(5));
+        assert_eq!(out.2, Some(8));
+        assert_eq!(out.3, Some(4.0));
+        assert_eq!(out.4, Some(-1.0));
+        assert_eq!(out.5, Some(2.5));
+        assert_eq!(out.6, 2);
+        assert_eq!(out.7, 4);
+        // NULL only when every input is NULL (count is then 0).
+        let nulls = [row(None, None), row(None, None)];
+        let out = aggs.finish(&fold(&aggs, &nulls));
+        assert_eq!(
+            (out.0, out.1, out.2, out.3, out.4, out.5, out.6, out.7),
+            (None, None, None, None, None, None, 0, 2)
+        );
+        // A NULL first or last, and in a partial of its own, changes nothing.
+        let rows = [row(None, None), row(Some(7), None), row(None, None)];
+        let out = aggs.finish(&fold(&aggs, &rows));
+        assert_eq!(
+            (out.0, out.1, out.2, out.3, out.6),
+            (Some(7), Some(7), Some(7), Some(7.0), 1)
+        );
+        // A column that is not nullable counts every row.
+        let aggs = (count_non_null(|r: &Wide| r.big),);
+        assert_eq!(aggs.finish(&fold(&aggs, &rows)).0, 3);
+    }
+
+    /// Merging partials in any split and association, and scaling, equals folding all rows.
+    #[test]
+    fn partials_merge_associatively_and_scale_in_any_split() {
+        let rows: Vec<Wide> = (0..23i64)
+            .map(|i| Wide {
+                v: (i % 4 != 1).then_some((i * 37 % 19) - 9),
+                x: (i % 5 != 2).then_some((i * 13 % 17) as f64 / 4.0 - 2.0),
+                big: if i % 2 == 0 {
+                    i64::MAX - i
+                } else {
+                    i64::MIN + i
+                },
+                u: u64::MAX / 32 + i as u64,
+            })
+            .collect();
+        let aggs = (
+            sum(|r: &Wide| r.v),
+            avg(|r: &Wide| r.v),
+            min(|r: &Wide| r.x),
+            max(|r: &Wide| r.x),
+            sum(|r: &Wide| r.big),
+            sum(|r: &Wide| r.u),
+            count_non_null(|r: &Wide| r.x),
+            avg(|r: &Wide| r.x),
+        );
+        let all = fold(&aggs, &rows);
+        // Against a naive computation.
+        let vs: Vec<i64> = rows.iter().filter_map(|r| r.v).collect();
+        let xs: Vec<f64> = rows.iter().filter_map(|r| r.x).collect();
+        let out = aggs.finish(&all);
+        assert_eq!(out.0, Some(vs.iter().sum::<i64>()));
+        assert_eq!(out.1, Some(vs.iter().sum::<i64>() as f64 / vs.len() as f64));
+        assert_eq!(out.2, xs.iter().copied().reduce(f64::min));
+        assert_eq!(out.3, xs.iter().copied().reduce(f64::max));
+        let big: i128 = rows.iter().map(|r| r.big as i128).sum();
+        assert_eq!(out.4 as i128, big);
+        let u: u128 = rows.iter().map(|r| r.u as u128).sum();
+        assert_eq!(out.5 as u128, u);
+        assert_eq!(out.6, xs.len() as i64);
+        assert_eq!(out.7, Some(xs.iter().sum::<f64>() / xs.len() as f64));
+        for a in 1..rows.len() {
+            for b in a..rows.len() {
+                let (p, q) = (fold(&aggs, &rows[..a]), fold(&aggs, &rows[a..]));
+                let mut pq = p.clone();
+                pq.merge(&q);
+                let mut qp = q.clone();
+                qp.merge(&p);
+                assert_eq!(pq, all, "split at {a}");
+                assert_eq!(qp, all, "split at {a}, reversed");
+                if b > a {
+                    let (l, m, r) = (
+                        fold(&aggs, &rows[..a]),
+                        fold(&aggs, &rows[a..b]),
+                        fold(&aggs, &rows[b..]),
+                    );
+                    let mut left = l.clone();
+                    left.merge(&m);
+                    left.merge(&r);
+                    let mut right = m.clone();
+                    right.merge(&r);
+                    let mut l2 = l.clone();
+                    l2.merge(&right);
+                    assert_eq!(left, all, "split at {a}, {b}");
+                    assert_eq!(l2, all, "split at {a}, {b}, right first");
+                }
+            }
+        }
+        // scale(n): a partial standing for n copies of its rows.
+        for n in 1..5i64 {
+            let mut scaled = fold(&aggs, &rows[..7]);
+            scaled.scale(n);
+            let copies: Vec<Wide> = (0..n).flat_map(|_| rows[..7].iter().cloned()).collect();
+            assert_eq!(scaled, fold(&aggs, &copies), "n = {n}");
+        }
     }
 }

@@ -6,8 +6,10 @@ use std::fmt;
 
 /// A point in event time, in milliseconds since 1970-01-01T00:00:00Z.
 ///
-/// Serialized as an integer (epoch milliseconds); deserialized from an integer or from an
-/// RFC 3339 / ISO-8601 string such as `"2015-07-15T00:00:01.500Z"`.
+/// Serialized as an integer (epoch milliseconds); deserialized from that integer, or from an
+/// ISO-8601 string such as `"2015-07-15T00:00:01.500+02:00"` (see [`Timestamp::parse_iso`]).
+/// The file source reads JSON and CSV input as Spark does instead (a JSON integer is epoch
+/// seconds): see [`TextTimestamps`].
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp(pub i64);
 
@@ -20,40 +22,220 @@ impl Timestamp {
     pub const fn millis(self) -> i64 {
         self.0
     }
-    /// Parses `YYYY-MM-DD[(T| )hh:mm[:ss[.fff]]][Z]` (UTC) into a timestamp.
+
+    /// The timestamp `secs` seconds after the epoch, as Spark's JSON reader reads a JSON integer
+    /// in a `TIMESTAMP` column (`JacksonParser.scala`: seconds, times 1,000,000 microseconds);
+    /// `None` if the time does not fit Spark's microseconds (an `i64`), where Spark would wrap.
+    pub fn from_epoch_seconds(secs: i64) -> Option<Timestamp> {
+        secs.checked_mul(MICROS_PER_SECOND)?;
+        Some(Timestamp(secs * 1000))
+    }
+
+    /// Parses a timestamp string as Spark's `stringToTimestamp` (`SparkDateTimeUtils.scala`)
+    /// does with the session time zone UTC, or `None` if Spark would not parse it:
+    ///
+    /// - `[+-]yyyy[-[m]m[-[d]d]]`, then optionally `T` or a space and
+    ///   `[h]h:[m]m[:[s]s[.fraction]]` or `[h]h`; the year has 4 to 6 digits, the other fields
+    ///   1 or 2; the fraction may have any number of digits and is truncated to microseconds
+    ///   (then to milliseconds, rounding down as Spark's `microsToMillis`);
+    /// - after the seconds (or their fraction), a zone: `Z`, an offset `+h`, `+hh`, `+hh:mm`,
+    ///   `+hhmm`, `+hh:mm:ss` or `+hhmmss` (at most 18 hours; Spark also accepts `+h:mm` and
+    ///   `+hh:m`), optionally after `UTC`, `GMT` or `UT`, or one of those alone; the fixed
+    ///   short ids `EST`, `MST`, `HST`; spaces around it are allowed. Without a zone, UTC;
+    /// - the date must exist (no February 30th, no February 29th outside leap years), the hour
+    ///   is 0 to 23, minutes and seconds 0 to 59;
+    /// - the result must fit Spark's microseconds since the epoch (an `i64`): years -290308 to
+    ///   294247.
+    ///
+    /// Unlike Spark, region ids such as `Europe/Paris` (and short ids standing for regions, such
+    /// as `PST`) are not supported: this engine has no time-zone database, so they are `None`;
+    /// so are time-only strings (`10:11:12`, `T10:11:12`), which Spark dates today.
     pub fn parse_iso(s: &str) -> Option<Timestamp> {
-        let s = s.trim().trim_end_matches('Z');
-        let (date, time) = match s.find(['T', ' ']) {
-            Some(i) => (&s[..i], &s[i + 1..]),
-            None => (s, "00:00:00"),
-        };
-        let mut d = date.splitn(3, '-');
-        let y: i64 = d.next()?.parse().ok()?;
-        let m: i64 = d.next()?.parse().ok()?;
-        let day: i64 = d.next()?.parse().ok()?;
-        if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        parse_micros(s).map(|us| Timestamp(us.div_euclid(1000)))
+    }
+}
+
+const MICROS_PER_SECOND: i64 = 1_000_000;
+
+/// Spark's `isValidDigits` of `parseTimestampString`: how many digits each segment may have.
+fn valid_digits(segment: usize, digits: u32) -> bool {
+    match segment {
+        0 => (4..=6).contains(&digits),
+        6 => true,
+        7 => digits <= 2,
+        _ => (1..=2).contains(&digits),
+    }
+}
+
+/// Spark's `parseTimestampString` then `stringToTimestamp` (`SparkDateTimeUtils.scala`) in UTC:
+/// microseconds since the epoch. See [`Timestamp::parse_iso`].
+fn parse_micros(s: &str) -> Option<i64> {
+    let bytes = s.as_bytes();
+    let trimmed = |b: &u8| *b <= b' ' || *b == 0x7f;
+    let start = bytes.iter().position(|b| !trimmed(b))?;
+    let end = bytes.len() - bytes.iter().rev().position(|b| !trimmed(b))?;
+    // year, month, day, hour, minute, second, microseconds, (zone digits, unused)
+    let mut segments: [i64; 9] = [1, 1, 1, 0, 0, 0, 0, 0, 0];
+    let (mut i, mut value, mut digits) = (0usize, 0i64, 0u32);
+    let mut fraction_digits = 0u32;
+    let mut zone: Option<&str> = None;
+    let mut year_sign = 1;
+    let mut j = start;
+    if bytes[j] == b'-' || bytes[j] == b'+' {
+        year_sign = if bytes[j] == b'-' { -1 } else { 1 };
+        j += 1;
+    }
+    let mut next_segment = |i: &mut usize, value: &mut i64, digits: &mut u32| -> Option<()> {
+        if !valid_digits(*i, *digits) {
             return None;
         }
-        let mut t = time.splitn(3, ':');
-        let hh: i64 = t.next()?.parse().ok()?;
-        let mm: i64 = t.next().unwrap_or("0").parse().ok()?;
-        let sec = t.next().unwrap_or("0");
-        let (ss, frac) = match sec.split_once('.') {
-            Some((a, b)) => (a, b),
-            None => (sec, ""),
-        };
-        let ss: i64 = ss.parse().ok()?;
-        let ms: i64 = if frac.is_empty() {
-            0
+        segments[*i] = *value;
+        (*value, *digits) = (0, 0);
+        *i += 1;
+        Some(())
+    };
+    while j < end {
+        let b = bytes[j];
+        if b.is_ascii_digit() {
+            if i == 6 {
+                fraction_digits += 1;
+            }
+            // Digits past the microseconds are dropped; overlong segments are refused below
+            // (saturating keeps their value from overflowing meanwhile).
+            if i != 6 || digits < 6 {
+                value = value.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+            }
+            digits = digits.saturating_add(1);
         } else {
-            let f: String = frac.chars().chain("000".chars()).take(3).collect();
-            f.parse().ok()?
-        };
-        let days = days_from_civil(y, m, day);
-        Some(Timestamp(
-            ((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + ms,
-        ))
+            match i {
+                // Time-only strings (`T10:00`, `10:00`) would be dated today: refused.
+                0 | 1 if b == b'-' => next_segment(&mut i, &mut value, &mut digits)?,
+                2 if b == b' ' || b == b'T' => next_segment(&mut i, &mut value, &mut digits)?,
+                3 | 4 if b == b':' => next_segment(&mut i, &mut value, &mut digits)?,
+                5 if b == b'.' => next_segment(&mut i, &mut value, &mut digits)?,
+                5 | 6 => {
+                    // The rest of the text is the zone.
+                    next_segment(&mut i, &mut value, &mut digits)?;
+                    zone = Some(std::str::from_utf8(&bytes[j..end]).ok()?);
+                    i = 7;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        j += 1;
     }
+    next_segment(&mut i, &mut value, &mut digits)?;
+    let mut micros = segments[6];
+    while fraction_digits < 6 {
+        micros *= 10;
+        fraction_digits += 1;
+    }
+    let offset_secs = match zone {
+        Some(z) => zone_offset_secs(z.trim())?,
+        None => 0,
+    };
+    let [year, month, day, hour, minute, second, ..] = segments;
+    let year = year * year_sign;
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let secs = i128::from(days_from_civil(year, month, day)) * 86_400
+        + i128::from(hour * 3600 + minute * 60 + second)
+        - i128::from(offset_secs);
+    i64::try_from(secs * i128::from(MICROS_PER_SECOND) + i128::from(micros)).ok()
+}
+
+fn is_leap(y: i64) -> bool {
+    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// The offset from UTC, in seconds, of a zone id as Spark's `getZoneId` reads it
+/// (`SparkDateTimeUtils.scala`: `+h:mm` and `+hh:m` are padded, then Java's
+/// `ZoneId.of(id, SHORT_IDS)`), for the ids with a fixed offset; `None` for region ids (no
+/// time-zone database here) and malformed ones.
+fn zone_offset_secs(id: &str) -> Option<i64> {
+    // `(\+|\-)(\d):` becomes `$10$2:`, and `(\+|\-)(\d\d):(\d)$` becomes `$1$2:0$3`.
+    let mut id = id.to_string();
+    if let Some(p) = id.find(['+', '-']) {
+        let b = id.as_bytes();
+        if b.len() > p + 2 && b[p + 1].is_ascii_digit() && b[p + 2] == b':' {
+            id.insert(p + 1, '0');
+        }
+    }
+    let b = id.as_bytes();
+    let n = b.len();
+    if n >= 5
+        && (b[n - 5] == b'+' || b[n - 5] == b'-')
+        && b[n - 4].is_ascii_digit()
+        && b[n - 3].is_ascii_digit()
+        && b[n - 2] == b':'
+        && b[n - 1].is_ascii_digit()
+    {
+        id.insert(n - 1, '0');
+    }
+    let id = id.as_str();
+    match id {
+        // `ZoneId.SHORT_IDS` with a fixed offset.
+        "EST" => return Some(-5 * 3600),
+        "MST" => return Some(-7 * 3600),
+        "HST" => return Some(-10 * 3600),
+        "Z" | "UTC" | "GMT" | "UT" => return Some(0),
+        _ => {}
+    }
+    if id.starts_with(['+', '-']) {
+        return offset_secs(id);
+    }
+    for prefix in ["UTC", "GMT", "UT"] {
+        if let Some(rest) = id.strip_prefix(prefix) {
+            if rest.starts_with(['+', '-']) {
+                return offset_secs(rest);
+            }
+        }
+    }
+    None
+}
+
+/// Java's `ZoneOffset.of`: `+h`, `+hh`, `+hh:mm`, `+hhmm`, `+hh:mm:ss`, `+hhmmss`, at most 18
+/// hours either way.
+fn offset_secs(id: &str) -> Option<i64> {
+    let b = id.as_bytes();
+    let sign = match b.first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let two = |at: usize| -> Option<i64> {
+        let (h, l) = (*b.get(at)?, *b.get(at + 1)?);
+        (h.is_ascii_digit() && l.is_ascii_digit()).then(|| i64::from((h - b'0') * 10 + (l - b'0')))
+    };
+    let colon = |at: usize| (b.get(at) == Some(&b':')).then_some(());
+    let (h, m, s) = match b.len() {
+        2 if b[1].is_ascii_digit() => (i64::from(b[1] - b'0'), 0, 0),
+        3 => (two(1)?, 0, 0),
+        5 => (two(1)?, two(3)?, 0),
+        6 => (two(1)?, colon(3).and(two(4))?, 0),
+        7 => (two(1)?, two(3)?, two(5)?),
+        9 => (two(1)?, colon(3).and(two(4))?, colon(6).and(two(7))?),
+        _ => return None,
+    };
+    if h > 18 || m > 59 || s > 59 {
+        return None;
+    }
+    let total = h * 3600 + m * 60 + s;
+    (total <= 18 * 3600).then_some(sign * total)
 }
 
 // Howard Hinnant's algorithm: days since 1970-01-01 of a proleptic Gregorian date.
@@ -112,35 +294,114 @@ impl Serialize for Timestamp {
     }
 }
 
-impl<'de> Deserialize<'de> for Timestamp {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = Timestamp;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+/// How a human-readable (text) format's values are read into a [`Timestamp`]; see
+/// [`with_text_timestamps`]. Binary formats (bincode, between processes) always hold the
+/// integer milliseconds that [`Timestamp`] serializes to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TextTimestamps {
+    /// The engine's own form, the default: an integer is epoch milliseconds (what a
+    /// `Timestamp` serializes to, e.g. in the JSON rows sinks write), and a string is either
+    /// epoch milliseconds or a timestamp string for [`Timestamp::parse_iso`].
+    #[default]
+    Millis,
+    /// Spark's JSON reader (`JacksonParser.scala`, `TimestampType`): an integer is epoch
+    /// **seconds** (Spark multiplies it by 1,000,000 microseconds; a time that does not fit an
+    /// `i64` of microseconds is an error here, where Spark would wrap), a string is a
+    /// timestamp string for [`Timestamp::parse_iso`], and a fractional number is an error (Spark
+    /// accepts only integer tokens).
+    SparkJson,
+    /// Spark's CSV reader (`UnivocityParser.scala`): the field's text is a timestamp string for
+    /// [`Timestamp::parse_iso`], digits included (`1500` is the year 1500, a 10-digit epoch is
+    /// not a timestamp).
+    SparkCsv,
+}
+
+thread_local! {
+    static TEXT_TIMESTAMPS: std::cell::Cell<TextTimestamps> =
+        const { std::cell::Cell::new(TextTimestamps::Millis) };
+}
+
+/// Runs `f` with [`Timestamp`]s read from human-readable formats in `mode` on this thread, then
+/// restores the previous mode (also when `f` panics).
+///
+/// The file source parses each JSON line under [`TextTimestamps::SparkJson`] and each CSV
+/// record under [`TextTimestamps::SparkCsv`]; everything else (the engine's own JSON, tests,
+/// applications) reads the integer milliseconds a `Timestamp` serializes to.
+pub fn with_text_timestamps<R>(mode: TextTimestamps, f: impl FnOnce() -> R) -> R {
+    struct Restore(TextTimestamps);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            TEXT_TIMESTAMPS.with(|m| m.set(self.0));
+        }
+    }
+    let _restore = Restore(TEXT_TIMESTAMPS.with(|m| m.replace(mode)));
+    f()
+}
+
+/// Reads a `Timestamp` from a text format in the given mode.
+struct TextVisitor(TextTimestamps);
+
+impl serde::de::Visitor<'_> for TextVisitor {
+    type Value = Timestamp;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self.0 {
+            TextTimestamps::Millis => {
                 f.write_str("epoch milliseconds or an ISO-8601 timestamp string")
             }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Timestamp, E> {
-                Ok(Timestamp(v))
+            TextTimestamps::SparkJson => {
+                f.write_str("whole epoch seconds or an ISO-8601 timestamp string")
             }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Timestamp, E> {
-                i64::try_from(v)
-                    .map(Timestamp)
-                    .map_err(|_| E::custom("timestamp out of range"))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Timestamp, E> {
-                if let Ok(ms) = v.trim().parse::<i64>() {
-                    return Ok(Timestamp(ms));
-                }
-                Timestamp::parse_iso(v).ok_or_else(|| E::custom(format!("invalid timestamp `{v}`")))
+            TextTimestamps::SparkCsv => f.write_str("an ISO-8601 timestamp string"),
+        }
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Timestamp, E> {
+        match self.0 {
+            TextTimestamps::SparkJson => Timestamp::from_epoch_seconds(v).ok_or_else(|| {
+                E::custom(format!(
+                    "timestamp out of range: {v} seconds since the epoch do not fit Spark's \
+                     microseconds"
+                ))
+            }),
+            TextTimestamps::Millis => Ok(Timestamp(v)),
+            TextTimestamps::SparkCsv => self.visit_str(&v.to_string()),
+        }
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Timestamp, E> {
+        match i64::try_from(v) {
+            Ok(v) => self.visit_i64(v),
+            Err(_) => Err(E::custom(format!("timestamp out of range: {v}"))),
+        }
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Timestamp, E> {
+        match self.0 {
+            TextTimestamps::SparkJson => Err(E::custom(format!(
+                "a JSON number in a timestamp column is whole seconds since the epoch (as in \
+                 Spark), found {v}"
+            ))),
+            _ => Err(E::invalid_type(serde::de::Unexpected::Float(v), &self)),
+        }
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Timestamp, E> {
+        if self.0 == TextTimestamps::Millis {
+            if let Ok(ms) = v.trim().parse::<i64>() {
+                return Ok(Timestamp(ms));
             }
         }
-        // Text formats may hold a number or a string; binary ones (bincode, between processes)
-        // cannot say which they hold, and always hold the number.
-        if d.is_human_readable() {
-            d.deserialize_any(V)
-        } else {
-            i64::deserialize(d).map(Timestamp)
+        Timestamp::parse_iso(v).ok_or_else(|| E::custom(format!("invalid timestamp `{v}`")))
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Binary formats (bincode, between processes) cannot say what they hold, and always
+        // hold the integer milliseconds.
+        if !d.is_human_readable() {
+            return i64::deserialize(d).map(Timestamp);
+        }
+        match TEXT_TIMESTAMPS.with(|m| m.get()) {
+            // A CSV field is text, whatever it looks like.
+            TextTimestamps::SparkCsv => d.deserialize_str(TextVisitor(TextTimestamps::SparkCsv)),
+            mode => d.deserialize_any(TextVisitor(mode)),
         }
     }
 }
@@ -167,6 +428,165 @@ mod tests {
             Some(Timestamp(1500))
         );
         assert_eq!(Timestamp::parse_iso("1970-13-01"), None);
+    }
+
+    #[test]
+    fn parse_iso_out_of_range_is_none_not_a_panic() {
+        // Spark's parser takes 4 to 6 year digits and a result that fits its microseconds.
+        assert_eq!(Timestamp::parse_iso("99999999999999999-01-01"), None);
+        assert_eq!(Timestamp::parse_iso("9999999-01-01"), None);
+        assert_eq!(Timestamp::parse_iso("-99999999999999999-01-01"), None);
+        // The extremes, hand-checked with a day-by-day count: Long.MaxValue microseconds is
+        // +294247-01-10T04:00:54.775807Z, Long.MinValue is -290308-12-21T19:59:05.224192Z.
+        assert_eq!(
+            Timestamp::parse_iso("294247-01-10T04:00:54.775807Z"),
+            Some(Timestamp(9_223_372_036_854_775))
+        );
+        assert_eq!(Timestamp::parse_iso("294247-01-10T04:00:54.775808Z"), None);
+        assert_eq!(
+            Timestamp::parse_iso("-290308-12-21T19:59:05.224192Z"),
+            Some(Timestamp(-9_223_372_036_854_776))
+        );
+        assert_eq!(Timestamp::parse_iso("-290308-12-21T19:59:05.224191Z"), None);
+        assert_eq!(Timestamp::parse_iso("999999-12-31T23:59:59Z"), None);
+        // Years 0001 and 9999 are plain (`date -u -d ... +%s`).
+        assert_eq!(
+            Timestamp::parse_iso("0001-01-01T00:00:00Z"),
+            Some(Timestamp(-62_135_596_800_000))
+        );
+        assert_eq!(
+            Timestamp::parse_iso("9999-12-31T23:59:59.999Z"),
+            Some(Timestamp(253_402_300_799_999))
+        );
+        // Rendering never panics either.
+        let _ = (
+            Timestamp(i64::MAX).to_string(),
+            Timestamp(i64::MIN).to_string(),
+        );
+    }
+
+    #[test]
+    fn parse_iso_honours_zone_offsets() {
+        // 2015-07-15T00:00:01Z is 1436918401 s (`date -u -d ... +%s`).
+        let utc = 1_436_918_401_000;
+        let hour = 3_600_000;
+        let cases = [
+            ("2015-07-15T00:00:01.500+02:00", utc + 500 - 2 * hour),
+            ("2015-07-15T00:00:01.500Z", utc + 500),
+            ("2015-07-15T00:00:01-05:30", utc + 5 * hour + hour / 2),
+            ("2015-07-15T00:00:01+0200", utc - 2 * hour),
+            ("2015-07-15T00:00:01+2", utc - 2 * hour),
+            ("2015-07-15T00:00:01+1:00", utc - hour),
+            ("2015-07-15T00:00:01Z", utc),
+            ("2015-07-15 00:00:01 UTC", utc),
+            ("2015-07-15T00:00:01GMT+02:00", utc - 2 * hour),
+            ("2015-07-15T00:00:01.25UTC-01", utc + 250 + hour),
+            ("2015-07-15T00:00:01 EST", utc + 5 * hour),
+            (
+                "2015-07-15T00:00:01+01:02:03",
+                utc - hour - 2 * 60_000 - 3_000,
+            ),
+        ];
+        for (text, ms) in cases {
+            assert_eq!(Timestamp::parse_iso(text), Some(Timestamp(ms)), "{text}");
+        }
+        for bad in [
+            "2015-07-15T00:00:01+19:00",
+            "2015-07-15T00:00:01+02:60",
+            "2015-07-15T00:00:01+",
+            "2015-07-15T00:00:01z",
+            "2015-07-15T00:00:01 Mars/Olympus",
+            "2015-07-15T00:00:01+02:00junk",
+        ] {
+            assert_eq!(Timestamp::parse_iso(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn parse_iso_rejects_impossible_dates_and_times() {
+        for bad in [
+            "2015-02-31T25:61:99",
+            "2015-02-29",
+            "2015-02-29T00:00:00Z",
+            "2015-07-15T24:00:00",
+            "2015-07-15T23:60:00",
+            "2015-07-15T23:59:60",
+            "2015-00-10",
+            "2015-04-31",
+            "2015-07-00",
+            "",
+            "  ",
+            "15-07-15",
+            "2015-07-15T",
+            "2015-07-15T10:00Z",
+            "2015-7-15X",
+            "10:00:00",
+        ] {
+            assert_eq!(Timestamp::parse_iso(bad), None, "{bad:?}");
+        }
+        // Leap days exist in leap years (2016-02-29 is 1456704000 s).
+        assert_eq!(
+            Timestamp::parse_iso("2016-02-29"),
+            Some(Timestamp(1_456_704_000_000))
+        );
+        assert!(Timestamp::parse_iso("2000-02-29").is_some());
+        assert_eq!(Timestamp::parse_iso("1900-02-29"), None);
+        // Spark's shorter forms: a year, a month, one-digit fields, trimmed text, and a fraction
+        // truncated (not rounded) to the millisecond.
+        assert_eq!(Timestamp::parse_iso("1970"), Some(Timestamp(0)));
+        assert_eq!(
+            Timestamp::parse_iso("1970-02"),
+            Some(Timestamp(31 * 86_400_000))
+        );
+        assert_eq!(
+            Timestamp::parse_iso(" 1970-1-2T3:4:5.0069 "),
+            Some(Timestamp(86_400_000 + 3 * 3_600_000 + 4 * 60_000 + 5_006))
+        );
+        assert_eq!(Timestamp::parse_iso("1970-01-01T00:00"), Some(Timestamp(0)));
+        assert_eq!(
+            Timestamp::parse_iso("1969-12-31T23:59:59.9999"),
+            Some(Timestamp(-1))
+        );
+    }
+
+    #[test]
+    fn text_numbers_are_milliseconds_except_in_spark_source_modes() {
+        use serde::de::value::{Error, F64Deserializer, I64Deserializer, StrDeserializer};
+        let int = |v: i64| Timestamp::deserialize(I64Deserializer::<Error>::new(v));
+        let text = |v: &str| Timestamp::deserialize(StrDeserializer::<Error>::new(v));
+        let float = |v: f64| Timestamp::deserialize(F64Deserializer::<Error>::new(v));
+        // The engine's own text form: integer milliseconds.
+        assert_eq!(int(1_500).unwrap(), Timestamp(1_500));
+        assert_eq!(text("1500").unwrap(), Timestamp(1_500));
+        assert_eq!(text("1970-01-01T00:00:01.5Z").unwrap(), Timestamp(1_500));
+        // Spark's JSON reader: an integer is seconds; a string is a timestamp string (digits
+        // too: "2015" is the year 2015); a fractional number is not a timestamp.
+        with_text_timestamps(TextTimestamps::SparkJson, || {
+            assert_eq!(int(1_436_918_400).unwrap(), Timestamp(1_436_918_400_000));
+            assert_eq!(int(-1).unwrap(), Timestamp(-1_000));
+            assert_eq!(text("2015").unwrap(), Timestamp(1_420_070_400_000));
+            assert!(float(1.5).is_err());
+            // Past Spark's microseconds (i64::MAX / 1_000_000 s), out of range, not wrapped.
+            assert_eq!(
+                int(9_223_372_036_854).unwrap(),
+                Timestamp(9_223_372_036_854_000)
+            );
+            assert!(int(9_223_372_036_855).is_err());
+            assert!(int(i64::MIN).is_err());
+            assert!(text("2015-02-30").is_err());
+        });
+        // Spark's CSV reader: the field's text is a timestamp string.
+        with_text_timestamps(TextTimestamps::SparkCsv, || {
+            assert_eq!(text("2015").unwrap(), Timestamp(1_420_070_400_000));
+            assert!(text("1436918400").is_err());
+        });
+        // The mode is scoped: restored after the closure, even one that panics.
+        assert_eq!(int(7).unwrap(), Timestamp(7));
+        let caught = std::panic::catch_unwind(|| {
+            with_text_timestamps(TextTimestamps::SparkJson, || panic!("boom"))
+        });
+        assert!(caught.is_err());
+        assert_eq!(int(7).unwrap(), Timestamp(7));
     }
 
     #[test]

@@ -165,6 +165,10 @@ pub trait Field: Clone + fmt::Debug + Serialize + DeserializeOwned + Send + Sync
     fn cmp_field(&self, other: &Self) -> Ordering;
     /// A hash consistent with `cmp_field`.
     fn hash_field<H: Hasher>(&self, state: &mut H);
+    /// Whether the value is SQL NULL (`None` of a nullable column); aggregates ignore NULLs.
+    fn is_null(&self) -> bool {
+        false
+    }
 }
 
 macro_rules! int_field {
@@ -267,6 +271,9 @@ impl<T: Field> Field for Option<T> {
         if let Some(v) = self {
             v.hash_field(state)
         }
+    }
+    fn is_null(&self) -> bool {
+        self.as_ref().is_none_or(T::is_null)
     }
 }
 

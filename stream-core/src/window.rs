@@ -76,7 +76,7 @@ impl WindowSpec {
     /// `window(col, size, slide, startTime)`: windows shifted by `offset`.
     pub fn with_offset(mut self, offset: &str) -> Result<WindowSpec, DurationError> {
         let ms = parse_duration(offset)?;
-        if ms.abs() >= self.slide {
+        if ms.unsigned_abs() >= self.slide.unsigned_abs() {
             return Err(DurationError {
                 input: offset.into(),
                 reason: "the start offset must be smaller than the slide".into(),
@@ -87,15 +87,33 @@ impl WindowSpec {
     }
 
     /// The windows that contain `ts`, latest start first (as Spark's expansion).
+    ///
+    /// Near the ends of time a window may not fit an `i64` of milliseconds: its bounds are then
+    /// computed exactly (in `i128`) and saturated, a start below `i64::MIN` to `i64::MIN` and an
+    /// end above `i64::MAX` to `i64::MAX` (such a window never closes: no watermark passes
+    /// `i64::MAX`). Spark computes them in `Long` and would wrap around instead. A spec whose
+    /// size or slide is not positive (the fields are public) has no windows.
     pub fn windows_of(&self, ts: Timestamp) -> impl Iterator<Item = Window> + '_ {
-        let t = ts.millis();
-        let last_start = t - (t - self.offset).rem_euclid(self.slide);
-        let n = (self.size + self.slide - 1) / self.slide;
+        let (t, size, slide) = (
+            i128::from(ts.millis()),
+            i128::from(self.size),
+            i128::from(self.slide),
+        );
+        let valid = size > 0 && slide > 0;
+        // The remainder in i64 when it fits (the common case, and cheaper than in i128).
+        let rem = match ts.millis().checked_sub(self.offset) {
+            Some(rel) if valid => i128::from(rel.rem_euclid(self.slide)),
+            _ if valid => (t - i128::from(self.offset)).rem_euclid(slide),
+            _ => 0,
+        };
+        let last_start = t - rem;
+        let n = if valid { (size - 1) / slide + 1 } else { 0 };
+        let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
         (0..n).filter_map(move |i| {
-            let start = last_start - i * self.slide;
-            (start <= t && t < start + self.size).then_some(Window {
-                start: Timestamp(start),
-                end: Timestamp(start + self.size),
+            let start = last_start - i * slide;
+            (start <= t && t < start + size).then(|| Window {
+                start: Timestamp(clamp(start)),
+                end: Timestamp(clamp(start + size)),
             })
         })
     }
@@ -147,5 +165,47 @@ mod tests {
         assert_eq!(starts(&shifted, 2_000), [2_000]);
         assert!(WindowSpec::sliding("5 seconds", "10 seconds").is_err());
         assert!(WindowSpec::tumbling("0 seconds").is_err());
+    }
+
+    #[test]
+    fn windows_at_the_ends_of_time_saturate_instead_of_panicking() {
+        let tumble = WindowSpec::tumbling("10 seconds").unwrap();
+        // i64::MAX = 9223372036854775807: its 10 s window starts at ...770000 and would end
+        // past i64::MAX, so the end saturates there.
+        let max: Vec<Window> = tumble.windows_of(Timestamp(i64::MAX)).collect();
+        assert_eq!(
+            max,
+            [Window {
+                start: Timestamp(9_223_372_036_854_770_000),
+                end: Timestamp(i64::MAX),
+            }]
+        );
+        // i64::MIN = -9223372036854775808 is a multiple of... nothing here: its window starts at
+        // -9223372036854780000, below i64::MIN, so the start saturates at i64::MIN.
+        let min: Vec<Window> = tumble.windows_of(Timestamp(i64::MIN)).collect();
+        assert_eq!(
+            min,
+            [Window {
+                start: Timestamp(i64::MIN),
+                end: Timestamp(-9_223_372_036_854_770_000),
+            }]
+        );
+        // Sliding and shifted windows near both ends: every window still contains the time.
+        let slide = WindowSpec::sliding("10 seconds", "3 seconds")
+            .unwrap()
+            .with_offset("-2 seconds")
+            .unwrap();
+        for t in [i64::MAX, i64::MAX - 1, i64::MIN, i64::MIN + 1, 0] {
+            let ws: Vec<Window> = slide.windows_of(Timestamp(t)).collect();
+            assert!(!ws.is_empty() && ws.len() <= 4, "{t}: {ws:?}");
+            for w in ws {
+                assert!(w.start.millis() <= t && t <= w.end.millis(), "{t}: {w:?}");
+            }
+        }
+        // An offset of i64::MIN milliseconds is refused, not a panic.
+        assert!(WindowSpec::tumbling("10 seconds")
+            .unwrap()
+            .with_offset("-9223372036854775808 milliseconds")
+            .is_err());
     }
 }

@@ -81,10 +81,46 @@ pub struct CorruptRecord {
     pub file: String,
     /// 1-based line number.
     pub line: u64,
-    /// The raw text.
+    /// The raw text, at most [`MAX_RAW_BYTES`] of it (cut on a character boundary and marked
+    /// `… [truncated: N bytes in all]`); bytes that are not UTF-8 become U+FFFD.
     pub raw: String,
-    /// Why it could not be parsed.
+    /// Why it could not be parsed (at most [`MAX_RAW_BYTES`] of it, likewise).
     pub error: String,
+}
+
+/// How much of a corrupt record's raw text (and of its error) is kept, in bytes.
+pub const MAX_RAW_BYTES: usize = 1024;
+
+impl CorruptRecord {
+    /// A corrupt record, its raw text and error truncated to [`MAX_RAW_BYTES`] (only that much
+    /// of `raw` is decoded: a huge line costs no more than a short one).
+    pub fn new(file: &str, line: u64, raw: &[u8], error: &str) -> CorruptRecord {
+        CorruptRecord {
+            file: file.to_string(),
+            line,
+            raw: truncated_text(raw),
+            error: truncated_text(error.as_bytes()),
+        }
+    }
+}
+
+/// `bytes` as text (U+FFFD for bytes that are not UTF-8), cut to [`MAX_RAW_BYTES`] on a
+/// character boundary, with a marker if anything was cut.
+fn truncated_text(bytes: &[u8]) -> String {
+    if bytes.len() <= MAX_RAW_BYTES {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    // Back up over at most three UTF-8 continuation bytes (0b10xxxxxx) so as not to split a
+    // character.
+    let mut cut = MAX_RAW_BYTES;
+    for _ in 0..3 {
+        if bytes[cut] & 0xC0 == 0x80 {
+            cut -= 1;
+        }
+    }
+    let mut text = String::from_utf8_lossy(&bytes[..cut]).into_owned();
+    text.push_str(&format!("… [truncated: {} bytes in all]", bytes.len()));
+    text
 }
 
 /// What one worker read from one split.
@@ -94,8 +130,15 @@ pub struct ReadStats {
     pub rows: u64,
     /// Malformed records dropped (drop-malformed mode).
     pub dropped_malformed: u64,
-    /// Malformed records kept aside (permissive mode).
+    /// Malformed records kept aside (permissive mode): the first ones only, at most the file
+    /// source's [`max_corrupt_records`](FileSource::max_corrupt_records) per read, so that a
+    /// file of bad lines does not fill memory. [`corrupt_count`](ReadStats::corrupt_count)
+    /// counts them all.
     pub corrupt: Vec<CorruptRecord>,
+    /// How many malformed records permissive mode found, all of them, kept in
+    /// [`corrupt`](ReadStats::corrupt) or not (what Spark's `numCorruptRecords` reports).
+    #[serde(default)]
+    pub corrupt_count: u64,
 }
 
 /// A streaming source of rows of type `T`.

@@ -25,19 +25,23 @@ fn system_clock() -> i64 {
 }
 
 /// Spark's `rate` source: `rows_per_second` rows per second of wall-clock time, with values
-/// 0, 1, 2, … and evenly spaced timestamps.
+/// 0, 1, 2, … and timestamps spread over each batch, exactly as Spark's
+/// (`RateStreamMicroBatchStream.scala`, `RateStreamProvider.scala`):
 ///
-/// The source starts when it is first planned. Row `v` is due at `start + ts(v)`, where, as in
-/// Spark, the rows of second `s` are `[value_at(s), value_at(s + 1))` and are spread evenly over
-/// that second:
-/// `ts(v) = s * 1000 + (v - value_at(s)) * 1000 / (value_at(s + 1) - value_at(s))` ms.
-/// Without ramp-up, `value_at(s) = s * rows_per_second`, so `ts(v) = v * 1000 /
-/// rows_per_second`. With [`ramp_up_time`](Rate::ramp_up_time) `r`, the rate grows linearly
-/// over the first `r` seconds, exactly as Spark's `valueAtSecond`. A batch reads the rows whose
-/// timestamps are before the time it is planned; each row's timestamp depends only on its
-/// value, not on how rows fall into batches.
-///
-/// Offsets are the number of rows emitted so far (a JSON integer).
+/// - The source starts when it is first planned. Offsets are the number of whole seconds since
+///   then (a JSON integer): a batch is planned once a second has passed, and covers the whole
+///   seconds `[s0, s1)` since the previous batch.
+/// - The batch holds the values `[value_at(s0), value_at(s1))`, where `value_at(s)` is
+///   Spark's `valueAtSecond`: `s * rows_per_second` without ramp-up; with
+///   [`ramp_up_time`](Rate::ramp_up_time) `r`, the rate grows by `rows_per_second / (r + 1)`
+///   (integer division) each second for the first `r` seconds.
+/// - Value `v` of the batch is timestamped `start + s0 * 1000 + round((v - value_at(s0)) *
+///   ms_per_value)` ms, with `ms_per_value = (s1 - s0) * 1000 / (value_at(s1) - value_at(s0))`
+///   in double precision, rounded half up as Java's `Math.round`. As in Spark, a timestamp
+///   depends on how the seconds fall into batches (a batch over several seconds spreads its
+///   values over all of them).
+/// - Values that would not fit an `i64` are an error (Spark's "Integer overflow" guard), not a
+///   wrap.
 pub struct Rate {
     rows_per_second: u64,
     ramp_up_secs: u64,
@@ -78,65 +82,65 @@ impl Rate {
         self
     }
 
-    /// The number of rows due by the end of second `secs` (Spark's `valueAtSecond`).
-    fn value_at_second(&self, secs: u64) -> u128 {
-        let (rps, ramp) = (self.rows_per_second as u128, self.ramp_up_secs as u128);
-        let secs = secs as u128;
-        let delta = rps / (ramp + 1);
-        if secs <= ramp {
-            delta * secs * (secs + 1) / 2
-        } else {
-            delta * ramp * (ramp + 1) / 2 + (secs - ramp) * rps
-        }
+    /// The rate as Spark's `Long`, and Spark's `maxSeconds` (`Long.MaxValue / rowsPerSecond`):
+    /// the last second whose values fit an `i64`.
+    fn rate_and_max_seconds(&self) -> Result<(i64, i64)> {
+        let rps = i64::try_from(self.rows_per_second)
+            .ok()
+            .filter(|r| *r >= 1)
+            .ok_or_else(|| {
+                StreamError::Config(format!(
+                    "the rate source needs 1 <= rows_per_second <= {}, not {}",
+                    i64::MAX,
+                    self.rows_per_second
+                ))
+            })?;
+        Ok((rps, i64::MAX / rps))
     }
 
-    /// The number of rows due `elapsed_ms` after the start: the rows whose timestamp is before
-    /// `start + elapsed_ms`.
-    fn rows_due(&self, elapsed_ms: u64) -> u64 {
-        let (secs, rem) = (elapsed_ms / 1000, elapsed_ms % 1000);
-        let a = self.value_at_second(secs);
-        let d = self.value_at_second(secs + 1) - a;
-        let due = a + (rem as u128 * d).div_ceil(1000);
-        due.min(i64::MAX as u128) as u64
-    }
-
-    /// The timestamp of value `v`, in milliseconds after the start.
-    fn offset_ms(&self, v: u64) -> i64 {
-        let v = v as u128;
-        let ramp = self.ramp_up_secs;
-        let ramped = self.value_at_second(ramp);
-        let secs = if v >= ramped {
-            ramp as u128 + (v - ramped) / self.rows_per_second as u128
-        } else {
-            // The second s < ramp with value_at(s) <= v < value_at(s + 1).
-            let (mut lo, mut hi) = (0u64, ramp);
-            while lo + 1 < hi {
-                let mid = lo + (hi - lo) / 2;
-                if self.value_at_second(mid) <= v {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
-            lo as u128
+    /// The number of rows due by the end of second `secs` (Spark's `valueAtSecond`, with
+    /// checked arithmetic).
+    fn value_at_second(&self, secs: u64) -> Result<i64> {
+        let overflow = || {
+            StreamError::Source(format!(
+                "rate source: integer overflow computing the value at second {secs}"
+            ))
         };
-        let secs64 = secs.min(u64::MAX as u128) as u64;
-        let a = self.value_at_second(secs64);
-        let d = self.value_at_second(secs64 + 1) - a;
-        let ms = secs * 1000 + (v - a) * 1000 / d;
-        ms.min(i64::MAX as u128) as i64
+        let (rps, _) = self.rate_and_max_seconds()?;
+        let ramp = i64::try_from(self.ramp_up_secs).map_err(|_| overflow())?;
+        let secs = i64::try_from(secs).map_err(|_| overflow())?;
+        let delta = rps / (ramp + 1);
+        // RateStreamProvider.scala: (0 + delta * s) * (s + 1) / 2, computed so as not to
+        // overflow: (s + 1) / 2 * delta * s for odd s, s / 2 * delta * (s + 1) for even s.
+        let ramped = |s: i64| -> Option<i64> {
+            if s % 2 == 1 {
+                ((s + 1) / 2).checked_mul(delta)?.checked_mul(s)
+            } else {
+                (s / 2).checked_mul(delta)?.checked_mul(s + 1)
+            }
+        };
+        if secs <= ramp {
+            ramped(secs).ok_or_else(overflow)
+        } else {
+            ramped(ramp)
+                .and_then(|r| (secs - ramp).checked_mul(rps)?.checked_add(r))
+                .ok_or_else(overflow)
+        }
     }
 
     fn check(&self) -> Result<()> {
-        if self.rows_per_second == 0 {
-            return Err(StreamError::Config(
-                "the rate source needs rows_per_second >= 1".into(),
-            ));
-        }
+        let (rps, max_seconds) = self.rate_and_max_seconds()?;
         if self.num_partitions == Some(0) {
             return Err(StreamError::Config(
                 "the rate source needs num_partitions >= 1".into(),
             ));
+        }
+        if self.ramp_up_secs > max_seconds as u64 {
+            return Err(StreamError::Config(format!(
+                "Integer overflow. Max offset with {rps} rowsPerSecond is {max_seconds}, but \
+                 'rampUpTimeSeconds' is {}.",
+                self.ramp_up_secs
+            )));
         }
         Ok(())
     }
@@ -162,11 +166,22 @@ impl Source<RateRow> for Rate {
             .unwrap_or_else(|e| e.into_inner())
             .get_or_insert(now);
         let from = offset_count(start);
-        let mut to = self.rows_due(now.saturating_sub(start_ms).max(0) as u64);
+        // Whole seconds since the start (Spark's `latestOffset`).
+        let mut to = (now.saturating_sub(start_ms).max(0) / 1000) as u64;
         if let ReadLimit::UpTo(cap) = limit {
             to = to.min(offset_count(Some(cap)));
         }
-        Ok((to > from).then(|| Split {
+        if to <= from {
+            return Ok(None);
+        }
+        let (rps, max_seconds) = self.rate_and_max_seconds()?;
+        if to > max_seconds as u64 {
+            return Err(StreamError::Source(format!(
+                "Integer overflow. Max offset with {rps} rowsPerSecond is {max_seconds}, but \
+                 it's {to} now."
+            )));
+        }
+        Ok(Some(Split {
             start: start.cloned(),
             end: to.into(),
             detail: serde_json::json!({ "start_ms": start_ms }),
@@ -185,16 +200,27 @@ impl Source<RateRow> for Rate {
                 split.detail
             ))
         })?;
-        let (from, to) = (
+        let (s0, s1) = (
             offset_count(split.start.as_ref()),
             offset_count(Some(&split.end)),
         );
         let mut stats = ReadStats::default();
-        for v in part.share(from, to) {
+        let (range_start, range_end) = (self.value_at_second(s0)?, self.value_at_second(s1)?);
+        if range_end <= range_start {
+            return Ok(stats);
+        }
+        // RateStreamMicroBatchStream.scala: the batch's values spread evenly over its seconds.
+        let local_start_ms = start_ms.saturating_add((s0 as i64).saturating_mul(1000));
+        let ms_per_value = (s1 - s0).saturating_mul(1000) as f64 / (range_end - range_start) as f64;
+        for v in part.share(range_start as u64, range_end as u64) {
             stats.rows += 1;
+            let v = v as i64;
+            // `math.round` of a non-negative double: half up (Rust's `round` is half away from
+            // zero, the same here); `as` saturates as Java's does.
+            let relative = ((v - range_start) as f64 * ms_per_value).round() as i64;
             emit(RateRow {
-                timestamp: Timestamp(start_ms.saturating_add(self.offset_ms(v))),
-                value: v as i64,
+                timestamp: Timestamp(local_start_ms.saturating_add(relative)),
+                value: v,
             });
         }
         Ok(stats)
@@ -392,107 +418,149 @@ mod tests {
             .is_err());
     }
 
+    /// Plans at `now` after `start` (a fake clock), then reads the split on one worker.
+    fn batch_at(
+        src: &Rate,
+        clock: &AtomicI64,
+        now: i64,
+        start: Option<u64>,
+    ) -> Option<(u64, Vec<(i64, i64)>)> {
+        clock.store(now, Ordering::SeqCst);
+        let start = start.map(Offset::from);
+        let split = src.plan(start.as_ref(), &ReadLimit::Default).unwrap()?;
+        let end = split.end.as_u64().unwrap();
+        Some((end, rows(src, &split, ALL)))
+    }
+
     #[test]
-    fn rate_offsets_follow_the_clock() {
+    fn rate_spreads_each_batch_and_rounds_as_spark() {
+        // RateStreamMicroBatchStream.scala: a batch covers whole seconds [s0, s1) since the
+        // start, holds the values [valueAtSecond(s0), valueAtSecond(s1)), and value v is at
+        // start + s0 * 1000 + round((v - valueAtSecond(s0)) * (s1 - s0) * 1000 / count) ms.
         let t0 = 1_000_000;
-        let (src, now) = fake(Rate::new(10), t0);
-        // First plan starts the source: nothing is due yet.
+        let (src, now) = fake(Rate::new(3), t0);
         assert_eq!(src.plan(None, &ReadLimit::Default).unwrap(), None);
-        now.store(t0 + 250, Ordering::SeqCst);
-        // Timestamps 0, 100, 200 ms are before 250 ms.
-        let s1 = src.plan(None, &ReadLimit::Default).unwrap().unwrap();
-        assert_eq!(s1.end, serde_json::json!(3));
+        // Nothing until a whole second has passed: offsets are seconds.
+        assert_eq!(batch_at(&src, &now, t0 + 999, None), None);
+        // 1000 / 3 = 333.33 ms per value: 0, 333, 667 (666.67 rounds up, as in Spark).
         assert_eq!(
-            rows(&src, &s1, ALL),
-            vec![(0, t0), (1, t0 + 100), (2, t0 + 200)]
+            batch_at(&src, &now, t0 + 1_000, None),
+            Some((1, vec![(0, t0), (1, t0 + 333), (2, t0 + 667)]))
         );
-        // Nothing new at the same instant.
-        assert_eq!(src.plan(Some(&s1.end), &ReadLimit::Default).unwrap(), None);
-        now.store(t0 + 2000, Ordering::SeqCst);
-        let s2 = src
-            .plan(Some(&s1.end), &ReadLimit::Default)
-            .unwrap()
-            .unwrap();
+        assert_eq!(batch_at(&src, &now, t0 + 1_999, Some(1)), None);
+        // A batch over two seconds spreads its 6 values over 2000 ms.
         assert_eq!(
-            (s2.start.clone(), s2.end.clone()),
-            (Some(3.into()), 20.into())
+            batch_at(&src, &now, t0 + 3_500, Some(1)),
+            Some((
+                3,
+                vec![
+                    (3, t0 + 1_000),
+                    (4, t0 + 1_333),
+                    (5, t0 + 1_667),
+                    (6, t0 + 2_000),
+                    (7, t0 + 2_333),
+                    (8, t0 + 2_667)
+                ]
+            ))
         );
-        let r2 = rows(&src, &s2, ALL);
-        assert_eq!(r2.len(), 17);
-        assert_eq!(r2[0], (3, t0 + 300));
-        assert_eq!(r2[16], (19, t0 + 1900));
-        // UpTo caps the end offset.
-        now.store(t0 + 10_000, Ordering::SeqCst);
-        let s3 = src
-            .plan(Some(&s2.end), &ReadLimit::UpTo(25.into()))
-            .unwrap()
-            .unwrap();
-        assert_eq!(s3.end, serde_json::json!(25));
-        // Workers split values by value % count.
-        let w1 = rows(&src, &s3, Partition { index: 1, count: 3 });
-        assert_eq!(w1, vec![(22, t0 + 2200)]);
-        let w0 = rows(&src, &s3, Partition { index: 0, count: 3 });
-        assert_eq!(w0, vec![(21, t0 + 2100), (24, t0 + 2400)]);
-        assert!(Rate::new(0).plan(None, &ReadLimit::Default).is_err());
     }
 
     #[test]
     fn rate_ramp_up_hand_worked() {
-        // Spark's example: rampUpTime 4 s, 10 rows/s: rows per second 2, 4, 6, 8, then 10;
-        // values due by the end of second 0..6 are 0, 2, 6, 12, 20, 30, 40.
+        // RateStreamProvider.scala's example: rampUpTime 4 s, 10 rows/s: 2, 4, 6, 8, then 10
+        // rows per second; values due by second 0..6 are 0, 2, 6, 12, 20, 30, 40.
         let (src, now) = fake(Rate::new(10).ramp_up_time(4), 0);
-        let due: Vec<u128> = (0..7).map(|s| src.value_at_second(s)).collect();
+        let due: Vec<i64> = (0..7).map(|s| src.value_at_second(s).unwrap()).collect();
         assert_eq!(due, [0, 2, 6, 12, 20, 30, 40]);
         assert_eq!(src.plan(None, &ReadLimit::Default).unwrap(), None);
-        now.store(3000, Ordering::SeqCst);
-        let s = src.plan(None, &ReadLimit::Default).unwrap().unwrap();
-        assert_eq!(s.end, serde_json::json!(12));
-        // Second 0: values 0, 1 at 0 and 500 ms; second 1: 2..6 at 1000, 1250, 1500, 1750;
-        // second 2: 6..12 every 166.67 ms from 2000.
-        let expected = [
-            (0, 0),
-            (1, 500),
-            (2, 1000),
-            (3, 1250),
-            (4, 1500),
-            (5, 1750),
-            (6, 2000),
-            (7, 2166),
-            (8, 2333),
-            (9, 2500),
-            (10, 2666),
-            (11, 2833),
-        ];
-        assert_eq!(rows(&src, &s, ALL), expected);
-        // Mid-second: at 2.5 s, values with timestamps before 2500 ms (0..9) are due.
-        assert_eq!(src.rows_due(2500), 9);
-        // After the ramp: second 4 holds 20..30 every 100 ms.
-        assert_eq!(src.offset_ms(20), 4000);
-        assert_eq!(src.offset_ms(25), 4500);
-        assert_eq!(src.offset_ms(30), 5000);
+        // One batch per second: second 0 holds 0, 1 every 500 ms; second 1 holds 2..6 every
+        // 250 ms; second 2 holds 6..12 every 166.67 ms, rounded.
+        assert_eq!(
+            batch_at(&src, &now, 1_000, None),
+            Some((1, vec![(0, 0), (1, 500)]))
+        );
+        assert_eq!(
+            batch_at(&src, &now, 2_000, Some(1)),
+            Some((2, vec![(2, 1_000), (3, 1_250), (4, 1_500), (5, 1_750)]))
+        );
+        assert_eq!(
+            batch_at(&src, &now, 3_000, Some(2)),
+            Some((
+                3,
+                vec![
+                    (6, 2_000),
+                    (7, 2_167),
+                    (8, 2_333),
+                    (9, 2_500),
+                    (10, 2_667),
+                    (11, 2_833)
+                ]
+            ))
+        );
+        // The same values planned as one batch [0, 3) are spread over its 3000 ms (as Spark
+        // does: timestamps depend on the batch).
+        let (src, now) = fake(Rate::new(10).ramp_up_time(4), 0);
+        assert_eq!(src.plan(None, &ReadLimit::Default).unwrap(), None);
+        let expected: Vec<(i64, i64)> = (0..12).map(|v| (v, v * 250)).collect();
+        assert_eq!(batch_at(&src, &now, 3_000, None), Some((3, expected)));
+        // 7 rows/s over 2 s of ramp-up: 2 per second (7 / 3), values due 0, 2, 6, 13, 20;
+        // a batch [2, 4) spreads 14 values over 2000 ms: 142.857 ms each.
+        let (src, now) = fake(Rate::new(7).ramp_up_time(2), 0);
+        let due: Vec<i64> = (0..5).map(|s| src.value_at_second(s).unwrap()).collect();
+        assert_eq!(due, [0, 2, 6, 13, 20]);
+        assert_eq!(src.plan(None, &ReadLimit::Default).unwrap(), None);
+        assert_eq!(batch_at(&src, &now, 2_000, None).unwrap().0, 2);
+        let (end, got) = batch_at(&src, &now, 4_000, Some(2)).unwrap();
+        assert_eq!(end, 4);
+        assert_eq!(got[..4], [(6, 2_000), (7, 2_143), (8, 2_286), (9, 2_429)]);
+        assert_eq!(got[7], (13, 3_000));
+        assert_eq!(got[13], (19, 3_857));
+        // Fewer rows per second than ramp-up seconds: no rows during the ramp-up (the speed
+        // delta rounds to 0), then the full rate. Empty batches still advance the offset.
+        let (src, now) = fake(Rate::new(2).ramp_up_time(3), 0);
+        assert_eq!(src.plan(None, &ReadLimit::Default).unwrap(), None);
+        assert_eq!(batch_at(&src, &now, 2_000, None), Some((2, vec![])));
+        assert_eq!(
+            batch_at(&src, &now, 5_000, Some(2)),
+            Some((5, vec![(0, 2_000), (1, 2_750), (2, 3_500), (3, 4_250)]))
+        );
     }
 
     #[test]
-    fn rows_due_are_the_rows_timestamped_before_now() {
-        // Against a naive count, for several rates and ramp-ups.
-        for (rps, ramp) in [(1, 0), (3, 0), (7, 2), (10, 4), (2, 5), (1000, 1)] {
-            let src = Rate::new(rps).ramp_up_time(ramp);
-            let stamps: Vec<i64> = (0..3000).map(|v| src.offset_ms(v)).collect();
-            assert!(
-                stamps.windows(2).all(|w| w[0] <= w[1]),
-                "rps {rps} ramp {ramp}"
-            );
-            for elapsed in (0..9000).step_by(37) {
-                let naive = stamps.iter().filter(|&&t| t < elapsed).count() as u64;
-                if naive < 3000 {
-                    assert_eq!(
-                        src.rows_due(elapsed as u64),
-                        naive,
-                        "rps {rps} ramp {ramp} at {elapsed} ms"
-                    );
-                }
-            }
+    fn rate_limits_partitions_and_overflow() {
+        let t0 = 5_000;
+        let (src, now) = fake(Rate::new(10), t0);
+        assert_eq!(src.plan(None, &ReadLimit::Default).unwrap(), None);
+        now.store(t0 + 10_500, Ordering::SeqCst);
+        // UpTo caps the end offset (seconds).
+        let s = src
+            .plan(Some(&2.into()), &ReadLimit::UpTo(5.into()))
+            .unwrap()
+            .unwrap();
+        assert_eq!((s.start.clone(), s.end.clone()), (Some(2.into()), 5.into()));
+        // Workers split values by value % count; together they read the batch.
+        let mut all = Vec::new();
+        for index in 0..3 {
+            let part = rows(&src, &s, Partition { index, count: 3 });
+            assert!(part.iter().all(|(v, _)| *v as usize % 3 == index));
+            all.extend(part);
         }
+        all.sort();
+        let expected: Vec<(i64, i64)> = (20..50).map(|v| (v, t0 + v * 100)).collect();
+        assert_eq!(all, expected);
+        assert!(Rate::new(0).plan(None, &ReadLimit::Default).is_err());
+        // Spark's guard: values past i64 are an error, not a wrap.
+        let (src, now) = fake(Rate::new(i64::MAX as u64 / 2), 0);
+        assert_eq!(src.plan(None, &ReadLimit::Default).unwrap(), None);
+        now.store(3_000, Ordering::SeqCst);
+        let err = src.plan(None, &ReadLimit::Default).unwrap_err();
+        assert!(err.to_string().contains("overflow"), "{err}");
+        assert!(Rate::new(u64::MAX).plan(None, &ReadLimit::Default).is_err());
+        let err = Rate::new(i64::MAX as u64 / 2)
+            .ramp_up_time(3)
+            .plan(None, &ReadLimit::Default)
+            .unwrap_err();
+        assert!(err.to_string().contains("overflow"), "{err}");
     }
 
     #[test]

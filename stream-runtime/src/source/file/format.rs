@@ -5,6 +5,7 @@
 
 use csv::ByteRecord;
 use serde::de::value::{Error as ValueError, MapDeserializer};
+use stream_core::timestamp::{with_text_timestamps, TextTimestamps};
 use stream_core::Record;
 
 /// The format of the files of a [`FileSource`](super::FileSource).
@@ -28,13 +29,37 @@ pub(crate) enum Parsed<T> {
     Malformed(String),
 }
 
-/// Parses the lines of one file. Keeps per-file state (the CSV header) and scratch buffers.
+/// The CSV options of a file source (Spark's `header`, `sep` and `escape`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CsvOptions {
+    /// Whether the first line of each file is a header (skipped).
+    pub header: bool,
+    /// The field delimiter.
+    pub delimiter: u8,
+    /// The character that escapes a quote inside a quoted field (`0`: none).
+    pub escape: u8,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        // Spark's defaults (`CSVOptions.scala`): no header, `,`, and `\` as the escape.
+        CsvOptions {
+            header: false,
+            delimiter: b',',
+            escape: b'\\',
+        }
+    }
+}
+
+/// Parses the lines of one file. Keeps per-file state (whether the CSV header was seen) and
+/// scratch buffers.
 pub(crate) struct LineParser {
     format: Format,
-    header: bool,
-    delimiter: u8,
-    /// The CSV header of this file, once read (`header = true` only).
-    headers: Option<ByteRecord>,
+    csv: CsvOptions,
+    /// Whether this file's CSV header line is still to come (`header = true` only).
+    header_pending: bool,
+    /// Spark's warning about this file's CSV header, if it does not match the schema.
+    header_warning: Option<String>,
     /// The column names of `T`, for CSV error messages by position.
     columns: Vec<&'static str>,
     record: ByteRecord,
@@ -43,16 +68,22 @@ pub(crate) struct LineParser {
 
 impl LineParser {
     /// A parser for one file of `format`, reading rows of type `T`.
-    pub(crate) fn new<T: Record>(format: Format, header: bool, delimiter: u8) -> Self {
+    pub(crate) fn new<T: Record>(format: Format, csv: CsvOptions) -> Self {
         LineParser {
             format,
-            header,
-            delimiter,
-            headers: None,
+            csv,
+            header_pending: csv.header,
+            header_warning: None,
             columns: T::schema().names(),
             record: ByteRecord::new(),
             field: Vec::new(),
         }
+    }
+
+    /// The warning Spark logs when a CSV header does not match the schema (its names or their
+    /// number), taken once.
+    pub(crate) fn take_header_warning(&mut self) -> Option<String> {
+        self.header_warning.take()
     }
 
     /// Parses one line (without the line terminator).
@@ -62,17 +93,18 @@ impl LineParser {
                 if line.iter().all(u8::is_ascii_whitespace) {
                     return Parsed::Skip;
                 }
-                match serde_json::from_slice::<T>(line) {
+                // Spark's JSON reader: a number in a timestamp column is epoch seconds.
+                match with_text_timestamps(TextTimestamps::SparkJson, || {
+                    serde_json::from_slice::<T>(line)
+                }) {
                     Ok(row) => Parsed::Row(row),
                     Err(e) => Parsed::Malformed(e.to_string()),
                 }
             }
-            Format::Text => match std::str::from_utf8(line) {
-                Ok(text) => match text_row::<T>(text) {
-                    Ok(row) => Parsed::Row(row),
-                    Err(e) => Parsed::Malformed(e),
-                },
-                Err(e) => Parsed::Malformed(format!("invalid UTF-8: {e}")),
+            // Spark's text reader keeps every line: bytes that are not UTF-8 become U+FFFD.
+            Format::Text => match text_row::<T>(&String::from_utf8_lossy(line)) {
+                Ok(row) => Parsed::Row(row),
+                Err(e) => Parsed::Malformed(e),
             },
             Format::Csv => self.parse_csv(line),
         }
@@ -82,43 +114,73 @@ impl LineParser {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Parsed::Skip;
         }
-        split_csv_line(line, self.delimiter, &mut self.record, &mut self.field);
-        if self.header && self.headers.is_none() {
-            self.headers = Some(self.record.clone());
+        split_csv_line(
+            line,
+            self.csv.delimiter,
+            self.csv.escape,
+            &mut self.record,
+            &mut self.field,
+        );
+        if self.header_pending {
+            // Spark's default `enforceSchema = true` (`CSVHeaderChecker.scala`): the header is
+            // skipped and fields map to the schema by position; a header that does not match
+            // the schema is only a warning.
+            self.header_pending = false;
+            self.header_warning = self.check_header();
             return Parsed::Skip;
         }
-        let expected = match &self.headers {
-            Some(h) => h.len(),
-            None => self.columns.len(),
-        };
+        let expected = self.columns.len();
         if self.record.len() != expected {
-            let what = if self.headers.is_some() {
-                "the header has"
-            } else {
-                "the record type has"
-            };
             return Parsed::Malformed(format!(
-                "expected {expected} fields ({what} {expected} columns), found {}",
+                "expected {expected} fields (the record type has {expected} columns), found {}",
                 self.record.len()
             ));
         }
-        match self.record.deserialize::<T>(self.headers.as_ref()) {
+        // Spark's CSV reader: a timestamp field is a timestamp string.
+        match with_text_timestamps(TextTimestamps::SparkCsv, || {
+            self.record.deserialize::<T>(None)
+        }) {
             Ok(row) => Parsed::Row(row),
             Err(e) => Parsed::Malformed(self.csv_error(e)),
         }
+    }
+
+    /// Spark's warning for a header (in `self.record`) that does not match the schema: another
+    /// number of columns, or another name at a position (compared case-insensitively, as with
+    /// Spark's default `spark.sql.caseSensitive = false`).
+    fn check_header(&self) -> Option<String> {
+        let names: Vec<String> = self
+            .record
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        if names.len() != self.columns.len() {
+            return Some(format!(
+                "Number of column in CSV header is not equal to number of fields in the schema: \
+                 Header length: {}, schema size: {}",
+                names.len(),
+                self.columns.len()
+            ));
+        }
+        let differs = names
+            .iter()
+            .zip(&self.columns)
+            .find(|(h, c)| !h.eq_ignore_ascii_case(c));
+        differs.map(|(found, expected)| {
+            format!(
+                "CSV header does not conform to the schema. Header: {}; Schema: {}; Expected: \
+                 {expected} but found: {found}",
+                names.join(", "),
+                self.columns.join(", ")
+            )
+        })
     }
 
     /// A CSV deserialization error, naming the column.
     fn csv_error(&self, e: csv::Error) -> String {
         if let csv::ErrorKind::Deserialize { err, .. } = e.kind() {
             if let Some(i) = err.field() {
-                let name = match &self.headers {
-                    Some(h) => h
-                        .get(i as usize)
-                        .map(|n| String::from_utf8_lossy(n).into_owned()),
-                    None => self.columns.get(i as usize).map(|n| n.to_string()),
-                };
-                if let Some(name) = name {
+                if let Some(name) = self.columns.get(i as usize) {
                     return format!("column `{name}` (field {}): {}", i + 1, err.kind());
                 }
             }
@@ -134,16 +196,22 @@ fn text_row<T: Record>(line: &str) -> Result<T, String> {
     T::deserialize(map).map_err(|e| e.to_string())
 }
 
-/// Splits one CSV line into fields, as the `csv` crate reads a record that fits on one line
-/// (Spark's default `multiLine = false`): fields are separated by `delimiter`; a field that
-/// starts with `"` is quoted, may contain the delimiter, and writes `""` for a quote; text
-/// after the closing quote is kept; an unterminated quote runs to the end of the line.
+/// Splits one CSV line into fields, as Spark's CSV parser (univocity) reads a record that fits
+/// on one line (Spark's default `multiLine = false`): fields are separated by `delimiter`; a
+/// field that starts with `"` is quoted and may contain the delimiter; inside it, `escape`
+/// followed by `"` is a quote, `escape` twice is one `escape` (univocity's default
+/// `charToEscapeQuoteEscaping` when the escape is not the quote), and `""` is a quote too;
+/// `escape` before anything else is kept. An `escape` of `0` (or `"`) escapes nothing but `""`.
+/// Outside quotes nothing is escaped. Text after the closing quote is kept; an unterminated
+/// quote runs to the end of the line.
 pub(crate) fn split_csv_line(
     line: &[u8],
     delimiter: u8,
+    escape: u8,
     record: &mut ByteRecord,
     field: &mut Vec<u8>,
 ) {
+    let escapes = escape != 0 && escape != b'"';
     record.clear();
     let mut i = 0;
     loop {
@@ -152,8 +220,12 @@ pub(crate) fn split_csv_line(
             // Quoted field.
             i += 1;
             while i < line.len() {
-                if line[i] == b'"' {
-                    if line.get(i + 1) == Some(&b'"') {
+                let next = line.get(i + 1).copied();
+                if escapes && line[i] == escape && (next == Some(b'"') || next == Some(escape)) {
+                    field.push(next.unwrap_or(escape));
+                    i += 2;
+                } else if line[i] == b'"' {
+                    if next == Some(b'"') {
                         field.push(b'"');
                         i += 2;
                     } else {
@@ -184,8 +256,12 @@ mod tests {
     use super::*;
 
     fn split(line: &str, delimiter: u8) -> Vec<String> {
+        split_esc(line, delimiter, b'\\')
+    }
+
+    fn split_esc(line: &str, delimiter: u8, escape: u8) -> Vec<String> {
         let (mut record, mut field) = (ByteRecord::new(), Vec::new());
-        split_csv_line(line.as_bytes(), delimiter, &mut record, &mut field);
+        split_csv_line(line.as_bytes(), delimiter, escape, &mut record, &mut field);
         record
             .iter()
             .map(|f| String::from_utf8(f.to_vec()).unwrap())
@@ -215,6 +291,62 @@ mod tests {
         assert_eq!(split("\"open,end", b','), ["open,end"]);
         assert_eq!(split("\"q\"tail,x", b','), ["qtail", "x"]);
         assert_eq!(split("mid\"quote,x", b','), ["mid\"quote", "x"]);
+    }
+
+    #[test]
+    fn split_escapes_hand_worked() {
+        // Spark's default escape `\` (univocity): `\"` and `""` are quotes inside quotes,
+        // `\\` is one backslash, a backslash before anything else stays, and nothing is
+        // escaped outside quotes.
+        assert_eq!(
+            split(r#""say \"hi\", bob",1"#, b','),
+            ["say \"hi\", bob", "1"]
+        );
+        assert_eq!(split(r#""a""b",c"#, b','), ["a\"b", "c"]);
+        assert_eq!(split(r#""a\\",b"#, b','), ["a\\", "b"]);
+        assert_eq!(split(r#""a\nb",c"#, b','), ["a\\nb", "c"]);
+        assert_eq!(split(r#""ends\"#, b','), ["ends\\"]);
+        assert_eq!(split(r#"a\"b,c"#, b','), ["a\\\"b", "c"]);
+        assert_eq!(split(r#""x\"",y"#, b','), ["x\"", "y"]);
+        // Another escape, or none.
+        assert_eq!(
+            split_esc(r#""it's '"quoted'"",1"#, b',', b'\''),
+            ["it's \"quoted\"", "1"]
+        );
+        assert_eq!(
+            split_esc(r#""say \"hi\", bob",1"#, b',', 0),
+            ["say \\hi\\\"", " bob\"", "1"]
+        );
+    }
+
+    #[test]
+    fn a_header_that_differs_from_the_schema_is_a_warning_only() {
+        #[derive(crate::Record)]
+        struct Ab {
+            a: i64,
+            b: i64,
+        }
+        let header = CsvOptions {
+            header: true,
+            ..CsvOptions::default()
+        };
+        let mut warnings = Vec::new();
+        for (head, row) in [("A,b", "1,2"), ("b,a", "1,2"), ("x,y,z", "1,2")] {
+            let mut p = LineParser::new::<Ab>(Format::Csv, header);
+            assert!(matches!(p.parse::<Ab>(head.as_bytes()), Parsed::Skip));
+            warnings.push(p.take_header_warning());
+            match p.parse::<Ab>(row.as_bytes()) {
+                Parsed::Row(r) => assert_eq!((r.a, r.b), (1, 2), "{head}"),
+                _ => panic!("{head}: the row is read by position"),
+            }
+            assert!(p.take_header_warning().is_none());
+        }
+        // Names compare case-insensitively (Spark's default `caseSensitive = false`).
+        assert_eq!(warnings[0], None);
+        let w1 = warnings[1].clone().unwrap();
+        assert!(w1.contains("Expected: a but found: b"), "{w1}");
+        let w2 = warnings[2].clone().unwrap();
+        assert!(w2.contains("Header length: 3, schema size: 2"), "{w2}");
     }
 
     #[test]

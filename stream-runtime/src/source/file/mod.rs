@@ -5,7 +5,7 @@ mod format;
 
 use super::{offset_count, CorruptRecord, Offset, Partition, ReadLimit, ReadStats, Source, Split};
 use crate::error::{Result, StreamError};
-use format::{Format, LineParser, Parsed};
+use format::{CsvOptions, Format, LineParser, Parsed};
 use std::collections::HashSet;
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -23,7 +23,10 @@ pub enum Mode {
     /// Skip the record; count it in [`ReadStats::dropped_malformed`].
     DropMalformed,
     /// Skip the record from the stream but keep it, with its file, line, raw text and parse
-    /// error, in [`ReadStats::corrupt`] (the default, as in Spark).
+    /// error, in [`ReadStats::corrupt`] (the default, as in Spark). Every one is counted in
+    /// [`ReadStats::corrupt_count`]; only the first
+    /// [`max_corrupt_records`](FileSource::max_corrupt_records) of a read are kept, each with
+    /// at most [`MAX_RAW_BYTES`](super::MAX_RAW_BYTES) of its raw text.
     ///
     /// This differs from Spark on purpose: Spark's permissive mode emits a row with NULL
     /// columns and the raw text in a `_corrupt_record` column. Rows here are typed records,
@@ -51,20 +54,27 @@ pub struct Files;
 
 impl Files {
     /// JSON lines: each non-empty line is one JSON object, deserialized into `T` (unknown
-    /// fields are ignored; missing `Option` fields are `None`).
+    /// fields are ignored; missing `Option` fields are `None`). As in Spark's JSON reader, a
+    /// `Timestamp` field holds a timestamp string (see
+    /// [`Timestamp::parse_iso`](stream_core::Timestamp::parse_iso)) or an integer number of
+    /// **seconds** since the epoch (a fractional number is a malformed record).
     pub fn json<T>(dir: impl AsRef<Path>) -> FileSource<T> {
         FileSource::new(dir.as_ref(), Format::Json)
     }
 
     /// CSV: each non-blank line is one row; fields are matched to `T`'s columns by position
-    /// (in schema order), or by name with [`header(true)`](FileSource::header). Empty fields
-    /// of `Option` columns are `None`. Records span one line (Spark's `multiLine = false`).
+    /// (in schema order), with or without a [`header`](FileSource::header) line (Spark's
+    /// default `enforceSchema = true`). Empty fields of `Option` columns are `None`. Inside a
+    /// quoted field, `\"` and `""` are quotes (see [`escape`](FileSource::escape)). Records
+    /// span one line (Spark's `multiLine = false`). A `Timestamp` field is a timestamp string
+    /// (see [`Timestamp::parse_iso`](stream_core::Timestamp::parse_iso)), as in Spark.
     pub fn csv<T>(dir: impl AsRef<Path>) -> FileSource<T> {
         FileSource::new(dir.as_ref(), Format::Csv)
     }
 
     /// Text: each line (empty ones included, as in Spark) is one row of a one-column record
-    /// whose column is `value: String`, such as [`Line`].
+    /// whose column is `value: String`, such as [`Line`]. Bytes that are not UTF-8 are read as
+    /// U+FFFD replacement characters: every line is kept, as in Spark.
     pub fn text<T>(dir: impl AsRef<Path>) -> FileSource<T> {
         FileSource::new(dir.as_ref(), Format::Text)
     }
@@ -101,8 +111,8 @@ pub struct FileSource<T> {
     mode: Mode,
     max_files_per_trigger: Option<usize>,
     latest_first: bool,
-    header: bool,
-    delimiter: u8,
+    csv: CsvOptions,
+    max_corrupt_records: usize,
     log: Mutex<SeenFiles>,
     _rows: PhantomData<fn() -> T>,
 }
@@ -122,8 +132,8 @@ impl<T> FileSource<T> {
             mode: Mode::default(),
             max_files_per_trigger: None,
             latest_first: false,
-            header: false,
-            delimiter: b',',
+            csv: CsvOptions::default(),
+            max_corrupt_records: 1000,
             log: Mutex::default(),
             _rows: PhantomData,
         }
@@ -141,17 +151,36 @@ impl<T> FileSource<T> {
         self
     }
 
-    /// CSV only: whether the first line of each file is a header naming the columns (default
-    /// `false`). With a header, fields are matched to the record's columns by name (extra
-    /// columns are ignored); without, by position in the record's schema order.
-    pub fn header(mut self, header: bool) -> Self {
-        self.header = header;
+    /// Permissive mode: how many corrupt records one read (one worker's share of a batch, or a
+    /// static read) keeps in [`ReadStats::corrupt`], the first ones (default 1000; 0 keeps
+    /// none). All of them are counted in [`ReadStats::corrupt_count`] whatever the cap.
+    pub fn max_corrupt_records(mut self, n: usize) -> Self {
+        self.max_corrupt_records = n;
         self
     }
 
-    /// CSV only: the field delimiter (default `b','`).
+    /// CSV only: whether the first line of each file is a header (default `false`). As with
+    /// Spark's default `enforceSchema = true`, the header line is skipped and its names are not
+    /// used: fields are matched to the record's columns by position either way. A header whose
+    /// names or number of columns differ from the record's is reported with a warning on
+    /// standard error (Spark logs one), and the rows are read by position all the same.
+    pub fn header(mut self, header: bool) -> Self {
+        self.csv.header = header;
+        self
+    }
+
+    /// CSV only: the field delimiter (default `b','`; Spark's `sep`).
     pub fn delimiter(mut self, delimiter: u8) -> Self {
-        self.delimiter = delimiter;
+        self.csv.delimiter = delimiter;
+        self
+    }
+
+    /// CSV only: the character that escapes a quote inside a quoted field (Spark's `escape`,
+    /// default `b'\\'`): `"say \"hi\""` reads as `say "hi"`, and the escape doubled is one
+    /// escape character. `""` inside quotes is a quote as well. `0` escapes nothing (Spark's
+    /// `escape` set to the empty string).
+    pub fn escape(mut self, escape: u8) -> Self {
+        self.csv.escape = escape;
         self
     }
 
@@ -238,7 +267,7 @@ impl<T: Record> FileSource<T> {
         };
         let file = fs::File::open(path).map_err(io_error)?;
         let mut reader = BufReader::with_capacity(1 << 16, file);
-        let mut parser = LineParser::new::<T>(self.format, self.header, self.delimiter);
+        let mut parser = LineParser::new::<T>(self.format, self.csv);
         let mut buf = Vec::new();
         let mut line_no = 0u64;
         loop {
@@ -254,7 +283,12 @@ impl<T: Record> FileSource<T> {
             if let Some(l) = line.strip_suffix(b"\r") {
                 line = l;
             }
-            match parser.parse::<T>(line) {
+            let parsed = parser.parse::<T>(line);
+            if let Some(warning) = parser.take_header_warning() {
+                // Spark logs this and reads the file by position all the same.
+                eprintln!("warning: {warning}; CSV file: {path}");
+            }
+            match parsed {
                 Parsed::Row(row) => {
                     stats.rows += 1;
                     emit(row);
@@ -269,12 +303,14 @@ impl<T: Record> FileSource<T> {
                         })
                     }
                     Mode::DropMalformed => stats.dropped_malformed += 1,
-                    Mode::Permissive => stats.corrupt.push(CorruptRecord {
-                        file: path.to_string(),
-                        line: line_no,
-                        raw: String::from_utf8_lossy(line).into_owned(),
-                        error,
-                    }),
+                    Mode::Permissive => {
+                        stats.corrupt_count += 1;
+                        if stats.corrupt.len() < self.max_corrupt_records {
+                            stats
+                                .corrupt
+                                .push(CorruptRecord::new(path, line_no, line, &error));
+                        }
+                    }
                 },
             }
         }
