@@ -14,7 +14,9 @@ pub mod timestamp;
 pub mod value;
 pub mod window;
 
-pub use agg::{avg, count, max, min, sum, AggFn, Aggregates, Mergeable, Numeric};
+pub use agg::{
+    avg, count, count_non_null, max, min, sum, AggFn, Aggregates, CountNonNull, Mergeable, Numeric,
+};
 pub use duration::{parse_duration, DurationError};
 pub use mode::{OutputMode, Trigger};
 pub use record::{FieldSchema, Record, Schema};

@@ -24,6 +24,9 @@ type Partials<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 /// function of the key (its window's end), so one time serves every row of it.
 type Pending<A> = (Partial<A>, Option<Time>);
 
+/// One time's partials before the exchange, by key, and the keys dropped as late at that time.
+type Stashed<K, A> = (Time, Partials<K, Pending<A>>, Partials<K, ()>);
+
 /// An aggregate's partial state, a semigroup: adding partials merges them, so the state keeps
 /// one merged partial per key (bounded by the number of keys, not of rows or batches), and
 /// equal keys within a batch are combined before the exchange.
@@ -102,7 +105,7 @@ where
                 // Per time (a batch has few: a linear search), per key; and the keys dropped
                 // as late at that time, counted once each as Spark counts them, after partial
                 // aggregation.
-                let mut stash: Vec<(Time, Partials<K, Pending<A>>, Partials<K, ()>)> = Vec::new();
+                let mut stash: Vec<Stashed<K, A>> = Vec::new();
                 // A finished time's retractions, by time: sent after its partials.
                 let mut retractions: Vec<(Time, K, Partial<A>)> = Vec::new();
                 move |(input, frontier), output| {

@@ -100,7 +100,11 @@ impl<T: Record> Driver<'_, T> {
                 let acc = reads.entry(id).or_default();
                 acc.rows += stats.rows;
                 acc.dropped_malformed += stats.dropped_malformed;
+                acc.corrupt_count += stats.corrupt_count;
+                // Each worker sends a bounded sample; the handle keeps the last MAX_CORRUPT.
                 acc.corrupt.extend(stats.corrupt);
+                let excess = acc.corrupt.len().saturating_sub(MAX_CORRUPT);
+                acc.corrupt.drain(..excess);
             }
         }
         if self.should_stop() && self.shared.lock().error.is_some() {
@@ -157,8 +161,8 @@ impl<T: Record> Driver<'_, T> {
                     stats.dropped_malformed.to_string(),
                 );
             }
-            if !stats.corrupt.is_empty() {
-                metrics.insert("numCorruptRecords".into(), stats.corrupt.len().to_string());
+            if stats.corrupt_count > 0 {
+                metrics.insert("numCorruptRecords".into(), stats.corrupt_count.to_string());
                 self.shared.update(|st| {
                     st.corrupt.extend(stats.corrupt.iter().cloned());
                     let excess = st.corrupt.len().saturating_sub(MAX_CORRUPT);

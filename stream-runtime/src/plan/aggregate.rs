@@ -9,7 +9,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use stream_core::agg::{Avg, Count, Extreme, Sum};
+use stream_core::agg::{Avg, Count, CountNonNull, Extreme, Sum};
 use stream_core::rules::AggShape;
 use stream_core::{Aggregates, Field, Numeric, OutputMode, Record, Timestamp, Window, WindowSpec};
 
@@ -153,6 +153,13 @@ impl<T> Agg<T> {
     /// `count()`: the number of rows.
     pub fn count(&self) -> Count {
         stream_core::count()
+    }
+    /// `count(col)`: the number of rows where the column is not NULL (`None`).
+    pub fn count_non_null<V: Field, F: Fn(&T) -> V + Clone + Send + Sync + 'static>(
+        &self,
+        col: F,
+    ) -> CountNonNull<F, V> {
+        stream_core::count_non_null(col)
     }
     /// `sum(col)`: the sum of a numeric column.
     pub fn sum<V: Numeric, F: Fn(&T) -> V + Clone + Send + Sync + 'static>(
