@@ -1,5 +1,5 @@
 //! The file source reads values as Spark's readers do: JSON timestamp numbers are seconds,
-//! CSV headers are skipped with columns by position, `\\` escapes quotes, text keeps lines
+//! CSV headers are skipped with columns by position, `\` escapes quotes, text keeps lines
 //! that are not UTF-8, and corrupt records are bounded.
 
 use super::*;
