@@ -2,6 +2,7 @@
 //! once when the query starts and arranged once; the stream side keeps no state.
 
 use super::lower::{lower_fn, Feed, LowerCtx};
+use super::nulls::has_null;
 use super::{Dataset, Key};
 use crate::dataflow::{self, Coll};
 use crate::error::{Result, StreamError};
@@ -92,7 +93,7 @@ impl<S: Record> From<Vec<S>> for StaticTable<S> {
 struct StaticFeed<K: Key, S: Record> {
     load: Loader<S>,
     key: Arc<dyn Fn(&S) -> K + Send + Sync>,
-    input: dataflow::RowInput<(K, S)>,
+    input: dataflow::RowInput<(Option<K>, S)>,
     loaded: bool,
 }
 
@@ -104,7 +105,11 @@ impl<K: Key, S: Record> Feed for StaticFeed<K, S> {
     ) -> Result<Option<(usize, ReadStats)>> {
         if !self.loaded && part.index == 0 {
             for row in (self.load)()? {
-                self.input.insert(((self.key)(&row), row));
+                // A table row whose key holds a NULL matches no stream row: leave it out.
+                let key = (self.key)(&row);
+                if !has_null(&key) {
+                    self.input.insert((Some(key), row));
+                }
             }
         }
         self.loaded = true;
@@ -120,7 +125,7 @@ fn static_input<'a, K: Key, S: Record>(
     ctx: &mut LowerCtx,
     table: &StaticTable<S>,
     key: Arc<dyn Fn(&S) -> K + Send + Sync>,
-) -> Coll<'a, (K, S)> {
+) -> Coll<'a, (Option<K>, S)> {
     let (input, rows) = dataflow::RowInput::new(scope);
     ctx.feeders.push(Box::new(StaticFeed {
         load: table.load.clone(),
@@ -137,7 +142,7 @@ impl<T: Record> Dataset<T> {
     /// `combine` makes the output row from a stream row and a matching table row: for `Inner`
     /// once per match; for `LeftOuter` once per match, or once with `None` when nothing matches;
     /// for `LeftSemi` / `LeftAnti` once with `None` for each stream row that has / has not a
-    /// match.
+    /// match. A key holding a NULL (`None`) matches nothing, not even another NULL, as in SQL.
     pub fn join_static<S: Record, K: Key, O: Record>(
         self,
         table: StaticTable<S>,
@@ -158,9 +163,11 @@ impl<T: Record> Dataset<T> {
                 let (key, combine) = (stream_key.clone(), combine.clone());
                 let op = ctx.state_op();
                 let metrics = ctx.metrics.clone();
+                // A NULL key (a `None` anywhere in it) equals nothing, as in SQL: it becomes
+                // `None`, which no table key is.
                 dataflow::half_join(
                     stream,
-                    move |r| key(r),
+                    move |r| Some(key(r)).filter(|k| !has_null(k)),
                     table,
                     how,
                     move |r, s| combine(r, s),

@@ -8,6 +8,7 @@
 mod aggregate;
 mod join;
 pub(crate) mod lower;
+mod nulls;
 mod writer;
 
 pub use aggregate::{
