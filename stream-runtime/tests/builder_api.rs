@@ -53,7 +53,12 @@ fn naive_totals(upto: usize) -> BTreeMap<String, (i64, i64, i64, f64)> {
 
 fn run_agg(session: Session, mode: OutputMode) -> Vec<(u64, Vec<ShopTotal>)> {
     let input = MemoryStream::new();
-    let sink = MemorySink::new();
+    // Every batch as the sink receives it (a memory sink keeps only the latest in complete mode).
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = {
+        let received = received.clone();
+        ForeachBatch::new(move |id, rows: Vec<ShopTotal>| received.lock().unwrap().push((id, rows)))
+    };
     let query = read_stream::<Sale>(input.clone())
         .group_by_key(|s| s.shop.clone())
         .agg(
@@ -73,7 +78,7 @@ fn run_agg(session: Session, mode: OutputMode) -> Vec<(u64, Vec<ShopTotal>)> {
                 mean,
             },
         )
-        .write_stream(sink.clone())
+        .write_stream(sink)
         .output_mode(mode);
     let handle = session.start(query).unwrap();
     for b in batches() {
@@ -81,7 +86,8 @@ fn run_agg(session: Session, mode: OutputMode) -> Vec<(u64, Vec<ShopTotal>)> {
         handle.process_all_available().unwrap();
     }
     handle.stop().unwrap();
-    sink.batches()
+    let received = received.lock().unwrap();
+    received.clone()
 }
 
 fn as_map(rows: &[ShopTotal]) -> BTreeMap<String, (i64, i64, i64, f64)> {
@@ -488,5 +494,31 @@ fn foreach_in_append_mode_writes_each_closed_window_once() {
         expected.sort();
         assert!(!expected.is_empty());
         assert_eq!(got, expected);
+    }
+}
+
+/// Spark's `MemoryStream.commit` trims what committed batches read: memory holds only the rows
+/// the query has yet to finish.
+#[test]
+fn a_memory_stream_discards_committed_rows() {
+    for session in [Session::local(), Session::with_workers(2)] {
+        let input = MemoryStream::new();
+        let sink = MemorySink::new();
+        let handle = session
+            .start(read_stream::<Word>(input.clone()).write_stream(sink.clone()))
+            .unwrap();
+        for i in 0..50 {
+            input.add_data((0..100).map(|j| Word {
+                word: format!("w{i}-{j}"),
+            }));
+            handle.process_all_available().unwrap();
+        }
+        assert_eq!(input.buffered_rows(), 0);
+        input.add_data([Word { word: "x".into() }]);
+        assert_eq!(input.buffered_rows(), 1);
+        handle.process_all_available().unwrap();
+        handle.stop().unwrap();
+        assert_eq!(sink.rows().len(), 50 * 100 + 1);
+        assert_eq!(input.buffered_rows(), 0);
     }
 }

@@ -480,9 +480,13 @@ fn run(dir: &Path, scenario: &Json, workers: usize) -> Outcome {
         Some("complete") => Complete,
         other => return Outcome::Fail(format!("unknown output mode {other:?}")),
     };
-    let sink = MemorySink::new();
-    let started =
-        Session::with_workers(workers).start(query.write_stream(sink.clone()).output_mode(mode));
+    // Every batch as the sink receives it (a memory sink keeps only the latest in complete mode).
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = {
+        let received = received.clone();
+        ForeachBatch::new(move |id, rows| received.lock().unwrap().push((id, rows)))
+    };
+    let started = Session::with_workers(workers).start(query.write_stream(sink).output_mode(mode));
     if let Some(err) = scenario.get("expect_error").and_then(|e| e.as_str()) {
         return match started {
             Err(_) => Outcome::Pass,
@@ -523,7 +527,7 @@ fn run(dir: &Path, scenario: &Json, workers: usize) -> Outcome {
         return Outcome::Fail(format!("the query failed: {e}"));
     }
     let progress = handle.recent_progress();
-    let batches = sink.batches();
+    let batches = std::mem::take(&mut *received.lock().unwrap());
     if progress.len() != expected.len() {
         let ours: Vec<String> = progress
             .iter()

@@ -172,6 +172,8 @@ impl<T: Record> Driver<'_, T> {
             let start = self.offsets[i].clone();
             if let Some(sp) = split {
                 self.offsets[i] = Some(sp.end.clone());
+                // The sink has the batch: the source may discard what it read.
+                s.source.commit(&sp.end);
             }
             sources.push(SourceProgress {
                 description: s.source.description(),

@@ -96,6 +96,7 @@ impl<T: Record> Feed for SourceFeed<T> {
 pub(crate) trait PlanSource: Send + Sync {
     fn description(&self) -> String;
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>>;
+    fn commit(&self, end: &Offset);
 }
 
 impl<T: 'static> PlanSource for Arc<dyn Source<T>> {
@@ -104,6 +105,9 @@ impl<T: 'static> PlanSource for Arc<dyn Source<T>> {
     }
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>> {
         Source::plan(&**self, start, limit)
+    }
+    fn commit(&self, end: &Offset) {
+        Source::commit(&**self, end)
     }
 }
 

@@ -10,13 +10,16 @@ use stream_core::OutputMode;
 ///
 /// In append and update mode every batch's rows are added to the table (update mode adds the
 /// new version of each changed row: a deliberate difference from Spark, whose memory sink has
-/// no update mode); in complete mode each batch replaces the table.
+/// no update mode). In complete mode each batch replaces the table and only the latest batch
+/// is kept, as in Spark: memory holds one result table, however many batches ran (use
+/// [`ForeachBatch`](super::ForeachBatch) to see every batch of a complete-mode query).
 pub struct MemorySink<T> {
     state: Arc<Mutex<State<T>>>,
 }
 
 struct State<T> {
-    table: Vec<T>,
+    /// The batches kept, in order: all of them in append and update mode, the latest one in
+    /// complete mode.
     batches: Vec<(u64, Vec<T>)>,
 }
 
@@ -39,16 +42,21 @@ impl<T: Clone> MemorySink<T> {
     pub fn new() -> Self {
         MemorySink {
             state: Arc::new(Mutex::new(State {
-                table: Vec::new(),
                 batches: Vec::new(),
             })),
         }
     }
-    /// The table now.
+    /// The table now: every row written in append and update mode, the latest result table in
+    /// complete mode.
     pub fn rows(&self) -> Vec<T> {
-        self.state.lock().unwrap().table.clone()
+        let st = self.state.lock().unwrap();
+        st.batches
+            .iter()
+            .flat_map(|(_, rows)| rows.iter().cloned())
+            .collect()
     }
-    /// Every batch the sink received, with its batch id, in order.
+    /// The batches the sink keeps, with their batch ids, in order: every batch in append and
+    /// update mode, the latest one in complete mode.
     pub fn batches(&self) -> Vec<(u64, Vec<T>)> {
         self.state.lock().unwrap().batches.clone()
     }
@@ -61,11 +69,40 @@ impl<T: Clone + Send + 'static> Sink<T> for MemorySink<T> {
     fn add_batch(&mut self, info: BatchInfo, rows: Vec<T>) -> Result<()> {
         let mut st = self.state.lock().unwrap();
         if info.mode == OutputMode::Complete {
-            st.table = rows.clone();
-        } else {
-            st.table.extend(rows.iter().cloned());
+            st.batches.clear();
         }
         st.batches.push((info.batch_id, rows));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complete_mode_keeps_the_latest_table_only() {
+        let sink = MemorySink::new();
+        let mut writer = sink.clone();
+        for batch_id in 0..50u64 {
+            let info = BatchInfo {
+                batch_id,
+                mode: OutputMode::Complete,
+            };
+            writer.add_batch(info, vec![batch_id; 100]).unwrap();
+        }
+        assert_eq!(sink.batches(), vec![(49, vec![49; 100])]);
+        assert_eq!(sink.rows(), vec![49; 100]);
+        let sink = MemorySink::new();
+        let mut writer = sink.clone();
+        for batch_id in 0..3u64 {
+            let info = BatchInfo {
+                batch_id,
+                mode: OutputMode::Append,
+            };
+            writer.add_batch(info, vec![batch_id]).unwrap();
+        }
+        assert_eq!(sink.rows(), vec![0, 1, 2]);
+        assert_eq!(sink.batches().len(), 3);
     }
 }

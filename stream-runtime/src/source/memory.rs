@@ -1,19 +1,68 @@
 //! `MemoryStream`: rows pushed in by the application or a test, like Spark's `MemoryStream`.
 
 use super::{offset_count, Offset, Partition, ReadLimit, ReadStats, Source, Split};
-use crate::error::Result;
-use std::sync::{Arc, Mutex};
+use crate::error::{Result, StreamError};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// An in-memory source. Clone it, hand one clone to `read_stream`, and push rows with
 /// [`add_data`](MemoryStream::add_data) while the query runs. Each `add_data` call is read by
 /// one micro-batch (or several calls by one, if they arrive before the next batch starts).
 ///
 /// The rows live in this process: they are read by worker 0 and then exchanged as the query
-/// needs, so the source works for any number of workers and processes.
-#[derive(Clone)]
+/// needs, so the source works for any number of workers and processes. Rows every query
+/// reading the stream has committed are discarded (Spark's `MemoryStream.commit`), so memory
+/// holds only what is yet to be finished.
 pub struct MemoryStream<T> {
-    chunks: Arc<Mutex<Vec<Vec<T>>>>,
+    chunks: Arc<Mutex<Chunks<T>>>,
     id: usize,
+    /// This clone's committed offset, once a query reads through it.
+    reader: OnceLock<Arc<AtomicU64>>,
+}
+
+impl<T> Clone for MemoryStream<T> {
+    /// Another handle on the same rows; it becomes a reader of its own if a query reads it.
+    fn clone(&self) -> Self {
+        MemoryStream {
+            chunks: self.chunks.clone(),
+            id: self.id,
+            reader: OnceLock::new(),
+        }
+    }
+}
+
+/// The `add_data` calls not yet committed by every reader.
+struct Chunks<T> {
+    /// The offset of `kept[0]`: how many chunks were discarded.
+    base: u64,
+    kept: VecDeque<Vec<T>>,
+    /// Every query reading the stream: its committed offset (gone when the query is dropped).
+    readers: Vec<Weak<AtomicU64>>,
+}
+
+impl<T> Chunks<T> {
+    /// The offset after the last chunk.
+    fn end(&self) -> u64 {
+        self.base + self.kept.len() as u64
+    }
+
+    /// Discards the chunks every live reader has committed.
+    fn trim(&mut self) {
+        self.readers.retain(|r| r.strong_count() > 0);
+        let committed = self
+            .readers
+            .iter()
+            .filter_map(Weak::upgrade)
+            .map(|r| r.load(Ordering::SeqCst))
+            .min()
+            .unwrap_or(self.base)
+            .min(self.end());
+        while self.base < committed {
+            self.kept.pop_front();
+            self.base += 1;
+        }
+    }
 }
 
 impl<T: Clone + Send + 'static> Default for MemoryStream<T> {
@@ -25,19 +74,44 @@ impl<T: Clone + Send + 'static> Default for MemoryStream<T> {
 impl<T: Clone + Send + 'static> MemoryStream<T> {
     /// An empty stream.
     pub fn new() -> Self {
-        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::atomic::AtomicUsize;
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         MemoryStream {
-            chunks: Arc::default(),
+            chunks: Arc::new(Mutex::new(Chunks {
+                base: 0,
+                kept: VecDeque::new(),
+                readers: Vec::new(),
+            })),
             id: NEXT.fetch_add(1, Ordering::Relaxed),
+            reader: OnceLock::new(),
         }
     }
 
     /// Appends rows; returns the offset after them.
     pub fn add_data(&self, rows: impl IntoIterator<Item = T>) -> u64 {
-        let mut chunks = self.chunks.lock().unwrap();
-        chunks.push(rows.into_iter().collect());
-        chunks.len() as u64
+        let mut chunks = self.lock();
+        chunks.kept.push_back(rows.into_iter().collect());
+        chunks.end()
+    }
+
+    /// How many rows the stream holds: added, and not yet committed by every query reading it.
+    pub fn buffered_rows(&self) -> usize {
+        self.lock().kept.iter().map(Vec::len).sum()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Chunks<T>> {
+        self.chunks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// This handle's reader slot, registered on first use by a query.
+    fn reader(&self, chunks: &mut Chunks<T>) -> Arc<AtomicU64> {
+        self.reader
+            .get_or_init(|| {
+                let slot = Arc::new(AtomicU64::new(chunks.base));
+                chunks.readers.push(Arc::downgrade(&slot));
+                slot
+            })
+            .clone()
     }
 }
 
@@ -47,7 +121,9 @@ impl<T: Clone + Send + Sync + 'static> Source<T> for MemoryStream<T> {
     }
 
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>> {
-        let mut to = self.chunks.lock().unwrap().len() as u64;
+        let mut chunks = self.lock();
+        self.reader(&mut chunks);
+        let mut to = chunks.end();
         if let ReadLimit::UpTo(cap) = limit {
             to = to.min(offset_count(Some(cap)));
         }
@@ -59,15 +135,32 @@ impl<T: Clone + Send + Sync + 'static> Source<T> for MemoryStream<T> {
         if part.index != 0 {
             return Ok(stats);
         }
-        let chunks = self.chunks.lock().unwrap();
+        let chunks = self.lock();
         let (from, to) = (
-            offset_count(split.start.as_ref()) as usize,
-            offset_count(Some(&split.end)) as usize,
+            offset_count(split.start.as_ref()),
+            offset_count(Some(&split.end)),
         );
-        for row in chunks[from..to].iter().flatten() {
+        if from < chunks.base || to > chunks.end() {
+            return Err(StreamError::Source(format!(
+                "{} was asked for offsets {from}..{to}, but holds {}..{} (earlier ones were \
+                 committed and discarded)",
+                self.description(),
+                chunks.base,
+                chunks.end()
+            )));
+        }
+        let range = (from - chunks.base) as usize..(to - chunks.base) as usize;
+        for row in chunks.kept.range(range).flatten() {
             stats.rows += 1;
             emit(row.clone());
         }
         Ok(stats)
+    }
+
+    fn commit(&self, end: &Offset) {
+        let mut chunks = self.lock();
+        let slot = self.reader(&mut chunks);
+        slot.fetch_max(offset_count(Some(end)), Ordering::SeqCst);
+        chunks.trim();
     }
 }

@@ -154,6 +154,13 @@ pub trait Source<T>: Send + Sync + 'static {
     /// Errors name the file and line (fail-fast mode).
     fn read(&self, split: &Split, part: Partition, emit: &mut dyn FnMut(T)) -> Result<ReadStats>;
 
+    /// Driver side: every batch up to and including the one that ended at `end` is committed
+    /// (its output is in the sink), so the source may discard what lies before `end` (Spark's
+    /// `Source.commit`). The default keeps everything.
+    fn commit(&self, end: &Offset) {
+        let _ = end;
+    }
+
     /// Whether the source ever ends by itself (it does not, for every built-in source; used by
     /// `Trigger::AvailableNow` to know it can stop).
     fn is_bounded(&self) -> bool {
