@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use stream_core::Record;
 
 /// Where queries run: worker threads in this process, and optionally a cluster of processes.
+/// Clones share the session's queries (a query name is unique among its active queries).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
     workers: usize,
@@ -17,7 +18,35 @@ pub struct Session {
     process: usize,
     hostfile: Option<String>,
     app_args: Vec<String>,
+    queries: Queries,
 }
+
+/// The queries a session started (Spark's `StreamingQueryManager`'s view of them).
+#[derive(Clone, Default)]
+struct Queries(Arc<Mutex<Vec<Arc<Shared>>>>);
+
+impl Queries {
+    /// The active queries (terminated ones are forgotten).
+    fn active(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Shared>>> {
+        let mut list = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        list.retain(|q| !q.lock().terminated);
+        list
+    }
+}
+
+impl std::fmt::Debug for Queries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} active queries", self.active().len())
+    }
+}
+
+/// Sessions compare by their configuration.
+impl PartialEq for Queries {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for Queries {}
 
 impl Default for Session {
     fn default() -> Self {
@@ -42,6 +71,7 @@ impl Session {
             process: 0,
             hostfile: None,
             app_args: Vec::new(),
+            queries: Queries::default(),
         }
     }
 
@@ -160,7 +190,18 @@ impl Session {
     pub fn start<T: Record>(&self, writer: DataStreamWriter<T>) -> Result<StreamingQuery> {
         writer.check()?;
         let layout = self.layout()?;
+        let mut active = self.queries.active();
+        if let Some(name) = &writer.name {
+            if active.iter().any(|q| q.name.as_ref() == Some(name)) {
+                return Err(StreamError::Analysis(format!(
+                    "Cannot start query with name {name} as a query with that name is already \
+                     active in this session; stop it first, or choose another query_name"
+                )));
+            }
+        }
         let shared = Shared::new(writer.name.clone());
+        active.push(shared.clone());
+        drop(active);
         let def = Arc::new(writer.into_def());
         let sh = shared.clone();
         let thread = std::thread::Builder::new()
@@ -188,6 +229,7 @@ impl Session {
                 });
             })
             .map_err(|e| {
+                shared.update(|s| s.terminated = true);
                 StreamError::Execution(format!("could not spawn the query thread: {e}"))
             })?;
         Ok(StreamingQuery {

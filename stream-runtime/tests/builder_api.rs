@@ -522,3 +522,33 @@ fn a_memory_stream_discards_committed_rows() {
         assert_eq!(input.buffered_rows(), 0);
     }
 }
+
+/// As in Spark, a session refuses a second active query with the same name.
+#[test]
+fn query_names_are_unique_among_a_sessions_active_queries() {
+    let session = Session::local();
+    let named = |name: &str| {
+        read_stream::<Word>(MemoryStream::new())
+            .write_stream(Noop)
+            .query_name(name)
+    };
+    let first = session.start(named("words")).unwrap();
+    let err = session
+        .clone()
+        .start(named("words"))
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string()
+            .contains("Cannot start query with name words"),
+        "{err}"
+    );
+    let other = session.start(named("other")).unwrap();
+    // Another session has its own queries.
+    let elsewhere = Session::local().start(named("words")).unwrap();
+    first.stop().unwrap();
+    let again = session.start(named("words")).unwrap();
+    for q in [other, elsewhere, again] {
+        q.stop().unwrap();
+    }
+}
