@@ -150,9 +150,9 @@ impl<T: Record> Driver<'_, T> {
             let split = plan
                 .splits
                 .iter()
-                .find(|(id, _)| *id == s.id)
+                .find(|(index, _)| *index == i)
                 .map(|(_, sp)| sp);
-            let stats = reads.remove(&s.id).unwrap_or_default();
+            let stats = reads.remove(&i).unwrap_or_default();
             total += stats.rows;
             let mut metrics = BTreeMap::new();
             if stats.dropped_malformed > 0 {

@@ -135,7 +135,7 @@ fn work<T: Record>(
     let stopped = Rc::new(std::cell::Cell::new(false));
     let (mut control, mut feeders, metrics) = dataflow::build(worker, |scope| {
         let control = dataflow::control(scope);
-        let mut ctx = LowerCtx::new(def.mode);
+        let mut ctx = LowerCtx::new(def.mode, &def.sources);
         let rows = (def.data.lower)(scope, &mut ctx);
         match &def.writer {
             Some(writer) => {

@@ -186,7 +186,7 @@ impl<'q, T: Record> Driver<'q, T> {
                 _ => ReadLimit::Default,
             };
             if let Some(split) = s.source.plan(start.as_ref(), &limit)? {
-                splits.push((s.id, split));
+                splits.push((i, split));
             }
         }
         self.planning_ms = started.elapsed().as_millis() as u64;

@@ -242,7 +242,7 @@ impl<T: Record, K: Key> GroupedDataset<T, K> {
             let rows = chained_input(rows, stage, ctx.mode);
             let (key, init, aggs, finish) =
                 (key.clone(), aggs.clone(), aggs.clone(), finish.clone());
-            let op = ctx.state_op();
+            let op = ctx.state_op("aggregation");
             let evict = expiry.is_some() && ctx.mode != OutputMode::Complete;
             let expiry = expiry.clone();
             let assign = move |row: &T, emit: &mut dyn FnMut(K, A::Acc, Option<u64>)| {
@@ -346,7 +346,7 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
             let rows = chained_input(rows, stage, ctx.mode);
             let (key, time, init) = (key.clone(), time.clone(), aggs.clone());
             let (aggs, finish) = (aggs.clone(), finish.clone());
-            let op = ctx.state_op();
+            let op = ctx.state_op("window aggregation");
             let evict = watermarked && ctx.mode != OutputMode::Complete;
             let metrics = ctx.metrics.clone();
             let windows = match &*grouping {

@@ -161,7 +161,7 @@ impl<T: Record> Dataset<T> {
                 let stream = prev(scope, ctx);
                 let table = static_input(scope, ctx, &table, table_key.clone());
                 let (key, combine) = (stream_key.clone(), combine.clone());
-                let op = ctx.state_op();
+                let op = ctx.state_op("stream-static join");
                 let metrics = ctx.metrics.clone();
                 // A NULL key (a `None` anywhere in it) equals nothing, as in SQL: it becomes
                 // `None`, which no table key is.

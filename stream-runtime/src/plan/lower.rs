@@ -23,32 +23,53 @@ where
     Arc::new(f)
 }
 
-/// What lowering collects on a worker: the inputs that the micro-batch loop feeds, and the
-/// operators' metrics.
+/// What lowering collects on a worker: the inputs that the micro-batch loop feeds, the
+/// operators' metrics, and the query's shape as built (to check that every process built the
+/// same query).
 pub(crate) struct LowerCtx {
     pub feeders: Vec<Box<dyn Feed>>,
     pub mode: OutputMode,
     pub metrics: Metrics,
+    /// The query's sources, by their process-local keys: a source's place here is its number in
+    /// the query, the same on every process that built the same query.
+    source_keys: Vec<usize>,
+    /// The operators, in lowering order.
+    pub operators: Vec<String>,
 }
 
 impl LowerCtx {
-    pub fn new(mode: OutputMode) -> LowerCtx {
+    pub fn new(mode: OutputMode, sources: &[SourceEntry]) -> LowerCtx {
         LowerCtx {
             feeders: Vec::new(),
             mode,
             metrics: Metrics::default(),
+            source_keys: sources.iter().map(|s| s.key).collect(),
+            operators: Vec::new(),
         }
+    }
+    /// Registers the input of a source (by its process-local key); returns the source's
+    /// number in the query.
+    pub(crate) fn source(&mut self, key: usize, row_type: &str) -> usize {
+        let index = self
+            .source_keys
+            .iter()
+            .position(|k| *k == key)
+            .expect("every source of a dataset is a source of its query");
+        self.operators.push(format!("source {index} of {row_type}"));
+        index
     }
     /// Registers a watermark operator; returns its metrics index.
     pub(crate) fn watermark_op(&mut self) -> usize {
         let mut m = self.metrics.borrow_mut();
         m.event_time.push(Default::default());
+        self.operators.push("watermark".into());
         m.event_time.len() - 1
     }
-    /// Registers a stateful operator; returns its metrics index.
-    pub(crate) fn state_op(&mut self) -> usize {
+    /// Registers a stateful operator (`kind`: what it is); returns its metrics index.
+    pub(crate) fn state_op(&mut self, kind: &str) -> usize {
         let mut m = self.metrics.borrow_mut();
         m.state.push(Default::default());
+        self.operators.push(kind.into());
         m.state.len() - 1
     }
 }
@@ -67,7 +88,8 @@ pub(crate) trait Feed {
 }
 
 pub(crate) struct SourceFeed<T: Record> {
-    pub id: usize,
+    /// The source's number in the query.
+    pub index: usize,
     pub source: Arc<dyn Source<T>>,
     pub input: dataflow::RowInput<T>,
 }
@@ -78,14 +100,14 @@ impl<T: Record> Feed for SourceFeed<T> {
         splits: &[(usize, Split)],
         part: Partition,
     ) -> Result<Option<(usize, ReadStats)>> {
-        let Some((_, split)) = splits.iter().find(|(id, _)| *id == self.id) else {
+        let Some((_, split)) = splits.iter().find(|(i, _)| *i == self.index) else {
             return Ok(None);
         };
         let input = &mut self.input;
         let stats = self
             .source
             .read(split, part, &mut |row| input.insert(row))?;
-        Ok(Some((self.id, stats)))
+        Ok(Some((self.index, stats)))
     }
     fn advance_to(&mut self, time: Time) {
         self.input.advance_to(time);
@@ -111,9 +133,11 @@ impl<T: 'static> PlanSource for Arc<dyn Source<T>> {
     }
 }
 
-/// A source of a query, with the id its inputs carry.
+/// A source of a dataset. Its `key` tells the same source apart within this process (a dataset
+/// used twice reads it twice but plans it once); the query numbers its sources by their place
+/// in the query instead, which every process agrees on.
 #[derive(Clone)]
 pub(crate) struct SourceEntry {
-    pub id: usize,
+    pub key: usize,
     pub source: Arc<dyn PlanSource>,
 }

@@ -93,18 +93,19 @@ impl<T: 'static> Clone for Dataset<T> {
 /// A streaming dataset read from `source`: Spark's `readStream...load()`.
 pub fn read_stream<T: Record>(source: impl IntoSource<T>) -> Dataset<T> {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    static NEXT_KEY: AtomicUsize = AtomicUsize::new(0);
+    let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
     let source = source.into_source();
     let entry = SourceEntry {
-        id,
+        key,
         source: Arc::new(source.clone()),
     };
     Dataset {
         lower: lower_fn(move |scope, ctx| {
             let (input, rows) = dataflow::RowInput::new(scope);
+            let index = ctx.source(key, std::any::type_name::<T>());
             ctx.feeders.push(Box::new(SourceFeed {
-                id,
+                index,
                 source: source.clone(),
                 input,
             }));

@@ -74,7 +74,7 @@ impl<T: Record> DataStreamWriter<T> {
     pub(crate) fn into_def(self) -> QueryDef<T> {
         let mut sources = self.data.meta.sources.clone();
         let mut seen = std::collections::HashSet::new();
-        sources.retain(|s| seen.insert(s.id));
+        sources.retain(|s| seen.insert(s.key));
         // Row-at-a-time sinks write on every worker, except in complete mode, where the driver
         // keeps the whole result table.
         let writer = match self.mode {
