@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 /// The rows live in this process: they are read by worker 0 and then exchanged as the query
 /// needs, so the source works for any number of workers and processes. Rows every query
 /// reading the stream has committed are discarded (Spark's `MemoryStream.commit`), so memory
-/// holds only what is yet to be finished.
+/// holds only what is yet to be finished. Every clone counts as a reader: a clone kept only to
+/// add data holds every row while it lives.
 pub struct MemoryStream<T> {
     chunks: Arc<Mutex<Chunks<T>>>,
     id: usize,
@@ -22,14 +23,27 @@ pub struct MemoryStream<T> {
 }
 
 impl<T> Clone for MemoryStream<T> {
-    /// Another handle on the same rows; it becomes a reader of its own if a query reads it.
+    /// Another handle on the same rows, and a reader of its own: rows are discarded only once
+    /// every live clone has committed them (a clone that a query reads commits as the query
+    /// does; one kept to add data never does, and keeps every row while it lives).
     fn clone(&self) -> Self {
+        let reader = OnceLock::new();
+        let mut chunks = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = reader.set(register(&mut chunks));
+        drop(chunks);
         MemoryStream {
             chunks: self.chunks.clone(),
             id: self.id,
-            reader: OnceLock::new(),
+            reader,
         }
     }
+}
+
+/// A new reader slot, at the first row still held.
+fn register<T>(chunks: &mut Chunks<T>) -> Arc<AtomicU64> {
+    let slot = Arc::new(AtomicU64::new(chunks.base));
+    chunks.readers.push(Arc::downgrade(&slot));
+    slot
 }
 
 /// The `add_data` calls not yet committed by every reader.
@@ -103,15 +117,9 @@ impl<T: Clone + Send + 'static> MemoryStream<T> {
         self.chunks.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// This handle's reader slot, registered on first use by a query.
+    /// This handle's reader slot (the original handle registers when a query first reads it).
     fn reader(&self, chunks: &mut Chunks<T>) -> Arc<AtomicU64> {
-        self.reader
-            .get_or_init(|| {
-                let slot = Arc::new(AtomicU64::new(chunks.base));
-                chunks.readers.push(Arc::downgrade(&slot));
-                slot
-            })
-            .clone()
+        self.reader.get_or_init(|| register(chunks)).clone()
     }
 }
 
