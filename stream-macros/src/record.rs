@@ -139,6 +139,8 @@ fn codegen(ast: &RecordAst) -> TokenStream {
         }
     });
     let serde_crate = quote!(#p::serde).to_string();
+    // serde names the shadow struct in "expected struct ..." errors: name the record instead.
+    let expecting = format!("struct {name_str}");
     let mut de_generics = generics.clone();
     de_generics.params.insert(0, syn::parse_quote!('de));
     let (de_impl_g, _, _) = de_generics.split_for_impl();
@@ -187,7 +189,7 @@ fn codegen(ast: &RecordAst) -> TokenStream {
             }
             #[derive(#p::serde::Deserialize)]
             #[serde(crate = #serde_crate)]
-            #[serde(rename = #name_str)]
+            #[serde(rename = #name_str, expecting = #expecting)]
             struct #shadow #shadow_generics { #(#idents: #types,)* }
             impl #de_impl_g #p::serde::Deserialize<'de> for #name #ty_g #where_c {
                 fn deserialize<__D: #p::serde::Deserializer<'de>>(d: __D) -> ::core::result::Result<Self, __D::Error> {

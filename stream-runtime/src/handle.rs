@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 const RECENT_PROGRESS: usize = 100;
 
 /// What the query is doing now (Spark's `StreamingQueryStatus`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryStatus {
     /// A short description, e.g. "Waiting for data to arrive".
@@ -34,6 +34,10 @@ pub(crate) struct State {
     /// Planning rounds that found no new data (for `process_all_available`).
     pub idle_rounds: u64,
     pub corrupt: Vec<CorruptRecord>,
+    /// Progress reports pushed so far (the list keeps the last 100).
+    pub progress_count: u64,
+    /// Counts every change, so that a watcher knows something changed.
+    pub version: u64,
 }
 
 /// State shared by the handle and the driver.
@@ -45,6 +49,8 @@ pub(crate) struct Shared {
     changed: Condvar,
     /// Set with the first error: every worker leaves the query at once.
     aborted: AtomicBool,
+    /// The query runs on a cluster of processes.
+    cluster: AtomicBool,
 }
 
 impl Shared {
@@ -63,12 +69,16 @@ impl Shared {
             }),
             changed: Condvar::new(),
             aborted: AtomicBool::new(false),
+            cluster: AtomicBool::new(false),
         })
     }
 
     /// Changes the state and wakes every waiter.
     pub fn update<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        let r = f(&mut self.lock());
+        let mut st = self.lock();
+        let r = f(&mut st);
+        st.version += 1;
+        drop(st);
         self.changed.notify_all();
         r
     }
@@ -83,6 +93,7 @@ impl Shared {
                 s.progress.pop_front();
             }
             s.progress.push_back(p);
+            s.progress_count += 1;
         });
     }
 
@@ -95,13 +106,30 @@ impl Shared {
         self.aborted.store(true, Ordering::SeqCst);
     }
 
+    /// Records `e` as the error that ended the query, in place of any other (the hub of a
+    /// cluster has the last word on how a query ended).
+    pub fn replace_error(&self, e: StreamError) {
+        self.update(|s| s.error = Some(e));
+        self.aborted.store(true, Ordering::SeqCst);
+    }
+
+    /// The query runs on a cluster of processes.
+    pub fn set_cluster(&self) {
+        self.cluster.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the query runs on a cluster of processes.
+    pub fn is_cluster(&self) -> bool {
+        self.cluster.load(Ordering::SeqCst)
+    }
+
     /// Whether the query failed (checked by workers while they wait).
     pub fn aborted(&self) -> bool {
         self.aborted.load(Ordering::Relaxed)
     }
 
     /// Waits until `done` holds or `timeout` passes; returns whether it holds.
-    fn wait_for(&self, timeout: Option<Duration>, done: impl Fn(&State) -> bool) -> bool {
+    pub fn wait_for(&self, timeout: Option<Duration>, done: impl Fn(&State) -> bool) -> bool {
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut st = self.lock();
         loop {

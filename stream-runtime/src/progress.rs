@@ -1,10 +1,10 @@
 //! Progress reports, one per micro-batch, with Spark's `StreamingQueryProgress` fields.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// What happened in one micro-batch (Spark's `StreamingQueryProgress`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryProgress {
     /// The query's id (stable across restarts).
@@ -22,16 +22,16 @@ pub struct QueryProgress {
     /// Rows read in this batch, over all sources.
     pub num_input_rows: u64,
     /// Rows per second arriving since the previous trigger.
-    #[serde(skip_serializing_if = "not_finite")]
+    #[serde(skip_serializing_if = "not_finite", default = "nan")]
     pub input_rows_per_second: f64,
     /// Rows per second processed by this trigger.
-    #[serde(skip_serializing_if = "not_finite")]
+    #[serde(skip_serializing_if = "not_finite", default = "nan")]
     pub processed_rows_per_second: f64,
     /// Phases of the trigger in milliseconds (`triggerExecution`, `latestOffset`, `addBatch`, ...).
     pub duration_ms: BTreeMap<String, u64>,
     /// Event times of the batch (`min`, `max`, `avg`) and the `watermark` it ran under, as
     /// ISO-8601 UTC; empty for queries without a watermark.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub event_time: BTreeMap<String, String>,
     /// One entry per stateful operator.
     pub state_operators: Vec<StateOperatorProgress>,
@@ -45,8 +45,13 @@ fn not_finite(x: &f64) -> bool {
     !x.is_finite()
 }
 
+/// A rate Spark omitted (NaN or infinite) reads back as NaN.
+fn nan() -> f64 {
+    f64::NAN
+}
+
 /// One stateful operator's part of a batch (Spark's `stateOperators` entry).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StateOperatorProgress {
     /// The operator, e.g. `stateStoreSave`.
@@ -64,7 +69,7 @@ pub struct StateOperatorProgress {
 }
 
 /// One source's part of a batch.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceProgress {
     /// The source's description.
@@ -76,19 +81,19 @@ pub struct SourceProgress {
     /// Rows read from this source.
     pub num_input_rows: u64,
     /// Rows per second arriving since the previous trigger.
-    #[serde(skip_serializing_if = "not_finite")]
+    #[serde(skip_serializing_if = "not_finite", default = "nan")]
     pub input_rows_per_second: f64,
     /// Rows per second processed by this trigger.
-    #[serde(skip_serializing_if = "not_finite")]
+    #[serde(skip_serializing_if = "not_finite", default = "nan")]
     pub processed_rows_per_second: f64,
     /// Source metrics: malformed records dropped (`numDroppedMalformedRecords`) and kept aside
     /// (`numCorruptRecords`).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub metrics: BTreeMap<String, String>,
 }
 
 /// The sink's part of a batch.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SinkProgress {
     /// The sink's description.

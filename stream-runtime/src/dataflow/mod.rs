@@ -8,7 +8,7 @@ mod join;
 mod session;
 
 pub(crate) use aggregate::{keyed_aggregate, Partial};
-pub(crate) use cluster::{execute, Layout};
+pub(crate) use cluster::{connect, execute_cluster, execute_local};
 pub(crate) use input::RowInput;
 pub(crate) use join::half_join;
 pub(crate) use session::session_aggregate;

@@ -73,6 +73,11 @@ pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shar
         work(&mut *worker, def, shared)
     }));
     if let Err(payload) = run {
+        // On a cluster, a lost process also makes workers panic (timely's connection to it
+        // broke): give the control plane a moment to name the lost process first.
+        if shared.is_cluster() {
+            shared.wait_for(Some(LOST_PEER_GRACE), |s| s.error.is_some());
+        }
         shared.fail(StreamError::Execution(format!(
             "worker {index} panicked: {}",
             panic_message(&*payload)
@@ -115,6 +120,9 @@ fn step_while(
     }
     Ok(())
 }
+
+/// How long a panicked worker of a cluster waits for a better account of the failure.
+const LOST_PEER_GRACE: Duration = Duration::from_secs(1);
 
 /// How often a waiting worker looks whether the query failed.
 const ABORT_POLL: Duration = Duration::from_millis(20);

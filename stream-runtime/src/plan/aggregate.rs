@@ -238,11 +238,11 @@ impl<T: Record, K: Key> GroupedDataset<T, K> {
         });
         data.meta.event_time = expiry.iter().map(|(c, _)| Some(c.clone())).collect();
         let expiry = expiry.map(|(_, time)| time);
-        data.then_ctx(move |rows, ctx| {
+        data.then_ctx("aggregation", move |rows, ctx| {
             let rows = chained_input(rows, stage, ctx.mode);
             let (key, init, aggs, finish) =
                 (key.clone(), aggs.clone(), aggs.clone(), finish.clone());
-            let op = ctx.state_op("aggregation");
+            let op = ctx.state_op();
             let evict = expiry.is_some() && ctx.mode != OutputMode::Complete;
             let expiry = expiry.clone();
             let assign = move |row: &T, emit: &mut dyn FnMut(K, A::Acc, Option<u64>)| {
@@ -342,11 +342,15 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
         } else {
             Vec::new()
         };
-        data.then_ctx(move |rows, ctx| {
+        let op = match *grouping {
+            Grouping::Fixed(_) => "window aggregation",
+            Grouping::Session(_) => "session window aggregation",
+        };
+        data.then_ctx(op, move |rows, ctx| {
             let rows = chained_input(rows, stage, ctx.mode);
             let (key, time, init) = (key.clone(), time.clone(), aggs.clone());
             let (aggs, finish) = (aggs.clone(), finish.clone());
-            let op = ctx.state_op("window aggregation");
+            let op = ctx.state_op();
             let evict = watermarked && ctx.mode != OutputMode::Complete;
             let metrics = ctx.metrics.clone();
             let windows = match &*grouping {

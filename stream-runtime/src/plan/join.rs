@@ -156,12 +156,18 @@ impl<T: Record> Dataset<T> {
         let table_key: Arc<dyn Fn(&S) -> K + Send + Sync> = Arc::new(table_key);
         let combine = Arc::new(combine);
         let prev = self.lower.clone();
+        let mut meta = self.meta;
+        meta.operators.push(format!(
+            "{} join with a static table of {}",
+            how.name(),
+            std::any::type_name::<S>()
+        ));
         let out = Dataset {
             lower: lower_fn(move |scope, ctx| {
                 let stream = prev(scope, ctx);
                 let table = static_input(scope, ctx, &table, table_key.clone());
                 let (key, combine) = (stream_key.clone(), combine.clone());
-                let op = ctx.state_op("stream-static join");
+                let op = ctx.state_op();
                 let metrics = ctx.metrics.clone();
                 // A NULL key (a `None` anywhere in it) equals nothing, as in SQL: it becomes
                 // `None`, which no table key is.
@@ -175,7 +181,7 @@ impl<T: Record> Dataset<T> {
                     op,
                 )
             }),
-            meta: self.meta,
+            meta,
             sort: None,
         };
         match check {

@@ -23,9 +23,8 @@ where
     Arc::new(f)
 }
 
-/// What lowering collects on a worker: the inputs that the micro-batch loop feeds, the
-/// operators' metrics, and the query's shape as built (to check that every process built the
-/// same query).
+/// What lowering collects on a worker: the inputs that the micro-batch loop feeds, and the
+/// operators' metrics.
 pub(crate) struct LowerCtx {
     pub feeders: Vec<Box<dyn Feed>>,
     pub mode: OutputMode,
@@ -33,8 +32,6 @@ pub(crate) struct LowerCtx {
     /// The query's sources, by their process-local keys: a source's place here is its number in
     /// the query, the same on every process that built the same query.
     source_keys: Vec<usize>,
-    /// The operators, in lowering order.
-    pub operators: Vec<String>,
 }
 
 impl LowerCtx {
@@ -44,32 +41,26 @@ impl LowerCtx {
             mode,
             metrics: Metrics::default(),
             source_keys: sources.iter().map(|s| s.key).collect(),
-            operators: Vec::new(),
         }
     }
     /// Registers the input of a source (by its process-local key); returns the source's
     /// number in the query.
-    pub(crate) fn source(&mut self, key: usize, row_type: &str) -> usize {
-        let index = self
-            .source_keys
+    pub(crate) fn source(&mut self, key: usize) -> usize {
+        self.source_keys
             .iter()
             .position(|k| *k == key)
-            .expect("every source of a dataset is a source of its query");
-        self.operators.push(format!("source {index} of {row_type}"));
-        index
+            .expect("every source of a dataset is a source of its query")
     }
     /// Registers a watermark operator; returns its metrics index.
     pub(crate) fn watermark_op(&mut self) -> usize {
         let mut m = self.metrics.borrow_mut();
         m.event_time.push(Default::default());
-        self.operators.push("watermark".into());
         m.event_time.len() - 1
     }
-    /// Registers a stateful operator (`kind`: what it is); returns its metrics index.
-    pub(crate) fn state_op(&mut self, kind: &str) -> usize {
+    /// Registers a stateful operator; returns its metrics index.
+    pub(crate) fn state_op(&mut self) -> usize {
         let mut m = self.metrics.borrow_mut();
         m.state.push(Default::default());
-        self.operators.push(kind.into());
         m.state.len() - 1
     }
 }

@@ -48,6 +48,9 @@ pub(crate) struct Meta {
     pub event_time: Vec<Option<String>>,
     /// A mistake found while building (e.g. a malformed duration), reported at start.
     pub error: Option<StreamError>,
+    /// The operators, in the order they were built: with the sources' row types, the query's
+    /// shape, which every process of a cluster must agree on.
+    pub operators: Vec<String>,
 }
 
 impl Meta {
@@ -59,6 +62,8 @@ impl Meta {
         self.watermarks.extend(other.watermarks);
         self.event_time.extend(other.event_time);
         self.error = self.error.or(other.error);
+        let (a, b) = (self.operators.join(", "), other.operators.join(", "));
+        self.operators = vec![format!("union of [{a}] and [{b}]")];
         self
     }
 
@@ -103,7 +108,7 @@ pub fn read_stream<T: Record>(source: impl IntoSource<T>) -> Dataset<T> {
     Dataset {
         lower: lower_fn(move |scope, ctx| {
             let (input, rows) = dataflow::RowInput::new(scope);
-            let index = ctx.source(key, std::any::type_name::<T>());
+            let index = ctx.source(key);
             ctx.feeders.push(Box::new(SourceFeed {
                 index,
                 source: source.clone(),
@@ -113,6 +118,7 @@ pub fn read_stream<T: Record>(source: impl IntoSource<T>) -> Dataset<T> {
         }),
         meta: Meta {
             sources: vec![entry],
+            operators: vec![format!("source of {}", std::any::type_name::<T>())],
             ..Meta::default()
         },
         sort: None,
@@ -120,24 +126,30 @@ pub fn read_stream<T: Record>(source: impl IntoSource<T>) -> Dataset<T> {
 }
 
 impl<T: Record> Dataset<T> {
+    /// The dataset after the operator `op` (its name in the query's shape) applies `step`.
     fn then<U: Record>(
         self,
+        op: &str,
         step: impl for<'a> Fn(Coll<'a, T>) -> Coll<'a, U> + Send + Sync + 'static,
     ) -> Dataset<U> {
-        self.then_ctx(move |rows, _| step(rows))
+        self.then_ctx(op, move |rows, _| step(rows))
     }
 
+    /// [`then`](Dataset::then), with the lowering context at hand.
     pub(crate) fn then_ctx<U: Record>(
         self,
+        op: &str,
         step: impl for<'a> Fn(Coll<'a, T>, &mut LowerCtx) -> Coll<'a, U> + Send + Sync + 'static,
     ) -> Dataset<U> {
         let prev = self.lower;
+        let mut meta = self.meta;
+        meta.operators.push(op.to_string());
         Dataset {
             lower: lower_fn(move |scope, ctx| {
                 let rows = prev(scope, ctx);
                 step(rows, ctx)
             }),
-            meta: self.meta,
+            meta,
             sort: None,
         }
     }
@@ -202,7 +214,7 @@ impl<T: Record> Dataset<T> {
             )));
         }
         let time = Arc::new(time);
-        let mut out = self.then_ctx(move |rows, ctx| {
+        let mut out = self.then_ctx("watermark", move |rows, ctx| {
             let op = ctx.watermark_op();
             let time = time.clone();
             dataflow::observe_event_time(rows, move |r| time(r), ctx.metrics.clone(), op)
@@ -250,7 +262,7 @@ impl<T: Record> Dataset<T> {
     /// Keeps the rows for which `f` is true (Spark's `filter` / `where`).
     pub fn filter(self, f: impl Fn(&T) -> bool + Send + Sync + 'static) -> Dataset<T> {
         let f = Arc::new(f);
-        self.then(move |rows| {
+        self.then("filter", move |rows| {
             let f = f.clone();
             rows.filter(move |r| f(r))
         })
@@ -259,7 +271,7 @@ impl<T: Record> Dataset<T> {
     /// Transforms every row (Spark's typed `map`; `select` and `with_column` in `stream!`).
     pub fn map<U: Record>(self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Dataset<U> {
         let f = Arc::new(f);
-        self.then(move |rows| {
+        self.then("map", move |rows| {
             let f = f.clone();
             rows.map(move |r| f(r))
         })
@@ -271,7 +283,7 @@ impl<T: Record> Dataset<T> {
         f: impl Fn(T) -> I + Send + Sync + 'static,
     ) -> Dataset<U> {
         let f = Arc::new(f);
-        self.then(move |rows| {
+        self.then("flat_map", move |rows| {
             let f = f.clone();
             rows.flat_map(move |r| f(r))
         })
@@ -298,6 +310,7 @@ impl<T: Record> Dataset<T> {
         key: impl Fn(&T) -> S + Send + Sync + 'static,
     ) -> Dataset<T> {
         self.meta.shape.sorted = true;
+        self.meta.operators.push("order_by".into());
         let key = Arc::new(key);
         self.sort = Some(Arc::new(move |rows: &mut Vec<T>| {
             rows.sort_by_key(|r| key(r))

@@ -104,3 +104,20 @@ pub(crate) struct QueryDef<T: 'static> {
     pub trigger: Trigger,
     pub watermark_policy: WatermarkPolicy,
 }
+
+impl<T> QueryDef<T> {
+    /// The query's shape as every process of a cluster must build it: its operators in order,
+    /// with the sources' and tables' row types, its output mode, and where its rows are written.
+    pub fn shape(&self) -> String {
+        let written = if self.writer.is_some() {
+            "written on every worker"
+        } else {
+            "gathered to the driver"
+        };
+        format!(
+            "[{}] in {} mode, {written}",
+            self.data.meta.operators.join(", "),
+            self.mode.name()
+        )
+    }
+}

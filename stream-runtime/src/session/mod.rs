@@ -1,13 +1,18 @@
 //! `Session`: how many workers and processes run queries, from the command line
 //! (`-w N`, `-n N -p I [-h hostfile]`), with the application's own arguments kept apart.
 
-use crate::dataflow::{self, Layout};
+mod control;
+
+use crate::dataflow;
 use crate::driver;
 use crate::error::{Result, StreamError};
 use crate::handle::{Shared, StreamingQuery};
-use crate::plan::DataStreamWriter;
+use crate::plan::{DataStreamWriter, QueryDef};
+use control::Control;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use stream_core::Record;
+use timely::communication::WorkerGuards;
 
 /// Where queries run: worker threads in this process, and optionally a cluster of processes.
 /// Clones share the session's queries (a query name is unique among its active queries).
@@ -18,6 +23,7 @@ pub struct Session {
     process: usize,
     hostfile: Option<String>,
     app_args: Vec<String>,
+    connect_timeout: Duration,
     queries: Queries,
 }
 
@@ -54,6 +60,9 @@ impl Default for Session {
     }
 }
 
+/// How long a process of a cluster waits for the others by default.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Flags that belong to the engine (timely's), each followed by a value.
 const ENGINE_FLAGS: [(&str, &str); 4] = [
     ("-w", "--workers"),
@@ -71,6 +80,7 @@ impl Session {
             process: 0,
             hostfile: None,
             app_args: Vec::new(),
+            connect_timeout: CONNECT_TIMEOUT,
             queries: Queries::default(),
         }
     }
@@ -129,6 +139,13 @@ impl Session {
         Ok(s)
     }
 
+    /// How long a process of a cluster waits for the others to come up (default 60 s); then
+    /// its queries fail, naming the processes it was waiting for.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Session {
+        self.connect_timeout = timeout;
+        self
+    }
+
     /// The command-line arguments that are not the engine's.
     pub fn app_args(&self) -> &[String] {
         &self.app_args
@@ -183,6 +200,7 @@ impl Session {
             threads: self.workers,
             process: self.process,
             addresses,
+            timeout: self.connect_timeout,
         })
     }
 
@@ -207,21 +225,13 @@ impl Session {
         let thread = std::thread::Builder::new()
             .name("stream-query".into())
             .spawn(move || {
-                let worker_shared = sh.clone();
-                let run = dataflow::execute(layout, move |worker| {
-                    driver::run_worker(worker, &def, &worker_shared)
-                });
-                match run {
-                    Ok(guards) => {
-                        for r in guards.join() {
-                            if let Err(e) = r {
-                                sh.fail(StreamError::Execution(format!("a worker failed: {e}")));
-                            }
-                        }
-                    }
-                    Err(e) => sh.fail(StreamError::Execution(format!(
-                        "could not start the workers: {e}"
-                    ))),
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run_query(layout, def, &sh)
+                }));
+                if run.is_err() {
+                    sh.fail(StreamError::Execution(
+                        "the query's thread panicked while running the workers".into(),
+                    ));
                 }
                 sh.update(|s| {
                     s.terminated = true;
@@ -236,6 +246,80 @@ impl Session {
             shared,
             thread: Mutex::new(Some(thread)),
         })
+    }
+}
+
+/// How the workers of a query are laid out.
+enum Layout {
+    /// `threads` workers in this process.
+    Local { threads: usize },
+    /// `threads` workers in each of the processes at `addresses`; this one is `process`; it
+    /// waits `timeout` for the others.
+    Cluster {
+        threads: usize,
+        process: usize,
+        addresses: Vec<String>,
+        timeout: Duration,
+    },
+}
+
+/// Runs the query on this process's workers until it ends (on a cluster, with the control
+/// plane keeping the processes one query).
+fn run_query<T: Record>(layout: Layout, def: Arc<QueryDef<T>>, shared: &Arc<Shared>) {
+    let shape = def.shape();
+    let worker_shared = shared.clone();
+    let work =
+        move |worker: &mut dataflow::Worker| driver::run_worker(worker, &def, &worker_shared);
+    match layout {
+        Layout::Local { threads } => join(dataflow::execute_local(threads, work), shared),
+        Layout::Cluster {
+            threads,
+            process,
+            addresses,
+            timeout,
+        } => {
+            let connections = match dataflow::connect(&addresses, process, timeout) {
+                Ok(c) => c,
+                Err(e) => return shared.fail(StreamError::Execution(e)),
+            };
+            shared.set_cluster();
+            let control = match Control::start(
+                process,
+                &addresses,
+                connections.control,
+                shared.clone(),
+                &shape,
+                timeout,
+            ) {
+                Ok(c) => c,
+                Err(e) => return shared.fail(e),
+            };
+            join(
+                dataflow::execute_cluster(threads, process, connections.data, work),
+                shared,
+            );
+            control.finish();
+        }
+    }
+}
+
+/// Waits for the workers to end. A worker thread that died (its panic is caught in the worker,
+/// so this is the engine's own failure, e.g. a broken connection's) fails the query.
+fn join(workers: std::result::Result<WorkerGuards<()>, String>, shared: &Shared) {
+    match workers {
+        Ok(guards) => {
+            // Dropping timely's guards joins its network threads, which panic when a
+            // connection broke: that is the failure the query already reports.
+            let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guards.join()));
+            for r in joined.unwrap_or_default() {
+                if let Err(e) = r {
+                    shared.fail(StreamError::Execution(format!("a worker failed: {e}")));
+                }
+            }
+        }
+        Err(e) => shared.fail(StreamError::Execution(format!(
+            "could not start the workers: {e}"
+        ))),
     }
 }
 
