@@ -103,13 +103,14 @@ fn main() -> ExitCode {
 }
 
 fn main_inner() -> Result<(), String> {
-    let session = Session::from_args().map_err(|e| e.to_string())?;
+    let session = Session::from_args_with_app_flags().map_err(|e| e.to_string())?;
     let args = Args::try_parse_from(
         std::iter::once("nexmark".to_string()).chain(session.app_args().iter().cloned()),
     )
     .map_err(|e| {
         if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp) {
             print!("{e}");
+            println!("\n{}", Session::USAGE);
             std::process::exit(0);
         }
         e.to_string()

@@ -28,11 +28,45 @@ fn one_worker_and_two_processes_print_the_same_windows() {
     );
     let expected = first_ten_batches(&single.stdout);
     assert!(expected.contains("Batch: 9"), "{expected}");
+    // A newcomer sees windows close: from batch 3 on, each batch prints a window (two rows).
+    let window_rows = expected.matches("|{1970-01-01").count();
+    assert_eq!(window_rows, 2 * 7, "{expected}");
     assert!(
-        expected.contains("|{1970-01-01 00:00:00, 1970-01-01 00:00:03}|0     |150 |"),
+        expected.contains("no-data batch"),
+        "the output explains them"
+    );
+    assert!(
+        // Second 0 holds values 0..=99: the even ones are 50 rows summing to 2450, the last 98.
+        expected.contains("|{1970-01-01 00:00:00, 1970-01-01 00:00:01}|0     |50  |2450 |98  |"),
         "{expected}"
     );
 
     let (out0, _) = common::run_two_processes("quickstart", &[]);
     assert_eq!(first_ten_batches(&out0.stdout), expected);
+}
+
+#[test]
+fn engine_flags_are_checked_and_help_prints_them() {
+    let run = |args: &[&str]| {
+        Command::new(common::example_binary("quickstart"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let help = run(&["--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("-w, --workers N") && text.contains("--hostfile"),
+        "{text}"
+    );
+    for bad in [&["--bogus"][..], &["-w", "0"]] {
+        let out = run(bad);
+        assert!(!out.status.success(), "{bad:?} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("unknown flag `--bogus`") || err.contains("at least one worker"),
+            "{bad:?}: {err}"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! `Session`: how many workers and processes run queries, from the command line
 //! (`-w N`, `-n N -p I [-h hostfile]`), with the application's own arguments kept apart.
 
+mod args;
 mod control;
 
 use crate::dataflow;
@@ -63,14 +64,6 @@ impl Default for Session {
 /// How long a process of a cluster waits for the others by default.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Flags that belong to the engine (timely's), each followed by a value.
-const ENGINE_FLAGS: [(&str, &str); 4] = [
-    ("-w", "--workers"),
-    ("-n", "--processes"),
-    ("-p", "--process"),
-    ("-h", "--hostfile"),
-];
-
 impl Session {
     /// One worker thread in this process.
     pub fn local() -> Session {
@@ -91,52 +84,6 @@ impl Session {
             workers: n.max(1),
             ..Session::local()
         }
-    }
-
-    /// A session configured from this program's command line. Engine flags: `-w N` worker
-    /// threads per process, `-n N` processes, `-p I` this process's index, `-h FILE` a host
-    /// file with one `host:port` per process (default `localhost:2101`, `localhost:2102`, ...).
-    /// Everything else is left for the application: see [`Session::app_args`].
-    pub fn from_args() -> Result<Session> {
-        Self::from_arg_list(std::env::args().skip(1))
-    }
-
-    /// As [`Session::from_args`], from the given arguments (without the program name).
-    pub fn from_arg_list(args: impl IntoIterator<Item = String>) -> Result<Session> {
-        let mut s = Session::local();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-                _ => (arg.clone(), None),
-            };
-            let Some(&(short, _)) = ENGINE_FLAGS.iter().find(|(s, l)| flag == *s || flag == *l)
-            else {
-                s.app_args.push(arg);
-                continue;
-            };
-            let value = inline
-                .or_else(|| args.next())
-                .ok_or_else(|| StreamError::Config(format!("`{flag}` needs a value")))?;
-            let number = || -> Result<usize> {
-                value.parse().map_err(|_| {
-                    StreamError::Config(format!("`{flag}` takes a whole number, not `{value}`"))
-                })
-            };
-            match short {
-                "-w" => s.workers = number()?.max(1),
-                "-n" => s.processes = number()?.max(1),
-                "-p" => s.process = number()?,
-                _ => s.hostfile = Some(value.clone()),
-            }
-        }
-        if s.process >= s.processes {
-            return Err(StreamError::Config(format!(
-                "process index -p {} must be below the number of processes -n {}",
-                s.process, s.processes
-            )));
-        }
-        Ok(s)
     }
 
     /// How long a process of a cluster waits for the others to come up (default 60 s); then
@@ -183,8 +130,9 @@ impl Session {
                 let hosts: Vec<String> = text
                     .lines()
                     .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(String::from)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .enumerate()
+                    .map(|(i, l)| args::address(l, i))
                     .collect();
                 if hosts.len() < self.processes {
                     return Err(StreamError::Config(format!(
@@ -328,29 +276,5 @@ impl<T: Record> DataStreamWriter<T> {
     /// workers or processes.
     pub fn start(self) -> Result<StreamingQuery> {
         Session::local().start(self)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(s: &str) -> Vec<String> {
-        s.split_whitespace().map(String::from).collect()
-    }
-
-    #[test]
-    fn engine_flags_are_split_from_application_flags() {
-        let s = Session::from_arg_list(args("data -w 4 --limit 3 -n 2 -p 1 -h hosts.txt")).unwrap();
-        assert_eq!(s.workers(), 4);
-        assert_eq!(s.processes(), 2);
-        assert_eq!(s.process_index(), 1);
-        assert_eq!(s.hostfile.as_deref(), Some("hosts.txt"));
-        assert_eq!(s.app_args(), &args("data --limit 3")[..]);
-        let s = Session::from_arg_list(args("--workers=3 x")).unwrap();
-        assert_eq!((s.workers(), s.app_args()), (3, &args("x")[..]));
-        assert!(Session::from_arg_list(args("-w")).is_err());
-        assert!(Session::from_arg_list(args("-w two")).is_err());
-        assert!(Session::from_arg_list(args("-n 2 -p 2")).is_err());
     }
 }
