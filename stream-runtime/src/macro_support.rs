@@ -5,7 +5,8 @@ pub use stream_core::{DataType, Field, FieldSchema, Numeric, Record, Schema, Tim
 pub use stream_macros::Record;
 
 /// A column type that `sum(col)` / `avg(col)` accept in `stream!`: the numeric types of
-/// [`Numeric`], one impl each (no blanket impl), so that for any other type the projection
+/// [`Numeric`] and their `Option`s (nullable columns), one impl each (no blanket impl), so that
+/// for any other type the projection
 /// `<V as NumericColumn>::Num` fails once, on the user's column, and nothing downstream of it is
 /// reported again.
 #[diagnostic::on_unimplemented(
@@ -26,6 +27,14 @@ macro_rules! numeric_column {
             type Num = $t;
             #[inline(always)]
             fn into_numeric(self) -> $t {
+                self
+            }
+        }
+        // A nullable numeric column (SQL NULLs): `sum` and `avg` skip its NULLs.
+        impl NumericColumn for Option<$t> {
+            type Num = Option<$t>;
+            #[inline(always)]
+            fn into_numeric(self) -> Option<$t> {
                 self
             }
         }
@@ -122,18 +131,20 @@ pub fn fixed_session_gap<T>(ms: i64) -> crate::plan::SessionGap<T> {
 }
 
 impl<T: Record> crate::plan::Dataset<T> {
-    /// `group_by(session_window(time, gap_expr), ..)` in `stream!`: [`group_by_session`] with a
-    /// gap per row, taken as a closure here so that its row type is known when rustc checks it.
+    /// `group_by(session_window(time, gap_expr), ..)` in `stream!`: [`group_by_session_on`]
+    /// the event-time column `column` with a gap per row, taken as a closure here so that its
+    /// row type is known when rustc checks it.
     ///
-    /// [`group_by_session`]: crate::plan::Dataset::group_by_session
+    /// [`group_by_session_on`]: crate::plan::Dataset::group_by_session_on
     #[doc(hidden)]
-    pub fn __group_by_session_per_row<K: crate::plan::Key>(
+    pub fn __group_by_session_per_row_on<K: crate::plan::Key>(
         self,
         gap: impl Fn(&T) -> i64 + Send + Sync + 'static,
+        column: &str,
         time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
     ) -> crate::plan::SessionDataset<T, K> {
-        self.group_by_session(crate::plan::SessionGap::per_row(gap), time, key)
+        self.group_by_session_on(crate::plan::SessionGap::per_row(gap), column, time, key)
     }
 }
 

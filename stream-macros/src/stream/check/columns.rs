@@ -78,6 +78,14 @@ impl Checker {
     /// reads against known rows, and hoists its `lit(..)`s.
     pub fn expr(&mut self, e: &ColExpr, rows: &Rows, tables: &[JTable]) -> ColExpr {
         let e = resolve_tables(e, tables);
+        match rows {
+            Rows::Opaque => e.for_each_column(&mut |c| {
+                self.seen_columns.insert(c.to_string());
+            }),
+            Rows::Known { columns, .. } => self
+                .seen_columns
+                .extend(columns.iter().map(|c| c.to_string())),
+        }
         if let Rows::Known {
             columns, origin, ..
         } = rows
@@ -107,10 +115,16 @@ impl Checker {
             for c in unknown {
                 let s = c.to_string();
                 let hint = did_you_mean(&s, known.iter().map(String::as_str));
+                // Every bare name is a column: a Rust value is passed with `lit(..)`.
+                let value = if hint.is_empty() && !self.seen_columns.contains(&s) {
+                    format!("; if `{s}` is a Rust variable rather than a column, pass its value with `lit({s})`")
+                } else {
+                    String::new()
+                };
                 self.error(
                     c.span(),
                     format!(
-                        "unknown column `{s}`{hint}; the rows after {origin} have the columns: {}{qualified}",
+                        "unknown column `{s}`{hint}; the rows after {origin} have the columns: {}{qualified}{value}",
                         names(columns)
                     ),
                 );

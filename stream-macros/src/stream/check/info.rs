@@ -31,10 +31,16 @@ pub enum Key {
         names: Vec<Ident>,
         /// The window's column, if one.
         window: Option<Ident>,
-        /// The window is on a column with a watermark (the watermark can close groups).
+        /// The window (or the event-time key) is on a column with a watermark (the watermark
+        /// can close groups).
         watermarked: bool,
         /// The window is a session window.
         session: bool,
+        /// A grouping column that carries a watermark itself (a group is final once the
+        /// watermark passes its event time).
+        event_time_key: Option<Ident>,
+        /// The name of the watermark that closes the groups, if one does.
+        origin: Option<String>,
     },
     /// A key computed by the user's function (`group_by_key`).
     Opaque,
@@ -86,6 +92,37 @@ pub struct Writer {
     pub checked: bool,
 }
 
+/// A column that carries a watermark.
+#[derive(Clone)]
+pub struct Watermark {
+    /// Its name in the current rows.
+    pub column: String,
+    /// The name of the `with_watermark` column it derives from: the name the builder knows it
+    /// by (`with_watermark_on`, `group_by_window_on`, ...).
+    pub origin: String,
+}
+
+impl Info {
+    /// The watermark the current column `name` carries, if any.
+    pub fn watermark_of(&self, name: &str) -> Option<&Watermark> {
+        self.watermarks.iter().find(|w| w.column == name)
+    }
+
+    /// The name the builder knows an event-time column by: the original watermark column's if
+    /// `name` carries a watermark, otherwise its own (made distinct from the watermark columns
+    /// the builder knows, so that the builder does not take it for one of them).
+    pub fn event_time_name(&self, name: &str) -> String {
+        if let Some(w) = self.watermark_of(name) {
+            return w.origin.clone();
+        }
+        let mut own = name.to_string();
+        while self.event_time.iter().any(|(c, _)| *c == own) {
+            own.push('\'');
+        }
+        own
+    }
+}
+
 /// What is known about a (sub)pipeline after checking it.
 #[derive(Clone)]
 pub struct Info {
@@ -93,8 +130,19 @@ pub struct Info {
     pub stage: Stage,
     /// What the output-mode rules look at.
     pub shape: PlanShape,
-    /// The columns with a watermark (`with_watermark`), by name.
-    pub watermarks: Vec<String>,
+    /// The columns of the current rows that carry a watermark, by their current name, each
+    /// with the name of the `with_watermark` column it derives from.
+    pub watermarks: Vec<Watermark>,
+    /// The event-time columns the builder's rows carry (its `Meta::event_time`): the original
+    /// `with_watermark` columns, and after an aggregation closed by a watermark that
+    /// watermark's column. Not changed by projections: a second `with_watermark` on rows that
+    /// have one is refused even if the first one's column was dropped (Spark's rule).
+    pub event_time: Vec<(String, Span)>,
+    /// The last call was `.with_watermark(..)` (for `.with_idle_timeout(..)`).
+    pub after_watermark: bool,
+    /// A call of the pipeline (or of one nested in it) was reported as an error: the output-mode
+    /// rules are not run on it.
+    pub failed: bool,
     /// The static tables joined into the current rows, in join order.
     pub tables: Vec<JTable>,
     /// The `.order_by` token, once the rows are sorted.
@@ -111,6 +159,9 @@ impl Info {
             stage,
             shape: PlanShape::default(),
             watermarks: Vec::new(),
+            event_time: Vec::new(),
+            after_watermark: false,
+            failed: false,
             tables: Vec::new(),
             sorted_at: None,
             outer_name: None,

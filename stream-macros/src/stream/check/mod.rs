@@ -40,6 +40,9 @@ pub struct Checker {
     env: HashMap<String, Info>,
     /// How many uses of each binding are still to come (the last one moves, the others clone).
     remaining_uses: HashMap<String, usize>,
+    /// The names seen as columns so far (read from a user's row type, or made by the macro),
+    /// to tell a misplaced column from a Rust variable in messages.
+    seen_columns: std::collections::HashSet<String>,
 }
 
 /// Checks the body and lowers it; all errors found are returned together.
@@ -50,6 +53,7 @@ pub fn check(body: &StreamBody) -> Result<Plan> {
         lits: Vec::new(),
         env: HashMap::new(),
         remaining_uses: HashMap::new(),
+        seen_columns: Default::default(),
     };
     for b in &body.bindings {
         count_uses(&b.pipeline, &mut c.remaining_uses);
@@ -199,9 +203,11 @@ impl Checker {
         let (source, mut info) = self.source(&p.source);
         let mut steps = Vec::new();
         for call in &p.calls {
+            let errors = self.errors.len();
             if let Some(step) = self.call(call, &mut info) {
                 steps.push(step);
             }
+            info.failed |= self.errors.len() > errors;
         }
         (Lowered { source, steps }, info)
     }
@@ -215,6 +221,12 @@ impl Checker {
             return;
         }
         w.checked = true;
+        // A call of this pipeline was reported: what the rules would look at may rest on it (a
+        // window on a dropped column is not closed by the watermark, a rejected sort is not a
+        // sort), so one mistake is reported once.
+        if info.failed {
+            return;
+        }
         let (mode, span, given) = match w.mode {
             Some((m, s)) => (m, s, true),
             None => (OutputMode::Append, w.method.span(), false),

@@ -181,7 +181,7 @@ fn joins_sessions_and_sorting() {
     });
     assert!(out.contains("let people = :: stream_runtime :: read_static :: < Person > (Files :: json (\"people\")) ;"), "{out}");
     assert!(out.contains(". join_static (people , move | __r | :: core :: clone :: Clone :: clone (& __r . bidder) , move | __r | :: core :: clone :: Clone :: clone (& __r . id) , :: stream_runtime :: JoinType :: LeftOuter , :: stream_runtime :: __private :: join_outer)"), "{out}");
-    assert!(out.contains(". group_by_session (:: stream_runtime :: __private :: fixed_session_gap (5000i64) , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . t)) , move | __r | __Key1 { state : __r . __table . as_ref () . map (| __t | :: core :: clone :: Clone :: clone (& __t . state)) })"), "{out}");
+    assert!(out.contains(". group_by_session_on (:: stream_runtime :: __private :: fixed_session_gap (5000i64) , \"t\" , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . t)) , move | __r | __Key1 { state : __r . __table . as_ref () . map (| __t | :: core :: clone :: Clone :: clone (& __t . state)) })"), "{out}");
     assert!(out.contains(". order_by (move | __r | :: stream_runtime :: __private :: sort_key_desc (:: core :: clone :: Clone :: clone (& __r . count)))"), "{out}");
     // The static table on the left; a second join reaches the first table through the row.
     let out = expand(quote! {
@@ -248,7 +248,88 @@ fn watermarks_follow_projections_into_windows() {
             .write_stream(c)
             .output_mode(Append)
     });
-    assert!(out.contains(". with_watermark (move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . date_time)) , \"10 seconds\")"), "{out}");
-    assert!(out.contains(". group_by_window (:: stream_runtime :: WindowSpec { size : 10000i64 , slide : 5000i64 , offset : 0i64 } , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . t)) , move | __r | __Key2 { auction : :: core :: clone :: Clone :: clone (& __r . auction) })"), "{out}");
+    // The window on `t` names the watermark's column, `date_time`, as the builder knows it.
+    assert!(out.contains(". with_watermark_on (\"date_time\" , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . date_time)) , \"10 seconds\")"), "{out}");
+    assert!(out.contains(". group_by_window_on (:: stream_runtime :: WindowSpec { size : 10000i64 , slide : 5000i64 , offset : 0i64 } , \"date_time\" , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . t)) , move | __r | __Key2 { auction : :: core :: clone :: Clone :: clone (& __r . auction) })"), "{out}");
     assert!(out.contains("move | __w , __k , (__v0 ,) | __Row3 { window : __w , auction : __k . auction , n : __v0 }"), "{out}");
+}
+
+#[test]
+fn chained_windows_and_event_time_keys_name_the_original_watermark() {
+    let out = expand(quote! {
+        read_stream::<Ev>(s)
+            .with_watermark(ts, "10 seconds")
+            .group_by(window(ts, "5 minutes"), word)
+            .agg(count() as n)
+            .group_by(window(window_time(window), "1 hour"), word)
+            .agg(sum(n) as total)
+            .write_stream(c)
+    });
+    assert_eq!(out.matches(". group_by_window_on (").count(), 2, "{out}");
+    assert!(out.contains("offset : 0i64 } , \"ts\" , move | __r | :: stream_runtime :: __private :: event_time (:: stream_runtime :: window_time (:: core :: clone :: Clone :: clone (& __r . window)))"), "{out}");
+    // Grouping by the watermarked column itself, in Append mode.
+    let out = expand(quote! {
+        read_stream::<Ev>(s)
+            .with_watermark(ts, "5 seconds")
+            .select(ts as at, user)
+            .group_by(at, user)
+            .agg(count() as n)
+            .write_stream(c)
+            .output_mode(Append)
+    });
+    assert!(out.contains(". group_by_event_time (\"ts\" , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . at)) , move | __r | __Key2 {"), "{out}");
+    // A time column without a watermark is named by itself, made distinct from the watermark's
+    // name where it would collide.
+    let out = expand(quote! {
+        read_stream::<Ev>(s)
+            .with_watermark(a, "5 seconds")
+            .select(b as a, user)
+            .group_by(window(a, "1 minute"), user)
+            .count()
+            .write_stream(c)
+            .output_mode(Update)
+    });
+    assert!(out.contains("offset : 0i64 } , \"a'\" , move"), "{out}");
+}
+
+#[test]
+fn watermark_errors() {
+    let e = check_err(quote! {
+        read_stream::<Ev>(s)
+            .with_watermark(ts, "10 seconds")
+            .select(user, other)
+            .with_watermark(other, "1 second")
+    });
+    assert!(e.starts_with("Redefining watermark is disallowed: these rows already have a watermark, on `ts` (a column dropped or aggregated since)"), "{e}");
+    // Two inputs, each with its own watermark.
+    expand(quote! {
+        read_stream::<Ev>(s)
+            .with_watermark(ts, "10 seconds")
+            .union(read_stream::<Ev>(s2).with_watermark(ts, "1 second"))
+    });
+    let e = check_err(quote!(read_stream::<Ev>(s).with_idle_timeout("1 minute")));
+    assert!(
+        e.contains("call it right after that `.with_watermark"),
+        "{e}"
+    );
+    let e = check_err(quote! {
+        read_stream::<Ev>(s).with_watermark(ts, "1 second").with_idle_timeout("0 ms")
+    });
+    assert!(
+        e.starts_with("an idle timeout must be positive, not `0 ms`"),
+        "{e}"
+    );
+    let out = expand(quote! {
+        read_stream::<Ev>(s).with_watermark(ts, "1 second").with_idle_timeout("1 minute")
+    });
+    assert!(out.contains(". with_idle_timeout (\"1 minute\")"), "{out}");
+}
+
+#[test]
+fn count_of_a_column_counts_its_non_null_values() {
+    let out = expand(quote! {
+        read_stream::<Bid>(s).group_by(auction).agg(count(bidder), count() as n)
+    });
+    assert!(out.contains("__a . count_non_null (move | __r | :: core :: clone :: Clone :: clone (& __r . bidder))"), "{out}");
+    assert!(out.contains("count_bidder : __v0"), "{out}");
 }

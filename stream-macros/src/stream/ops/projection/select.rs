@@ -1,7 +1,7 @@
 //! `.select(item, ..)`: project the rows on columns and named expressions (`expr as name`).
 
 use super::super::super::ast::{ColExpr, NamedExpr};
-use super::super::super::check::{Checker, GenKind, Info, Rows, Site, Stage};
+use super::super::super::check::{Checker, GenKind, Info, Rows, Site, Stage, Watermark};
 use super::super::super::parse::parse_named;
 use super::super::{Operator, Step};
 use super::ProjectStep;
@@ -32,8 +32,13 @@ impl Operator for Select {
         // Event-time columns keep their watermark through a projection (also renamed).
         info.watermarks = items
             .iter()
-            .filter(|i| matches!(&i.expr, ColExpr::Column(c) if info.watermarks.contains(&c.to_string())))
-            .map(|i| i.name.to_string())
+            .filter_map(|i| match &i.expr {
+                ColExpr::Column(c) => info.watermark_of(&c.to_string()).map(|w| Watermark {
+                    column: i.name.to_string(),
+                    origin: w.origin.clone(),
+                }),
+                _ => None,
+            })
             .collect();
         let columns = cx.items(items, &rows, &info.tables, "select");
         info.tables.clear();
