@@ -1,5 +1,7 @@
 use stream_runtime::prelude::*;
 
+// Clone, as `MemoryStream::new()` needs, but not Record.
+#[derive(Clone)]
 struct Bid {
     auction: u64,
     price: u64,

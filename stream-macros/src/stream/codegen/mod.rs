@@ -28,18 +28,28 @@ use syn::Ident;
 /// Lints are allowed on the generated items only: the user's expressions (column expressions,
 /// closures, sources, sinks) are linted as if written outside the macro.
 pub fn generate(plan: &Plan) -> TokenStream {
+    take_checks();
     let structs = plan.structs.iter().map(gen_struct);
     let lits = plan
         .lits
         .iter()
         .map(|(var, expr)| quote! { let #var = #expr; });
-    let bindings = plan.bindings.iter().map(|(name, p)| {
-        let p = pipeline(p);
-        quote! { let #name = #p; }
-    });
+    let bindings: Vec<TokenStream> = plan
+        .bindings
+        .iter()
+        .map(|(name, p)| {
+            let p = pipeline(p);
+            quote! { let #name = #p; }
+        })
+        .collect();
     let result = pipeline(&plan.result);
+    let checks = take_checks().into_iter().map(|c| {
+        let kind = Ident::new(c.kind(), Span::call_site());
+        quote!(::stream_runtime::__stream_check!(#kind);)
+    });
     quote! {
         {
+            #(#checks)*
             #(#structs)*
             #(#lits)*
             #(#bindings)*
@@ -174,7 +184,15 @@ pub fn pipeline(p: &Lowered) -> TokenStream {
             row_type,
             arg,
         } => match row_type {
-            Some(t) => quote!(#rt::#func::<#t>(#arg)),
+            Some(t) => {
+                let t = checked_row_type(t);
+                quote!(#rt::#func::<#t>(#arg))
+            }
+            // The row type comes from the source: checked there.
+            None if matches!(p.source, LSource::ReadStream { .. }) => {
+                use syn::spanned::Spanned;
+                checked(Check::ReadStream, arg.span(), arg.to_token_stream())
+            }
             None => quote!(#rt::#func(#arg)),
         },
         LSource::Name { ident, clone } => {

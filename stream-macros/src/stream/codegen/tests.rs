@@ -19,7 +19,7 @@ fn filter_reads_columns_in_place() {
         read_stream::<Bid>(src).filter(price > 1_000 && auction != 3)
     ));
     assert!(out.contains(&squash(
-        ":: stream_runtime :: read_stream :: < Bid > (src) . filter (move | __r | __r . price > 1_000 && __r . auction != 3)"
+        ":: stream_runtime :: read_stream :: < < Bid as DeriveRecord > :: Row > (src) . filter (move | __r | < _ as FilterCondition > :: into_bool (__r . price > 1_000 && __r . auction != 3))"
     )), "{out}");
 }
 
@@ -73,7 +73,7 @@ fn agg_generates_builder_and_finisher() {
         "{out}"
     );
     assert!(out.contains(". group_by (move | __r | __Key1 { auction : :: core :: clone :: Clone :: clone (& __r . auction) })"), "{out}");
-    assert!(out.contains("__a . count () , __a . sum (move | __r | :: stream_runtime :: __private :: numeric (:: core :: clone :: Clone :: clone (& __r . price)))"), "{out}");
+    assert!(out.contains("__a . count () , __a . sum (move | __r | < _ as NumericColumn > :: into_numeric (:: core :: clone :: Clone :: clone (& __r . price)))"), "{out}");
     assert!(out.contains("move | __k , (__v0 , __v1 ,) | __Row2 { auction : __k . auction , n : __v0 , total : __v1 }"), "{out}");
     assert!(
         out.contains(". output_mode (:: stream_runtime :: OutputMode :: Update)"),
@@ -92,7 +92,7 @@ fn reused_bindings_are_cloned() {
         a.union(a)
     });
     assert!(
-        out.contains("let a = :: stream_runtime :: read_stream :: < Bid > (src) ;"),
+        out.contains("let a = :: stream_runtime :: read_stream :: < < Bid as DeriveRecord > :: Row > (src) ;"),
         "{out}"
     );
     assert!(
@@ -179,9 +179,9 @@ fn joins_sessions_and_sorting() {
             .write_stream(c)
             .output_mode(Complete)
     });
-    assert!(out.contains("let people = :: stream_runtime :: read_static :: < Person > (Files :: json (\"people\")) ;"), "{out}");
-    assert!(out.contains(". join_static (people , move | __r | :: core :: clone :: Clone :: clone (& __r . bidder) , move | __r | :: core :: clone :: Clone :: clone (& __r . id) , :: stream_runtime :: JoinType :: LeftOuter , :: stream_runtime :: __private :: join_outer)"), "{out}");
-    assert!(out.contains(". group_by_session_on (:: stream_runtime :: __private :: fixed_session_gap (5000i64) , \"t\" , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . t)) , move | __r | __Key1 { state : __r . __table . as_ref () . map (| __t | :: core :: clone :: Clone :: clone (& __t . state)) })"), "{out}");
+    assert!(out.contains("let people = :: stream_runtime :: read_static :: < < Person as DeriveRecord > :: Row > (Files :: json (\"people\")) ;"), "{out}");
+    assert!(out.contains(". join_static (people , move | __r | { let __k = :: core :: clone :: Clone :: clone (& __r . bidder) ; __k } , move | __r | { let __k = :: core :: clone :: Clone :: clone (& __r . id) ; __k } , :: stream_runtime :: JoinType :: LeftOuter , :: stream_runtime :: __private :: join_outer)"), "{out}");
+    assert!(out.contains(". group_by_session_on (:: stream_runtime :: __private :: fixed_session_gap (5000i64) , \"t\" , move | __r | < _ as EventTimeColumn > :: into_timestamp (:: core :: clone :: Clone :: clone (& __r . t)) , move | __r | __Key1 { state : __r . __table . as_ref () . map (| __t | :: core :: clone :: Clone :: clone (& __t . state)) })"), "{out}");
     assert!(out.contains(". order_by (move | __r | :: stream_runtime :: __private :: sort_key_desc (:: core :: clone :: Clone :: clone (& __r . count)))"), "{out}");
     // The static table on the left; a second join reaches the first table through the row.
     let out = expand(quote! {
@@ -192,8 +192,8 @@ fn joins_sessions_and_sorting() {
             .join(cities, people.city == name)
             .select(price, people.name as buyer, cities.country as country)
     });
-    assert!(out.contains("people . join_stream (:: stream_runtime :: read_stream :: < Bid > (s) , move | __r | (:: core :: clone :: Clone :: clone (& __r . id) , :: core :: clone :: Clone :: clone (& __r . day) ,) , move | __r | (:: core :: clone :: Clone :: clone (& __r . bidder) , :: core :: clone :: Clone :: clone (& __r . day) ,) , :: stream_runtime :: JoinType :: Inner , :: stream_runtime :: __private :: static_join_inner)"), "{out}");
-    assert!(out.contains(". join_static (cities , move | __r | :: core :: clone :: Clone :: clone (& __r . __table . city) , move | __r | :: core :: clone :: Clone :: clone (& __r . name)"), "{out}");
+    assert!(out.contains("people . join_stream (:: stream_runtime :: read_stream :: < < Bid as DeriveRecord > :: Row > (s) , move | __r | ({ let __k = :: core :: clone :: Clone :: clone (& __r . id) ; __k } , { let __k = :: core :: clone :: Clone :: clone (& __r . day) ; __k } ,) , move | __r | ({ let __k = :: core :: clone :: Clone :: clone (& __r . bidder) ; __k } , { let __k = :: core :: clone :: Clone :: clone (& __r . day) ; __k } ,) , :: stream_runtime :: JoinType :: Inner , :: stream_runtime :: __private :: static_join_inner)"), "{out}");
+    assert!(out.contains(". join_static (cities , move | __r | { let __k = :: core :: clone :: Clone :: clone (& __r . __table . city) ; __k } , move | __r | { let __k = :: core :: clone :: Clone :: clone (& __r . name) ; __k }"), "{out}");
     assert!(out.contains("buyer : :: core :: clone :: Clone :: clone (& __r . __stream . __table . name) , country : :: core :: clone :: Clone :: clone (& __r . __table . country)"), "{out}");
 }
 
@@ -249,8 +249,8 @@ fn watermarks_follow_projections_into_windows() {
             .output_mode(Append)
     });
     // The window on `t` names the watermark's column, `date_time`, as the builder knows it.
-    assert!(out.contains(". with_watermark_on (\"date_time\" , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . date_time)) , \"10 seconds\")"), "{out}");
-    assert!(out.contains(". group_by_window_on (:: stream_runtime :: WindowSpec { size : 10000i64 , slide : 5000i64 , offset : 0i64 } , \"date_time\" , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . t)) , move | __r | __Key2 { auction : :: core :: clone :: Clone :: clone (& __r . auction) })"), "{out}");
+    assert!(out.contains(". with_watermark_on (\"date_time\" , move | __r | < _ as EventTimeColumn > :: into_timestamp (:: core :: clone :: Clone :: clone (& __r . date_time)) , \"10 seconds\")"), "{out}");
+    assert!(out.contains(". group_by_window_on (:: stream_runtime :: WindowSpec { size : 10000i64 , slide : 5000i64 , offset : 0i64 } , \"date_time\" , move | __r | < _ as EventTimeColumn > :: into_timestamp (:: core :: clone :: Clone :: clone (& __r . t)) , move | __r | __Key2 { auction : :: core :: clone :: Clone :: clone (& __r . auction) })"), "{out}");
     assert!(out.contains("move | __w , __k , (__v0 ,) | __Row3 { window : __w , auction : __k . auction , n : __v0 }"), "{out}");
 }
 
@@ -266,7 +266,7 @@ fn chained_windows_and_event_time_keys_name_the_original_watermark() {
             .write_stream(c)
     });
     assert_eq!(out.matches(". group_by_window_on (").count(), 2, "{out}");
-    assert!(out.contains("offset : 0i64 } , \"ts\" , move | __r | :: stream_runtime :: __private :: event_time (:: stream_runtime :: window_time (:: core :: clone :: Clone :: clone (& __r . window)))"), "{out}");
+    assert!(out.contains("offset : 0i64 } , \"ts\" , move | __r | < _ as EventTimeColumn > :: into_timestamp (:: stream_runtime :: window_time (:: core :: clone :: Clone :: clone (& __r . window)))"), "{out}");
     // Grouping by the watermarked column itself, in Append mode.
     let out = expand(quote! {
         read_stream::<Ev>(s)
@@ -277,7 +277,7 @@ fn chained_windows_and_event_time_keys_name_the_original_watermark() {
             .write_stream(c)
             .output_mode(Append)
     });
-    assert!(out.contains(". group_by_event_time (\"ts\" , move | __r | :: stream_runtime :: __private :: event_time (:: core :: clone :: Clone :: clone (& __r . at)) , move | __r | __Key2 {"), "{out}");
+    assert!(out.contains(". group_by_event_time (\"ts\" , move | __r | < _ as EventTimeColumn > :: into_timestamp (:: core :: clone :: Clone :: clone (& __r . at)) , move | __r | __Key2 {"), "{out}");
     // A time column without a watermark is named by itself, made distinct from the watermark's
     // name where it would collide.
     let out = expand(quote! {

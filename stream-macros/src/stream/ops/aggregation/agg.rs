@@ -4,7 +4,7 @@
 
 use super::super::super::ast::ColExpr;
 use super::super::super::check::{Checker, GenKind, Info, Key, Rows, Site, Stage, Watermark};
-use super::super::super::codegen::{row, value};
+use super::super::super::codegen::{checked, row, value, Check};
 use super::super::super::parse::{expect_args, parse_col_expr, split_alias, strip_groups};
 use super::super::{Operator, Place, Step};
 use proc_macro2::{Span, TokenStream};
@@ -393,10 +393,9 @@ impl Step for AggStep {
                     quote!(#a.#f(move |#r| #v))
                 }
                 (Some(e), AggFunc::Sum | AggFunc::Avg) => {
-                    let v = value(e, false);
-                    let check = quote_spanned!(e.span()=> ::stream_runtime::__private::numeric);
+                    let v = checked(Check::Numeric, e.span(), value(e, false));
                     let r = row(e.span());
-                    quote_spanned!(e.span()=> #a.#f(move |#r| #check(#v)))
+                    quote_spanned!(e.span()=> #a.#f(move |#r| #v))
                 }
                 (Some(e), _) => {
                     let v = value(e, false);

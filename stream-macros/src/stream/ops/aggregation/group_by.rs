@@ -4,7 +4,7 @@
 
 use super::super::super::ast::{ColExpr, NamedExpr};
 use super::super::super::check::{Checker, GenKind, Info, Key, Site, Stage};
-use super::super::super::codegen::{event_time, row, value};
+use super::super::super::codegen::{checked, event_time, row, value, Check};
 use super::super::super::parse::{expect_args, parse_named, split_alias, strip_groups};
 use super::super::{Operator, Step};
 use super::watermark::column_name;
@@ -294,9 +294,8 @@ impl Step for GroupByStep {
                 LGap::PerRow(e) => {
                     // A method of the support module, so that the gap's row type is known.
                     let m = Ident::new("__group_by_session_per_row_on", method.span());
-                    let v = value(e, false);
-                    let check = quote_spanned!(e.span()=> ::stream_runtime::__private::gap_millis);
-                    quote!(.#m(move |#r| #check(#v), #time_name, move |#r| #t, #key))
+                    let v = checked(Check::Gap, e.span(), value(e, false));
+                    quote!(.#m(move |#r| #v, #time_name, move |#r| #t, #key))
                 }
             };
         }
