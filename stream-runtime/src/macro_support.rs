@@ -209,6 +209,15 @@ pub fn fixed_session_gap<T>(ms: i64) -> crate::plan::SessionGap<T> {
 }
 
 impl<T: Record> crate::plan::Dataset<T> {
+    /// A compile-time check on the current rows in `stream!`'s generated code: `probe` reads
+    /// columns whose names rustc checks, and its result type is rustc's error type (the
+    /// expansion reports an error through it). Never called: code using it does not compile.
+    #[doc(hidden)]
+    pub fn __stream_probe<R>(self, probe: impl FnOnce(&T) -> R) -> R {
+        let _ = probe;
+        unreachable!("stream! reports a compile error through __stream_probe")
+    }
+
     /// `group_by(session_window(time, gap_expr), ..)` in `stream!`: [`group_by_session_on`]
     /// the event-time column `column` with a gap per row, taken as a closure here so that its
     /// row type is known when rustc checks it.

@@ -5,6 +5,7 @@ struct Bid {
     auction: u64,
     price: u64,
     date_time: Timestamp,
+    received: Timestamp,
 }
 
 fn main() {
@@ -24,5 +25,14 @@ fn main() {
             .agg(max(price) as top)
             .write_stream(Console::new())
             .output_mode(Append)
+    };
+    // Both columns exist, but the watermark is on another one than the window: the output-mode
+    // error.
+    let _other_column = stream! {
+        read_stream::<Bid>(MemoryStream::new())
+            .with_watermark(received, "10 seconds")
+            .group_by(window(date_time, "10 seconds"), auction)
+            .count()
+            .write_stream(Console::new())
     };
 }

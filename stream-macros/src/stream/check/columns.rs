@@ -97,6 +97,24 @@ impl Checker {
                 }
             });
             let known: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+            // Only the columns known to exist are listed: a plain copy of a column of the
+            // user's type may be misspelled (rustc checks it once this error is fixed).
+            let checked: Vec<Ident> = columns
+                .iter()
+                .filter(|c| !self.unchecked.contains(&c.to_string()))
+                .cloned()
+                .collect();
+            let copied = if checked.len() == columns.len() {
+                ""
+            } else {
+                " (and columns copied from the input's row type, which rustc checks)"
+            };
+            let listed = if checked.is_empty() {
+                "only columns copied from the input's row type (rustc checks that it has them)"
+                    .to_string()
+            } else {
+                format!("the columns: {}{copied}", names(&checked))
+            };
             let qualified = match tables {
                 [] => String::new(),
                 [t] => format!(
@@ -123,10 +141,7 @@ impl Checker {
                 };
                 self.error(
                     c.span(),
-                    format!(
-                        "unknown column `{s}`{hint}; the rows after {origin} have the columns: {}{qualified}{value}",
-                        names(columns)
-                    ),
+                    format!("unknown column `{s}`{hint}; the rows after {origin} have {listed}{qualified}{value}"),
                 );
             }
         }

@@ -106,6 +106,7 @@ impl Checker {
             outer_name,
             after_watermark,
         };
+        self.unchecked = info.unchecked.clone();
         op.check(self, at, info)
     }
 }

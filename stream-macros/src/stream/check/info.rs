@@ -100,6 +100,22 @@ pub struct Watermark {
     /// The name of the `with_watermark` column it derives from: the name the builder knows it
     /// by (`with_watermark_on`, `group_by_window_on`, ...).
     pub origin: String,
+    /// The user's column token, for a watermark set on rows of a type the macro cannot see
+    /// (whose name rustc checks), with the [`Info::family`] of those rows.
+    pub unchecked: Option<(Ident, usize)>,
+}
+
+/// An Append-mode error that rests on column names the macro cannot check (rows of a user's
+/// type): rustc checks them first, and the error is reported only if they all exist.
+#[derive(Clone)]
+pub struct AppendProbe {
+    /// The index of the grouping's call in the pipeline.
+    pub call: usize,
+    /// The columns whose names decided that no watermark closes the groups, as the user wrote
+    /// them: the watermarks', then the grouping's.
+    pub columns: Vec<Ident>,
+    /// How many of `columns` are the watermarks'.
+    pub watermarks: usize,
 }
 
 impl Info {
@@ -143,6 +159,19 @@ pub struct Info {
     /// A call of the pipeline (or of one nested in it) was reported as an error: the output-mode
     /// rules are not run on it.
     pub failed: bool,
+    /// Which rows of a type the macro cannot see flow: rows keep their family through calls
+    /// that keep their type or wrap it (`filter`, `with_column`, `join`), so that a column read
+    /// at one call can be read at another.
+    pub family: usize,
+    /// The index of the call being checked in its pipeline.
+    pub call: usize,
+    /// The columns of known rows that are plain copies of columns of a user's type
+    /// (`.select(pricee)`): rustc checks that the type has them, so the macro's messages do not
+    /// list them as columns that exist.
+    pub unchecked: Vec<String>,
+    /// For an aggregation that no watermark closes, decided by unchecked names: how rustc can
+    /// check them (`Err` once an aggregation without one is found).
+    pub append_probe: Option<Result<AppendProbe, ()>>,
     /// The static tables joined into the current rows, in join order.
     pub tables: Vec<JTable>,
     /// The `.order_by` token, once the rows are sorted.
@@ -162,6 +191,10 @@ impl Info {
             event_time: Vec::new(),
             after_watermark: false,
             failed: false,
+            family: 0,
+            call: 0,
+            unchecked: Vec::new(),
+            append_probe: None,
             tables: Vec::new(),
             sorted_at: None,
             outer_name: None,

@@ -155,9 +155,11 @@ fn check_errors() {
     assert!(e.contains("comes after `.start()`"), "{e}");
     let e = check_err(quote!(read_stream::<Bid>(s).select(a, a)));
     assert!(e.contains("appears twice"), "{e}");
-    // A watermark on another column than the window's does not close the groups.
+    // A watermark on another column than the window's does not close the groups (on columns
+    // the macro knows; on a user's type, see `an_append_error_on_unchecked_names_is_left_to_rustc`).
     let e = check_err(quote! {
         read_stream::<Bid>(s)
+            .select(t1, t2)
             .with_watermark(t1, "1 minute")
             .group_by(window(t2, "1 minute"))
             .count()
@@ -226,7 +228,7 @@ fn join_and_sort_errors() {
         read_stream::<Bid>(s).select(a).join(p, a == id).filter(zz > p.c)
     });
     assert!(
-        e.starts_with("unknown column `zz`; the rows after `.join(..)` have the columns: a, and the static table's columns are written `p.column`"),
+        e.starts_with("unknown column `zz`; the rows after `.join(..)` have only columns copied from the input's row type (rustc checks that it has them), and the static table's columns are written `p.column`"),
         "{e}"
     );
     let e = check_err(quote! {
@@ -332,4 +334,35 @@ fn count_of_a_column_counts_its_non_null_values() {
     });
     assert!(out.contains("__a . count_non_null (move | __r | :: core :: clone :: Clone :: clone (& __r . bidder))"), "{out}");
     assert!(out.contains("count_bidder : __v0"), "{out}");
+}
+
+#[test]
+fn unknown_columns_list_only_columns_known_to_exist() {
+    let e = check_err(quote!(read_stream::<Bid>(s)
+        .select(auction, pricee, price * 2 as double)
+        .select(prise)));
+    assert!(e.starts_with("unknown column `prise`; the rows after `.select(..)` have the columns: double (and columns copied from the input's row type, which rustc checks); if `prise` is a Rust variable"), "{e}");
+}
+
+#[test]
+fn an_append_error_on_unchecked_names_is_left_to_rustc() {
+    let out = expand(quote! {
+        read_stream::<Bid>(s)
+            .with_watermark(date_tme, "10 seconds")
+            .group_by(window(date_time, "10 seconds"), auction)
+            .count()
+            .write_stream(c)
+    });
+    assert!(out.contains(". __stream_probe (move | __r | < _ as ClosedByAWatermark > :: report (columns_exist ((& __r . date_tme , & __r . date_time , & __r . auction ,))))"), "{out}");
+    assert!(!out.contains("group_by_window_on"), "{out}");
+    // Known columns: the macro's own error.
+    let e = check_err(quote! {
+        read_stream::<Bid>(s)
+            .with_watermark(date_time, "10 seconds")
+            .select(date_time, auction)
+            .group_by(auction)
+            .count()
+            .write_stream(c)
+    });
+    assert!(e.contains("Append output mode is not supported"), "{e}");
 }

@@ -217,6 +217,7 @@ impl Operator for Count {
                 info.shape.aggregations.push(AggShape::default());
                 info.watermarks.clear();
                 info.event_time.clear();
+                info.unchecked.clear();
                 info.stage = Stage::Rows(Rows::Known {
                     strukt: None,
                     columns: vec![
@@ -301,6 +302,7 @@ fn agg(
             info.watermarks.push(Watermark {
                 column: column.to_string(),
                 origin: origin.clone(),
+                unchecked: None,
             });
         }
     }

@@ -3,7 +3,7 @@
 //! key function. A grouping is followed by `.agg(..)` or `.count()`.
 
 use super::super::super::ast::{ColExpr, NamedExpr};
-use super::super::super::check::{Checker, GenKind, Info, Key, Site, Stage};
+use super::super::super::check::{AppendProbe, Checker, GenKind, Info, Key, Rows, Site, Stage};
 use super::super::super::codegen::{checked, event_time, row, value, Check};
 use super::super::super::parse::{expect_args, parse_named, split_alias, strip_groups};
 use super::super::{Operator, Step};
@@ -166,6 +166,23 @@ impl Operator for GroupBy {
                 );
             }
         }
+        if !watermarked && event_time_key.is_none() {
+            let probe = append_probe(items, &rows, info);
+            info.append_probe = match (&info.append_probe, probe) {
+                (None, Some(p)) => Some(Ok(p)),
+                _ => Some(Err(())),
+            };
+        }
+        // The rows after the aggregation: the key's plain copies of unchecked columns are
+        // unchecked too.
+        let unchecked = cx.unchecked_copies(
+            &rows,
+            items.iter().filter_map(|i| match i {
+                GroupItem::Column(n) => Some((&n.name, &n.expr)),
+                _ => None,
+            }),
+        );
+        info.unchecked = unchecked;
         let key_names: Vec<Ident> = columns.iter().map(|(n, _)| n.clone()).collect();
         let strukt = cx.new_struct("Key", GenKind::Columns(key_names));
         let event_time_key = event_time_key.and_then(|(i, origin)| {
@@ -202,12 +219,50 @@ impl Operator for GroupBy {
     }
 }
 
+/// How rustc can check the names that decided that no watermark closes a grouping of rows of a
+/// type the macro cannot see: the watermarks' columns (set on rows of the same type, so that
+/// they can be read here) and the grouping's time column (or its columns, without a window).
+/// `None` when some name cannot be read at the grouping.
+fn append_probe(items: &[GroupItem], rows: &Rows, info: &Info) -> Option<AppendProbe> {
+    if !matches!(rows, Rows::Opaque) || info.watermarks.is_empty() {
+        return None;
+    }
+    let mut columns = Vec::new();
+    for w in &info.watermarks {
+        match &w.unchecked {
+            Some((c, family)) if *family == info.family => columns.push(c.clone()),
+            _ => return None,
+        }
+    }
+    for item in items {
+        match item {
+            GroupItem::Column(named) => {
+                if let ColExpr::Column(c) = &named.expr {
+                    columns.push(c.clone());
+                }
+            }
+            GroupItem::Window(WindowItem { time, .. })
+            | GroupItem::Session(SessionItem { time, .. }) => match time {
+                ColExpr::Column(c) => columns.push(c.clone()),
+                _ => return None,
+            },
+        }
+    }
+    Some(AppendProbe {
+        call: info.call,
+        columns,
+        watermarks: info.watermarks.len(),
+    })
+}
+
 impl Operator for GroupByKey {
     fn check(&self, _: &mut Checker, at: Site, info: &mut Info) -> Option<Box<dyn Step>> {
         let Stage::Rows(rows) = at.input else {
             unreachable!("a grouping is checked on rows")
         };
         let method = at.method;
+        // No watermark closes a typed grouping, whatever the names.
+        info.append_probe = Some(Err(()));
         info.stage = Stage::Grouped {
             input: rows,
             key: Key::Opaque,

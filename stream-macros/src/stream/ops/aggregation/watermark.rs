@@ -2,7 +2,7 @@
 //! input, as in Spark); `.with_idle_timeout("1 minute")` right after it.
 
 use super::super::super::ast::ColExpr;
-use super::super::super::check::{Checker, Info, Site, Stage, Watermark};
+use super::super::super::check::{Checker, Info, Rows, Site, Stage, Watermark};
 use super::super::super::codegen::{event_time, row};
 use super::super::super::parse::{expect_args, parse_col_expr, strip_groups};
 use super::super::{Operator, Step};
@@ -100,6 +100,10 @@ impl Operator for WithWatermark {
         info.watermarks.push(Watermark {
             column: name.clone(),
             origin: name.clone(),
+            unchecked: match (column, &rows) {
+                (ColExpr::Column(c), Rows::Opaque) => Some((c.clone(), info.family)),
+                _ => None,
+            },
         });
         info.event_time.push((name.clone(), column.span()));
         info.after_watermark = true;

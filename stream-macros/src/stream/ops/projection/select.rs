@@ -36,11 +36,14 @@ impl Operator for Select {
                 ColExpr::Column(c) => info.watermark_of(&c.to_string()).map(|w| Watermark {
                     column: i.name.to_string(),
                     origin: w.origin.clone(),
+                    unchecked: None,
                 }),
                 _ => None,
             })
             .collect();
+        let unchecked = cx.unchecked_copies(&rows, items.iter().map(|i| (&i.name, &i.expr)));
         let columns = cx.items(items, &rows, &info.tables, "select");
+        info.unchecked = unchecked;
         info.tables.clear();
         let names: Vec<Ident> = columns.iter().map(|(n, _)| n.clone()).collect();
         let strukt = cx.new_struct("Row", GenKind::Columns(names.clone()));

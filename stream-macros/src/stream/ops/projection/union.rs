@@ -36,6 +36,9 @@ impl Operator for Union {
             .extend(other_info.shape.aggregations.iter().cloned());
         info.shape.sorted |= other_info.shape.sorted;
         info.failed |= other_info.failed;
+        if other_info.append_probe.is_some() {
+            info.append_probe = Some(Err(()));
+        }
         info.watermarks
             .extend(other_info.watermarks.iter().cloned());
         info.event_time
