@@ -78,12 +78,13 @@ pub fn derive_record(input: TokenStream) -> TokenStream {
 /// | `.filter(\|row\| ..)` | a typed predicate on `&T`, passed through |
 /// | `.select(item, ..)` | project: columns, `expr as name` |
 /// | `.with_column(name, expr)` | add (or replace) a column |
-/// | `.with_watermark(col, "10 seconds")` | event-time column and watermark delay |
+/// | `.with_watermark(col, "10 seconds")` | event-time column and watermark delay; one per input (a second on the same rows is refused, as Spark's "Redefining watermark is disallowed"; inputs joined by `.union(..)` may each have their own). The watermark closes only groups keyed by its column (a window of it, or the column itself), followed through `select` renames |
+/// | `.with_idle_timeout("1 minute")` | right after `.with_watermark(..)`: the input stops holding the watermark back after this long without data |
 /// | `.map(f)`, `.flat_map(f)` | typed functions, passed through |
 /// | `.union(other)` | rows of both (a `let` name or a pipeline) |
-/// | `.group_by(item, ..)` | group by columns / `expr as name` / one `window(col, "size"[, "slide"[, "offset"]])` or `session_window(col, "gap")` / `session_window(col, gap_ms_expr)` (output column `session_window`); `.group_by()` is one global group |
+/// | `.group_by(item, ..)` | group by columns / `expr as name` / one `window(col, "size"[, "slide"[, "offset"]])` or `session_window(col, "gap")` / `session_window(col, gap_ms_expr)` (output column `session_window`); `.group_by()` is one global group. Grouping by the watermarked column itself (no window) makes a group final once the watermark passes it (Append mode allowed) |
 /// | `.group_by(\|row\| key)`, `.group_by_key(\|row\| key)` | typed grouping; output columns `key`, then the aggregates |
-/// | `.agg(agg as name, ..)` | `count()`, `sum(expr)`, `avg(expr)`, `min(expr)`, `max(expr)` (up to 8; default names `count`, `sum_price`, ..) |
+/// | `.agg(agg as name, ..)` | `count()`, `count(expr)` (its non-NULL values), `sum(expr)`, `avg(expr)` (numeric columns, or `Option`s of them whose NULLs are skipped), `min(expr)`, `max(expr)` (up to 8; default names `count`, `count_price`, `sum_price`, ..) |
 /// | `.count()` | after a grouping: `.agg(count() as count)` |
 /// | `.order_by(col, col.desc(), desc(col), col.asc(), ..)`, `.sort(..)` | sort the result table of an aggregation (Complete mode); the last step before `.write_stream` |
 /// | `.join(table, a == b && .., "how")` | stream-static join: `"inner"` (default), `"left_outer"`, `"left_semi"`, `"left_anti"`; the left operand of each `==` is the receiver's column, the right the table's, unless qualified (`people.id`); afterwards bare names are the stream's columns and `table.col` the table's (an `Option` after an outer join) |
@@ -95,15 +96,23 @@ pub fn derive_record(input: TokenStream) -> TokenStream {
 ///
 /// # Compile-time checks
 ///
-/// Each is an error on the user's token: unknown columns (reported by the macro for rows it
-/// produced itself, by rustc for user structs), unknown methods and aggregate functions,
-/// `sum`/`avg` over a non-numeric column, a non-`Timestamp` event-time column, malformed
-/// durations (triggers, watermarks, windows, session gaps), methods in the wrong place (e.g. `.agg`
-/// without a grouping, `.trigger` before `.write_stream`, `.order_by` before an aggregation or
-/// not last), join types Spark does not support between a stream and a static table, join
+/// Each is one error on the user's token, without the library's internals: unknown columns
+/// (reported by the macro for rows it produced itself, listing only the columns known to exist
+/// and suggesting `lit(x)` for a name that is no column; by rustc, with its "a field with a
+/// similar name exists", for a user's struct), a row type without `#[derive(Record)]` (one
+/// error, on the type in `read_stream::<T>` or on the source), unknown methods and aggregate
+/// functions, `sum`/`avg` over a non-numeric column, a non-`Timestamp` event-time column, a
+/// non-`bool` filter, join keys of different types, malformed durations (triggers, watermarks,
+/// idle timeouts, windows, session gaps), methods in the wrong place (e.g. `.agg` without a
+/// grouping, `.trigger` before `.write_stream`, `.order_by` before an aggregation or not last,
+/// `.with_idle_timeout` not right after `.with_watermark`), a second `.with_watermark` on rows
+/// that have one, join types Spark does not support between a stream and a static table, join
 /// conditions that are not equalities, and the output-mode rules of `stream_core` (Complete mode
 /// without an aggregation, Append mode on an aggregation that no watermark closes, session
-/// windows in Update mode, sorting outside Complete mode).
+/// windows in Update mode, sorting outside Complete mode). A pipeline with an error in one of
+/// its calls is not also checked against the output-mode rules; an Append-mode error that rests
+/// on column names of a user's struct is reported only once rustc has found those columns (so a
+/// typo is reported as the typo).
 #[proc_macro]
 pub fn stream(input: TokenStream) -> TokenStream {
     stream::expand(input.into()).into()

@@ -197,6 +197,9 @@ fn codegen(ast: &RecordAst) -> TokenStream {
                     ::core::result::Result::Ok(#name { #(#idents: s.#idents,)* })
                 }
             }
+            // Not listed in rustc's "the following types implement `Record`" (generated rows
+            // among them): a type that lacks the derive is told to add it.
+            #[diagnostic::do_not_recommend]
             impl #impl_g #p::Record for #name #ty_g #where_c {
                 fn schema() -> #p::Schema {
                     #(#field_checks)*
@@ -211,6 +214,12 @@ fn codegen(ast: &RecordAst) -> TokenStream {
                 fn event_time(&self) -> ::core::option::Option<#p::Timestamp> {
                     #et_value
                 }
+            }
+            // `stream!` reads the type through `RowType` (one error for a type without the
+            // derive, and none downstream).
+            #[diagnostic::do_not_recommend]
+            impl #impl_g #p::RowType for #name #ty_g #where_c {
+                type Row = Self;
             }
         };
     }

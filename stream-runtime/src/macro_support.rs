@@ -4,24 +4,45 @@ pub use serde;
 pub use stream_core::{DataType, Field, FieldSchema, Numeric, Record, Schema, Timestamp, Value};
 pub use stream_macros::Record;
 
-/// A column type that `sum(col)` / `avg(col)` accept in `stream!`: the numeric types of
-/// [`Numeric`], one impl each (no blanket impl), so that for any other type the projection
-/// `<V as NumericColumn>::Num` fails once, on the user's column, and nothing downstream of it is
-/// reported again.
+/// A row type `stream!` reads (`read_stream::<T>`, `read_static::<T>`): every
+/// `#[derive(Record)]` implements it. `stream!` reads the row type through it, so that a type
+/// without the derive is one error, on the type, and nothing downstream is reported again (the
+/// projection fails and the pipeline's types become rustc's error type).
 #[diagnostic::on_unimplemented(
-    message = "cannot sum or average a column of type `{Self}`",
-    label = "`sum` and `avg` need a numeric column, this one is `{Self}`",
-    note = "use a column of an integer or floating-point type here, or count(), min() or max() for other types"
+    message = "`{Self}` is not a record type: `stream!` reads rows of a struct with `#[derive(Record)]`",
+    label = "`{Self}` does not derive `Record`",
+    note = "add `#[derive(Record)]` to `{Self}` (it derives `Clone`, `Debug`, serde, an order and a hash too)"
 )]
-pub trait NumericColumn {
-    /// The column type itself.
-    type Num: Numeric;
-    /// The identity.
-    fn into_numeric(self) -> Self::Num;
+pub trait RowType {
+    /// The row type itself.
+    type Row: Record;
 }
 
-macro_rules! numeric_column {
-    ($($t:ty),*) => {$(
+/// The checks `stream!`'s generated code declares in its own block, by name (`numeric`,
+/// `event_time`, `gap`, `condition`, `row_type`, `read_stream`). Declared in the user's crate rather than here,
+/// rustc names them without a path in its messages (`the trait `NumericColumn` is not
+/// implemented for `String``); each has one impl per accepted type (no blanket impl), so that
+/// for any other type the projection fails once, on the user's token, and nothing downstream of
+/// it is reported again.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __stream_check {
+    (numeric) => {
+        // `sum(col)` / `avg(col)`: the column is numeric (or an `Option` of a numeric type,
+        // whose NULLs are skipped).
+        #[diagnostic::on_unimplemented(
+            message = "cannot sum or average a column of type `{Self}`",
+            label = "`sum` and `avg` need a numeric column, this one is `{Self}`",
+            note = "use a column of an integer or floating-point type (or an `Option` of one) here, or count(), min() or max() for other types"
+        )]
+        trait NumericColumn {
+            type Num;
+            fn into_numeric(self) -> Self::Num;
+        }
+        $crate::__stream_check!(@numeric i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64);
+    };
+    (@numeric $($t:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
         impl NumericColumn for $t {
             type Num = $t;
             #[inline(always)]
@@ -29,41 +50,107 @@ macro_rules! numeric_column {
                 self
             }
         }
+        #[diagnostic::do_not_recommend]
+        impl NumericColumn for ::core::option::Option<$t> {
+            type Num = ::core::option::Option<$t>;
+            #[inline(always)]
+            fn into_numeric(self) -> ::core::option::Option<$t> {
+                self
+            }
+        }
     )*};
-}
-numeric_column!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64);
-
-/// `sum(col)` / `avg(col)` in `stream!`: the identity on numeric columns, spanned at the user's
-/// column so that a non-numeric one is reported there.
-#[inline(always)]
-pub fn numeric<V: NumericColumn>(value: V) -> V::Num {
-    value.into_numeric()
-}
-
-/// A column type that can carry event time: `Timestamp` only.
-#[diagnostic::on_unimplemented(
-    message = "the event-time column must be a `Timestamp`, this one is `{Self}`",
-    label = "`with_watermark`, `window` and `session_window` need a `Timestamp` column, this one is `{Self}`",
-    note = "declare the column as `Timestamp` (epoch milliseconds) in the record, or convert it with `.map(..)` first"
-)]
-pub trait EventTimeColumn {
-    /// The value as a timestamp.
-    fn into_timestamp(self) -> Timestamp;
-}
-
-impl EventTimeColumn for Timestamp {
-    #[inline(always)]
-    fn into_timestamp(self) -> Timestamp {
-        self
-    }
-}
-
-/// `with_watermark(col, ..)` / `window(col, ..)` / `session_window(col, ..)` in `stream!`: the
-/// event time of a row, spanned at the user's column so that a non-timestamp column is reported
-/// there.
-#[inline(always)]
-pub fn event_time<V: EventTimeColumn>(value: V) -> Timestamp {
-    value.into_timestamp()
+    (event_time) => {
+        // `with_watermark(col, ..)`, `window(col, ..)`, `session_window(col, ..)`: the column
+        // is a `Timestamp`.
+        #[diagnostic::on_unimplemented(
+            message = "the event-time column must be a `Timestamp`, this one is `{Self}`",
+            label = "`with_watermark`, `window` and `session_window` need a `Timestamp` column, this one is `{Self}`",
+            note = "declare the column as `Timestamp` (epoch milliseconds) in the record, or convert it with `.map(..)` first"
+        )]
+        trait EventTimeColumn {
+            type Time;
+            fn into_timestamp(self) -> Self::Time;
+        }
+        #[diagnostic::do_not_recommend]
+        impl EventTimeColumn for $crate::Timestamp {
+            type Time = $crate::Timestamp;
+            #[inline(always)]
+            fn into_timestamp(self) -> $crate::Timestamp {
+                self
+            }
+        }
+    };
+    (gap) => {
+        // `session_window(time, gap)` with a gap per row: milliseconds as `i64`.
+        #[diagnostic::on_unimplemented(
+            message = "a session gap expression gives milliseconds as `i64`, this one is `{Self}`",
+            label = "`session_window(time, gap)` needs the gap in milliseconds (`i64`), this is `{Self}`",
+            note = "convert it (`gap as i64`, `secs * 1000`), or write a fixed gap as a string: `session_window(time, \"5 seconds\")`"
+        )]
+        trait GapMillis {
+            type Millis;
+            fn into_millis(self) -> Self::Millis;
+        }
+        #[diagnostic::do_not_recommend]
+        impl GapMillis for i64 {
+            type Millis = i64;
+            #[inline(always)]
+            fn into_millis(self) -> i64 {
+                self
+            }
+        }
+    };
+    (condition) => {
+        // `filter(expr)`: the expression is a `bool`.
+        #[diagnostic::on_unimplemented(
+            message = "a filter condition must be a `bool`, this one is `{Self}`",
+            label = "`filter` keeps the rows where this is true: it must be a `bool`, not `{Self}`",
+            note = "compare the column to a value (`price > 10`, `name != \"\"`), or pass a typed closure: `.filter(|row| ..)`"
+        )]
+        trait FilterCondition {
+            type Bool;
+            fn into_bool(self) -> Self::Bool;
+        }
+        #[diagnostic::do_not_recommend]
+        impl FilterCondition for bool {
+            type Bool = bool;
+            #[inline(always)]
+            fn into_bool(self) -> bool {
+                self
+            }
+        }
+    };
+    (row_type) => {
+        // `read_stream::<T>` / `read_static::<T>`: `T` derives `Record` (the message is
+        // `RowType`'s; rustc's help names this trait).
+        trait DeriveRecord {
+            type Row;
+        }
+        #[diagnostic::do_not_recommend]
+        impl<T: $crate::__private::RowType> DeriveRecord for T {
+            type Row = <T as $crate::__private::RowType>::Row;
+        }
+    };
+    (read_stream) => {
+        // `read_stream(source)` with the row type inferred from the source: the same check,
+        // on the source.
+        #[diagnostic::on_unimplemented(
+            message = "`{Self}` is not a record type: `stream!` reads rows of a struct with `#[derive(Record)]`",
+            label = "the rows of this source are `{Self}`, which does not derive `Record`",
+            note = "add `#[derive(Record)]` to `{Self}` (it derives `Clone`, `Debug`, serde, an order and a hash too)"
+        )]
+        trait ReadStream: Sized {
+            type Row;
+            fn read_stream<S: $crate::source::IntoSource<Self>>(source: S) -> $crate::Dataset<Self::Row>;
+        }
+        #[diagnostic::do_not_recommend]
+        impl<T: $crate::__private::RowType<Row = T> + $crate::Record> ReadStream for T {
+            type Row = <T as $crate::__private::RowType>::Row;
+            fn read_stream<S: $crate::source::IntoSource<T>>(source: S) -> $crate::Dataset<T> {
+                $crate::read_stream(source)
+            }
+        }
+    };
 }
 
 /// The schema of a row of type `B` with the column `name` (of type `V`) added, or replaced if
@@ -122,18 +209,29 @@ pub fn fixed_session_gap<T>(ms: i64) -> crate::plan::SessionGap<T> {
 }
 
 impl<T: Record> crate::plan::Dataset<T> {
-    /// `group_by(session_window(time, gap_expr), ..)` in `stream!`: [`group_by_session`] with a
-    /// gap per row, taken as a closure here so that its row type is known when rustc checks it.
-    ///
-    /// [`group_by_session`]: crate::plan::Dataset::group_by_session
+    /// A compile-time check on the current rows in `stream!`'s generated code: `probe` reads
+    /// columns whose names rustc checks, and its result type is rustc's error type (the
+    /// expansion reports an error through it). Never called: code using it does not compile.
     #[doc(hidden)]
-    pub fn __group_by_session_per_row<K: crate::plan::Key>(
+    pub fn __stream_probe<R>(self, probe: impl FnOnce(&T) -> R) -> R {
+        let _ = probe;
+        unreachable!("stream! reports a compile error through __stream_probe")
+    }
+
+    /// `group_by(session_window(time, gap_expr), ..)` in `stream!`: [`group_by_session_on`]
+    /// the event-time column `column` with a gap per row, taken as a closure here so that its
+    /// row type is known when rustc checks it.
+    ///
+    /// [`group_by_session_on`]: crate::plan::Dataset::group_by_session_on
+    #[doc(hidden)]
+    pub fn __group_by_session_per_row_on<K: crate::plan::Key>(
         self,
         gap: impl Fn(&T) -> i64 + Send + Sync + 'static,
+        column: &str,
         time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
     ) -> crate::plan::SessionDataset<T, K> {
-        self.group_by_session(crate::plan::SessionGap::per_row(gap), time, key)
+        self.group_by_session_on(crate::plan::SessionGap::per_row(gap), column, time, key)
     }
 }
 
@@ -277,6 +375,7 @@ impl<V: Clone> CloneColumn for &Column<'_, V> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Record, S: Record> Record for Joined<T, S> {
     fn schema() -> Schema {
         let mut schema = T::schema();
@@ -293,6 +392,7 @@ impl<T: Record, S: Record> Record for Joined<T, S> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Record, S: Record> Record for OuterJoined<T, S> {
     fn schema() -> Schema {
         let mut schema = T::schema();

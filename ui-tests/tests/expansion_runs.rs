@@ -591,3 +591,203 @@ mod chained_windows {
         assert_eq!(got, expected);
     }
 }
+
+#[derive(Record)]
+struct TwoTimes {
+    key: String,
+    a: Timestamp,
+    b: Timestamp,
+}
+
+fn two_times(key: &str, a_secs: i64, b_secs: i64) -> TwoTimes {
+    TwoTimes {
+        key: key.into(),
+        a: Timestamp::from_millis(a_secs * 1000),
+        b: Timestamp::from_millis(b_secs * 1000),
+    }
+}
+
+/// The watermark is on `a`, the window on `b`: Spark's watermark closes only groups keyed by its
+/// own column, so the window's rows are never late. The macro names both columns to the builder
+/// (`with_watermark_on("a")`, `group_by_window_on(.., "b")`), which then drops nothing.
+#[test]
+fn a_watermark_on_another_column_drops_no_row_of_a_window() {
+    let input = MemoryStream::new();
+    let sink = MemorySink::new();
+    let query = stream! {
+        read_stream::<TwoTimes>(input.clone())
+            .with_watermark(a, "0 seconds")
+            .group_by(window(b, "10 seconds"), key)
+            .agg(count() as n)
+            .write_stream(sink.clone())
+            .output_mode(Update)
+    };
+    let handle = Session::local().start(query).unwrap();
+    input.add_data([two_times("x", 100, 100)]);
+    handle.process_all_available().unwrap();
+    // The watermark on `a` is now 100 s; a row whose `b` is 5 s is not late for the window on
+    // `b`.
+    input.add_data([two_times("x", 200, 5)]);
+    handle.process_all_available().unwrap();
+    let progress = handle.recent_progress();
+    handle.stop().unwrap();
+    let got = sorted(
+        sink.rows()
+            .into_iter()
+            .map(|r| (r.window.start.millis() / 1000, r.key, r.n)),
+    );
+    assert_eq!(got, [(0, "x".to_string(), 1), (100, "x".to_string(), 1)]);
+    let dropped: u64 = progress
+        .iter()
+        .flat_map(|p| &p.state_operators)
+        .map(|s| s.num_rows_dropped_by_watermark)
+        .sum();
+    assert_eq!(dropped, 0);
+}
+
+/// After a projection renames the watermarked column, a window on the new name is still closed
+/// by the watermark (Append mode emits it), and late rows are dropped.
+#[test]
+fn a_window_on_a_renamed_watermark_column_closes_in_append_mode() {
+    let input = MemoryStream::new();
+    let sink = MemorySink::new();
+    let query = stream! {
+        read_stream::<TwoTimes>(input.clone())
+            .with_watermark(a, "0 seconds")
+            .select(key, a as t)
+            .group_by(window(t, "10 seconds"), key)
+            .agg(count() as n)
+            .write_stream(sink.clone())
+            .output_mode(Append)
+    };
+    let handle = Session::local().start(query).unwrap();
+    input.add_data([two_times("x", 1, 0), two_times("x", 2, 0)]);
+    handle.process_all_available().unwrap();
+    input.add_data([two_times("x", 30, 0)]);
+    handle.process_all_available().unwrap();
+    // 3 s is behind the watermark (30 s): late, dropped.
+    input.add_data([two_times("x", 3, 0), two_times("x", 31, 0)]);
+    handle.process_all_available().unwrap();
+    handle.stop().unwrap();
+    let got = sorted(
+        sink.rows()
+            .into_iter()
+            .map(|r| (r.window.start.millis() / 1000, r.key, r.n)),
+    );
+    assert_eq!(got, [(0, "x".to_string(), 2)]);
+}
+
+/// Grouping by the watermarked column itself is allowed in Append mode (Spark): a group is final
+/// once the watermark passes its event time.
+#[test]
+fn group_by_the_watermarked_column_in_append_mode() {
+    let input = MemoryStream::new();
+    let sink = MemorySink::new();
+    let query = stream! {
+        read_stream::<TwoTimes>(input.clone())
+            .with_watermark(a, "5 seconds")
+            .group_by(a, key)
+            .agg(count() as n)
+            .write_stream(sink.clone())
+            .output_mode(Append)
+    };
+    let handle = Session::local().start(query).unwrap();
+    input.add_data([
+        two_times("x", 10, 0),
+        two_times("x", 10, 0),
+        two_times("y", 12, 0),
+    ]);
+    handle.process_all_available().unwrap();
+    assert!(sink.rows().is_empty(), "nothing is final yet");
+    // 16 s moves the watermark to 11 s: (10 s, x) is final.
+    input.add_data([two_times("x", 16, 0)]);
+    handle.process_all_available().unwrap();
+    handle.stop().unwrap();
+    let got: Vec<(i64, String, i64)> = sink
+        .rows()
+        .into_iter()
+        .map(|r| (r.a.millis() / 1000, r.key, r.n))
+        .collect();
+    assert_eq!(got, [(10, "x".to_string(), 2)]);
+}
+
+#[derive(Record)]
+struct Reading {
+    sensor: u64,
+    value: Option<i64>,
+    temp: Option<f64>,
+}
+
+/// `count(col)` counts the non-NULL values; `sum` and `avg` of nullable columns skip NULLs.
+#[test]
+fn count_sum_and_avg_of_nullable_columns() {
+    let input = MemoryStream::new();
+    let sink = MemorySink::new();
+    let query = stream! {
+        read_stream::<Reading>(input.clone())
+            .group_by(sensor)
+            .agg(count() as rows, count(value), sum(value), avg(temp), sum(temp) as total_temp)
+            .write_stream(sink.clone())
+            .output_mode(Complete)
+    };
+    let handle = Session::local().start(query).unwrap();
+    let reading = |sensor, value, temp| Reading {
+        sensor,
+        value,
+        temp,
+    };
+    input.add_data([
+        reading(1, Some(3), Some(1.0)),
+        reading(1, None, Some(3.0)),
+        reading(1, Some(4), None),
+        reading(2, None, None),
+    ]);
+    handle.process_all_available().unwrap();
+    handle.stop().unwrap();
+    let batches = sink.batches();
+    let (_, rows) = batches.last().unwrap();
+    let got = sorted(rows.iter().map(|r| {
+        (
+            r.sensor,
+            r.rows,
+            r.count_value,
+            r.sum_value,
+            r.avg_temp.map(|t| (t * 10.0) as i64),
+            r.total_temp.map(|t| (t * 10.0) as i64),
+        )
+    }));
+    assert_eq!(
+        got,
+        [
+            (1, 3, 2, Some(7), Some(20), Some(40)),
+            (2, 1, 0, None, None, None)
+        ]
+    );
+}
+
+/// `with_idle_timeout` right after `with_watermark` reaches the builder.
+#[test]
+fn idle_timeout_after_a_watermark() {
+    let (busy, idle) = (MemoryStream::new(), MemoryStream::new());
+    let sink = MemorySink::new();
+    let query = stream! {
+        read_stream::<TwoTimes>(busy.clone())
+            .with_watermark(a, "0 seconds")
+            .union(
+                read_stream::<TwoTimes>(idle.clone())
+                    .with_watermark(a, "0 seconds")
+                    .with_idle_timeout("1 second")
+            )
+            .group_by(window(a, "10 seconds"))
+            .count()
+            .write_stream(sink.clone())
+            .output_mode(Update)
+    };
+    let handle = Session::local().start(query).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    busy.add_data([two_times("x", 100, 0)]);
+    handle.process_all_available().unwrap();
+    let wm = handle.last_progress().unwrap().event_time["watermark"].clone();
+    handle.stop().unwrap();
+    assert_eq!(wm, "1970-01-01T00:01:40.000Z");
+}

@@ -78,6 +78,14 @@ impl Checker {
     /// reads against known rows, and hoists its `lit(..)`s.
     pub fn expr(&mut self, e: &ColExpr, rows: &Rows, tables: &[JTable]) -> ColExpr {
         let e = resolve_tables(e, tables);
+        match rows {
+            Rows::Opaque => e.for_each_column(&mut |c| {
+                self.seen_columns.insert(c.to_string());
+            }),
+            Rows::Known { columns, .. } => self
+                .seen_columns
+                .extend(columns.iter().map(|c| c.to_string())),
+        }
         if let Rows::Known {
             columns, origin, ..
         } = rows
@@ -89,6 +97,24 @@ impl Checker {
                 }
             });
             let known: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+            // Only the columns known to exist are listed: a plain copy of a column of the
+            // user's type may be misspelled (rustc checks it once this error is fixed).
+            let checked: Vec<Ident> = columns
+                .iter()
+                .filter(|c| !self.unchecked.contains(&c.to_string()))
+                .cloned()
+                .collect();
+            let copied = if checked.len() == columns.len() {
+                ""
+            } else {
+                " (and columns copied from the input's row type, which rustc checks)"
+            };
+            let listed = if checked.is_empty() {
+                "only columns copied from the input's row type (rustc checks that it has them)"
+                    .to_string()
+            } else {
+                format!("the columns: {}{copied}", names(&checked))
+            };
             let qualified = match tables {
                 [] => String::new(),
                 [t] => format!(
@@ -107,12 +133,15 @@ impl Checker {
             for c in unknown {
                 let s = c.to_string();
                 let hint = did_you_mean(&s, known.iter().map(String::as_str));
+                // Every bare name is a column: a Rust value is passed with `lit(..)`.
+                let value = if hint.is_empty() && !self.seen_columns.contains(&s) {
+                    format!("; if `{s}` is a Rust variable rather than a column, pass its value with `lit({s})`")
+                } else {
+                    String::new()
+                };
                 self.error(
                     c.span(),
-                    format!(
-                        "unknown column `{s}`{hint}; the rows after {origin} have the columns: {}{qualified}",
-                        names(columns)
-                    ),
+                    format!("unknown column `{s}`{hint}; the rows after {origin} have {listed}{qualified}{value}"),
                 );
             }
         }

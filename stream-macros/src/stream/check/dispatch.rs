@@ -16,6 +16,8 @@ pub struct Site {
     /// The name of the surrounding code the pipeline starts with, for the pipeline's first call
     /// (it may be a static table joined with a stream: `people.join(stream, ..)`).
     pub outer_name: Option<Ident>,
+    /// The call comes right after `.with_watermark(..)`.
+    pub after_watermark: bool,
 }
 
 impl Checker {
@@ -27,6 +29,7 @@ impl Checker {
         let op = &*call.op;
         let stage = info.stage.clone();
         let outer_name = info.outer_name.take();
+        let after_watermark = std::mem::take(&mut info.after_watermark);
         if let Stage::Writer(w) = &stage {
             if w.started {
                 self.error(
@@ -101,7 +104,9 @@ impl Checker {
             method,
             input: stage,
             outer_name,
+            after_watermark,
         };
+        self.unchecked = info.unchecked.clone();
         op.check(self, at, info)
     }
 }

@@ -31,10 +31,16 @@ pub enum Key {
         names: Vec<Ident>,
         /// The window's column, if one.
         window: Option<Ident>,
-        /// The window is on a column with a watermark (the watermark can close groups).
+        /// The window (or the event-time key) is on a column with a watermark (the watermark
+        /// can close groups).
         watermarked: bool,
         /// The window is a session window.
         session: bool,
+        /// A grouping column that carries a watermark itself (a group is final once the
+        /// watermark passes its event time).
+        event_time_key: Option<Ident>,
+        /// The name of the watermark that closes the groups, if one does.
+        origin: Option<String>,
     },
     /// A key computed by the user's function (`group_by_key`).
     Opaque,
@@ -86,6 +92,53 @@ pub struct Writer {
     pub checked: bool,
 }
 
+/// A column that carries a watermark.
+#[derive(Clone)]
+pub struct Watermark {
+    /// Its name in the current rows.
+    pub column: String,
+    /// The name of the `with_watermark` column it derives from: the name the builder knows it
+    /// by (`with_watermark_on`, `group_by_window_on`, ...).
+    pub origin: String,
+    /// The user's column token, for a watermark set on rows of a type the macro cannot see
+    /// (whose name rustc checks), with the [`Info::family`] of those rows.
+    pub unchecked: Option<(Ident, usize)>,
+}
+
+/// An Append-mode error that rests on column names the macro cannot check (rows of a user's
+/// type): rustc checks them first, and the error is reported only if they all exist.
+#[derive(Clone)]
+pub struct AppendProbe {
+    /// The index of the grouping's call in the pipeline.
+    pub call: usize,
+    /// The columns whose names decided that no watermark closes the groups, as the user wrote
+    /// them: the watermarks', then the grouping's.
+    pub columns: Vec<Ident>,
+    /// How many of `columns` are the watermarks'.
+    pub watermarks: usize,
+}
+
+impl Info {
+    /// The watermark the current column `name` carries, if any.
+    pub fn watermark_of(&self, name: &str) -> Option<&Watermark> {
+        self.watermarks.iter().find(|w| w.column == name)
+    }
+
+    /// The name the builder knows an event-time column by: the original watermark column's if
+    /// `name` carries a watermark, otherwise its own (made distinct from the watermark columns
+    /// the builder knows, so that the builder does not take it for one of them).
+    pub fn event_time_name(&self, name: &str) -> String {
+        if let Some(w) = self.watermark_of(name) {
+            return w.origin.clone();
+        }
+        let mut own = name.to_string();
+        while self.event_time.iter().any(|(c, _)| *c == own) {
+            own.push('\'');
+        }
+        own
+    }
+}
+
 /// What is known about a (sub)pipeline after checking it.
 #[derive(Clone)]
 pub struct Info {
@@ -93,8 +146,32 @@ pub struct Info {
     pub stage: Stage,
     /// What the output-mode rules look at.
     pub shape: PlanShape,
-    /// The columns with a watermark (`with_watermark`), by name.
-    pub watermarks: Vec<String>,
+    /// The columns of the current rows that carry a watermark, by their current name, each
+    /// with the name of the `with_watermark` column it derives from.
+    pub watermarks: Vec<Watermark>,
+    /// The event-time columns the builder's rows carry (its `Meta::event_time`): the original
+    /// `with_watermark` columns, and after an aggregation closed by a watermark that
+    /// watermark's column. Not changed by projections: a second `with_watermark` on rows that
+    /// have one is refused even if the first one's column was dropped (Spark's rule).
+    pub event_time: Vec<(String, Span)>,
+    /// The last call was `.with_watermark(..)` (for `.with_idle_timeout(..)`).
+    pub after_watermark: bool,
+    /// A call of the pipeline (or of one nested in it) was reported as an error: the output-mode
+    /// rules are not run on it.
+    pub failed: bool,
+    /// Which rows of a type the macro cannot see flow: rows keep their family through calls
+    /// that keep their type or wrap it (`filter`, `with_column`, `join`), so that a column read
+    /// at one call can be read at another.
+    pub family: usize,
+    /// The index of the call being checked in its pipeline.
+    pub call: usize,
+    /// The columns of known rows that are plain copies of columns of a user's type
+    /// (`.select(pricee)`): rustc checks that the type has them, so the macro's messages do not
+    /// list them as columns that exist.
+    pub unchecked: Vec<String>,
+    /// For an aggregation that no watermark closes, decided by unchecked names: how rustc can
+    /// check them (`Err` once an aggregation without one is found).
+    pub append_probe: Option<Result<AppendProbe, ()>>,
     /// The static tables joined into the current rows, in join order.
     pub tables: Vec<JTable>,
     /// The `.order_by` token, once the rows are sorted.
@@ -111,6 +188,13 @@ impl Info {
             stage,
             shape: PlanShape::default(),
             watermarks: Vec::new(),
+            event_time: Vec::new(),
+            after_watermark: false,
+            failed: false,
+            family: 0,
+            call: 0,
+            unchecked: Vec::new(),
+            append_probe: None,
             tables: Vec::new(),
             sorted_at: None,
             outer_name: None,

@@ -40,6 +40,15 @@ pub struct Checker {
     env: HashMap<String, Info>,
     /// How many uses of each binding are still to come (the last one moves, the others clone).
     remaining_uses: HashMap<String, usize>,
+    /// The names seen as columns so far (read from a user's row type, or made by the macro),
+    /// to tell a misplaced column from a Rust variable in messages.
+    seen_columns: std::collections::HashSet<String>,
+    /// [`Info::unchecked`] of the rows of the call being checked.
+    unchecked: Vec<String>,
+    /// The last row family handed out (see [`Info::family`]).
+    families: usize,
+    /// An Append-mode error deferred to rustc (see [`AppendProbe`]), with its message.
+    deferred: Option<(AppendProbe, String, proc_macro2::Span)>,
 }
 
 /// Checks the body and lowers it; all errors found are returned together.
@@ -50,6 +59,10 @@ pub fn check(body: &StreamBody) -> Result<Plan> {
         lits: Vec::new(),
         env: HashMap::new(),
         remaining_uses: HashMap::new(),
+        seen_columns: Default::default(),
+        families: 0,
+        deferred: None,
+        unchecked: Vec::new(),
     };
     for b in &body.bindings {
         count_uses(&b.pipeline, &mut c.remaining_uses);
@@ -64,7 +77,7 @@ pub fn check(body: &StreamBody) -> Result<Plan> {
         c.env.insert(b.name.to_string(), info);
     }
     let (result, mut info) = c.pipeline(&body.result);
-    c.finish(&mut info);
+    c.finish_result(&mut info);
     // A writer bound to a name that is never used still gets its output mode checked.
     for (name, mut info) in binding_infos {
         if !uses_name(body, &name) {
@@ -78,6 +91,7 @@ pub fn check(body: &StreamBody) -> Result<Plan> {
         return Err(e);
     }
     Ok(Plan {
+        deferred: c.deferred,
         structs: c.structs,
         lits: c.lits,
         bindings,
@@ -122,6 +136,12 @@ impl Checker {
     /// Reports an error made elsewhere (by syn).
     pub fn push_error(&mut self, e: Error) {
         self.errors.push(e);
+    }
+
+    /// A new row family (see [`Info::family`]).
+    pub fn new_family(&mut self) -> usize {
+        self.families += 1;
+        self.families
     }
 
     /// Declares a generated struct `__{prefix}{n}` and returns its name.
@@ -196,14 +216,79 @@ impl Checker {
 
     /// Checks a pipeline (a binding, the result, or one nested in a call) and lowers it.
     pub fn pipeline(&mut self, p: &Pipeline) -> (Lowered, Info) {
+        let outer = std::mem::take(&mut self.unchecked);
+        let out = self.pipeline_calls(p);
+        self.unchecked = outer;
+        out
+    }
+
+    /// The columns of `rows` that are plain copies of unchecked columns: of a user's type, or
+    /// unchecked themselves (see [`Info::unchecked`]), among `items` (name, value).
+    pub fn unchecked_copies<'a>(
+        &self,
+        rows: &Rows,
+        items: impl IntoIterator<Item = (&'a Ident, &'a ColExpr)>,
+    ) -> Vec<String> {
+        items
+            .into_iter()
+            .filter(|(_, e)| match e {
+                ColExpr::Column(c) => {
+                    matches!(rows, Rows::Opaque) || self.unchecked.contains(&c.to_string())
+                }
+                _ => false,
+            })
+            .map(|(n, _)| n.to_string())
+            .collect()
+    }
+
+    fn pipeline_calls(&mut self, p: &Pipeline) -> (Lowered, Info) {
         let (source, mut info) = self.source(&p.source);
+        if info.family == 0 {
+            info.family = self.new_family();
+        }
         let mut steps = Vec::new();
-        for call in &p.calls {
+        for (i, call) in p.calls.iter().enumerate() {
+            info.call = i;
+            let errors = self.errors.len();
             if let Some(step) = self.call(call, &mut info) {
                 steps.push(step);
             }
+            info.failed |= self.errors.len() > errors;
         }
         (Lowered { source, steps }, info)
+    }
+
+    /// Runs the output-mode rules on the body's result; an Append-mode error that rests on
+    /// names rustc has not checked yet is left to rustc (see [`AppendProbe`]).
+    fn finish_result(&mut self, info: &mut Info) {
+        if let (Some(Ok(probe)), Stage::Writer(w)) = (&info.append_probe, &info.stage) {
+            let (mode, span, given) = match w.mode {
+                Some((m, s)) => (m, s, true),
+                None => (OutputMode::Append, w.method.span(), false),
+            };
+            if let (false, Err(e)) = (info.failed, check_output_mode(&info.shape, mode)) {
+                if e.kind == stream_core::rules::RuleKind::AppendWithoutWatermark {
+                    let msg = Self::mode_message(e.message, given);
+                    self.deferred = Some((probe.clone(), msg, span));
+                    if let Stage::Writer(w) = &mut info.stage {
+                        w.checked = true;
+                    }
+                    return;
+                }
+            }
+        }
+        self.finish(info);
+    }
+
+    /// The message of a broken output-mode rule.
+    fn mode_message(message: String, given: bool) -> String {
+        if given {
+            message
+        } else {
+            format!(
+                "no `.output_mode(..)` is given, so this query writes in Append mode (Spark's default). {message}"
+            )
+        }
     }
 
     /// Runs the output-mode rules on a finished writer.
@@ -215,20 +300,18 @@ impl Checker {
             return;
         }
         w.checked = true;
+        // A call of this pipeline was reported: what the rules would look at may rest on it (a
+        // window on a dropped column is not closed by the watermark, a rejected sort is not a
+        // sort), so one mistake is reported once.
+        if info.failed {
+            return;
+        }
         let (mode, span, given) = match w.mode {
             Some((m, s)) => (m, s, true),
             None => (OutputMode::Append, w.method.span(), false),
         };
         if let Err(e) = check_output_mode(&info.shape, mode) {
-            let msg = if given {
-                e.message
-            } else {
-                format!(
-                    "no `.output_mode(..)` is given, so this query writes in Append mode (Spark's default). {}",
-                    e.message
-                )
-            };
-            self.error(span, msg);
+            self.error(span, Self::mode_message(e.message, given));
         }
     }
 }

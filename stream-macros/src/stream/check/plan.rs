@@ -5,6 +5,9 @@ use syn::{Expr, Ident, Type};
 
 /// The checked, lowered body.
 pub struct Plan {
+    /// An Append-mode error left to rustc: the result pipeline is cut before the grouping's
+    /// call, which checks the probe's columns and reports the message if they exist.
+    pub deferred: Option<(super::AppendProbe, String, proc_macro2::Span)>,
     /// Row and key structs to declare.
     pub structs: Vec<GenStruct>,
     /// `lit(..)` values, evaluated once before the pipelines: `let var = expr;`.

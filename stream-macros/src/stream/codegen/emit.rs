@@ -153,10 +153,92 @@ pub fn emit(e: &ColExpr, ctx: Ctx) -> TokenStream {
     }
 }
 
+/// A check the generated code makes on a value (see the runtime's `__stream_check!`), and
+/// the trait the expansion declares for it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum Check {
+    /// `sum` / `avg`: a numeric column (`NumericColumn`).
+    Numeric,
+    /// An event-time column: a `Timestamp` (`EventTimeColumn`).
+    EventTime,
+    /// A session gap per row: `i64` milliseconds (`GapMillis`).
+    Gap,
+    /// A filter condition: a `bool` (`FilterCondition`).
+    Condition,
+    /// A row type read by `read_stream::<T>` / `read_static::<T>` derives `Record`
+    /// (`DeriveRecord`).
+    RowType,
+    /// The row type `read_stream(source)` infers from its source derives `Record`
+    /// (`ReadStream`).
+    ReadStream,
+}
+
+impl Check {
+    /// The argument of `__stream_check!` declaring the check.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Check::Numeric => "numeric",
+            Check::EventTime => "event_time",
+            Check::Gap => "gap",
+            Check::Condition => "condition",
+            Check::RowType => "row_type",
+            Check::ReadStream => "read_stream",
+        }
+    }
+
+    /// The trait the check declares, and its method.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Check::Numeric => ("NumericColumn", "into_numeric"),
+            Check::EventTime => ("EventTimeColumn", "into_timestamp"),
+            Check::Gap => ("GapMillis", "into_millis"),
+            Check::Condition => ("FilterCondition", "into_bool"),
+            Check::RowType => ("DeriveRecord", ""),
+            Check::ReadStream => ("ReadStream", "read_stream"),
+        }
+    }
+}
+
+thread_local! {
+    /// The checks the code generated so far makes (codegen runs once per expansion, on one
+    /// thread).
+    static CHECKS: std::cell::RefCell<std::collections::BTreeSet<Check>> = Default::default();
+}
+
+/// Records that the expansion makes `check`.
+fn need(check: Check) {
+    CHECKS.with(|c| c.borrow_mut().insert(check));
+}
+
+/// The checks made since the last call, and forgets them.
+pub fn take_checks() -> Vec<Check> {
+    CHECKS.with(|c| std::mem::take(&mut *c.borrow_mut()).into_iter().collect())
+}
+
+/// `v` checked by `check`: `<_ as Trait>::method(v)`, every token on `span` (the user's token),
+/// so that a value of the wrong type is one error there (rustc reports the unsatisfied bound
+/// and the failed projection at the same place, which is one message) and the value has
+/// rustc's error type afterwards (nothing downstream is reported again).
+pub fn checked(check: Check, span: Span, v: TokenStream) -> TokenStream {
+    need(check);
+    let (t, m) = check.names();
+    let (t, m) = (Ident::new(t, span), Ident::new(m, span));
+    quote_spanned!(span=> <_ as #t>::#m(#v))
+}
+
+/// A row type checked to derive `Record`: `<T as DeriveRecord>::Row`, on the type's span.
+pub fn checked_row_type(t: &syn::Type) -> TokenStream {
+    use syn::spanned::Spanned;
+    need(Check::RowType);
+    let span = t.span();
+    let name = Ident::new(Check::RowType.names().0, span);
+    quote_spanned!(span=> <#t as #name>::Row)
+}
+
 /// An event-time column's value, checked to be a `Timestamp` on the user's token.
 pub fn event_time(e: &ColExpr) -> TokenStream {
     let v = value(e, false);
-    quote_spanned!(e.span()=> ::stream_runtime::__private::event_time(#v))
+    checked(Check::EventTime, e.span(), v)
 }
 
 /// A column (or a field of one) as a place: `__r.price`, every token on the user's span.

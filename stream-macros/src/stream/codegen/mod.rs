@@ -28,18 +28,31 @@ use syn::Ident;
 /// Lints are allowed on the generated items only: the user's expressions (column expressions,
 /// closures, sources, sinks) are linted as if written outside the macro.
 pub fn generate(plan: &Plan) -> TokenStream {
+    take_checks();
     let structs = plan.structs.iter().map(gen_struct);
     let lits = plan
         .lits
         .iter()
         .map(|(var, expr)| quote! { let #var = #expr; });
-    let bindings = plan.bindings.iter().map(|(name, p)| {
-        let p = pipeline(p);
-        quote! { let #name = #p; }
+    let bindings: Vec<TokenStream> = plan
+        .bindings
+        .iter()
+        .map(|(name, p)| {
+            let p = pipeline(p);
+            quote! { let #name = #p; }
+        })
+        .collect();
+    let result = match &plan.deferred {
+        None => pipeline(&plan.result),
+        Some(deferred) => probe(&plan.result, deferred),
+    };
+    let checks = take_checks().into_iter().map(|c| {
+        let kind = Ident::new(c.kind(), Span::call_site());
+        quote!(::stream_runtime::__stream_check!(#kind);)
     });
-    let result = pipeline(&plan.result);
     quote! {
         {
+            #(#checks)*
             #(#structs)*
             #(#lits)*
             #(#bindings)*
@@ -160,6 +173,98 @@ fn gen_struct(s: &GenStruct) -> TokenStream {
     }
 }
 
+/// The result pipeline cut before the grouping whose Append-mode error was left to rustc, and
+/// the check that reports it: the probe reads the columns whose names decided that no watermark
+/// closes the groups (an unknown one is rustc's "no field" error, and then the probe's type is
+/// rustc's error type, which silences the check); if they all exist, the check's trait is not
+/// implemented, and its message is the output-mode error.
+fn probe(p: &Lowered, (probe, message, span): &(AppendProbe, String, Span)) -> TokenStream {
+    let span = *span;
+    let mut out = pipeline(&Lowered {
+        source: match &p.source {
+            LSource::ReadStream {
+                func,
+                row_type,
+                arg,
+            } => LSource::ReadStream {
+                func: func.clone(),
+                row_type: row_type.clone(),
+                arg: arg.clone(),
+            },
+            LSource::ReadStatic {
+                func,
+                row_type,
+                arg,
+            } => LSource::ReadStatic {
+                func: func.clone(),
+                row_type: row_type.clone(),
+                arg: arg.clone(),
+            },
+            LSource::Name { ident, clone } => LSource::Name {
+                ident: ident.clone(),
+                clone: *clone,
+            },
+        },
+        steps: Vec::new(),
+    });
+    for s in &p.steps[..probe.call.min(p.steps.len())] {
+        out.extend(s.generate());
+    }
+    let names = |cols: &[Ident]| {
+        cols.iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (watermarks, grouping) = probe.columns.split_at(probe.watermarks);
+    let label = format!(
+        "no watermark closes these groups: the watermark is on {}, the grouping on {}",
+        names(watermarks),
+        match grouping {
+            [] => "no column".to_string(),
+            cols => names(cols),
+        }
+    );
+    let reads = probe.columns.iter().map(|c| {
+        let r = row(c.span());
+        quote_spanned!(c.span()=> &#r.#c)
+    });
+    let allow = allows();
+    let r = row(Span::call_site());
+    let (check, columns, mode) = (
+        Ident::new("ClosedByAWatermark", span),
+        Ident::new("columns_exist", span),
+        Ident::new("AppendMode", span),
+    );
+    quote_spanned! {span=>
+        {
+            #[diagnostic::on_unimplemented(message = #message, label = #label)]
+            trait #check {
+                type Out;
+                fn report(self) -> Self::Out;
+            }
+            #allow
+            struct #mode;
+            #[diagnostic::do_not_recommend]
+            impl #check for () {
+                type Out = ();
+                fn report(self) {}
+            }
+            trait ColumnsExist {
+                type Out;
+            }
+            impl<T> ColumnsExist for T {
+                type Out = #mode;
+            }
+            #allow
+            fn #columns<T>(_: T) -> <T as ColumnsExist>::Out {
+                ::core::unreachable!()
+            }
+            #out.__stream_probe(move |#r| <_ as #check>::report(#columns((#(#reads,)*))))
+        }
+    }
+}
+
 /// A lowered pipeline: its source, then its steps.
 pub fn pipeline(p: &Lowered) -> TokenStream {
     let rt = rt();
@@ -174,7 +279,15 @@ pub fn pipeline(p: &Lowered) -> TokenStream {
             row_type,
             arg,
         } => match row_type {
-            Some(t) => quote!(#rt::#func::<#t>(#arg)),
+            Some(t) => {
+                let t = checked_row_type(t);
+                quote!(#rt::#func::<#t>(#arg))
+            }
+            // The row type comes from the source: checked there.
+            None if matches!(p.source, LSource::ReadStream { .. }) => {
+                use syn::spanned::Spanned;
+                checked(Check::ReadStream, arg.span(), arg.to_token_stream())
+            }
             None => quote!(#rt::#func(#arg)),
         },
         LSource::Name { ident, clone } => {

@@ -472,9 +472,19 @@ impl Step for JoinStreamStep {
     }
 }
 
-/// The key of one side of a join: one value, or a tuple of several.
+/// The key of one side of a join: one value, or a tuple of several. Each value is bound first
+/// (`{ let __k = value; __k }`, on the user's token), so that keys of different types on the two
+/// sides are reported as rustc's "expected `u64`, found `String`" on the key itself, not as an
+/// argument of `Clone::clone`.
 fn join_key(keys: &[ColExpr]) -> TokenStream {
-    let values: Vec<TokenStream> = keys.iter().map(|e| value(e, true)).collect();
+    let values: Vec<TokenStream> = keys
+        .iter()
+        .map(|e| {
+            let v = value(e, true);
+            let k = Ident::new("__k", e.span());
+            quote_spanned!(e.span()=> { let #k = #v; #k })
+        })
+        .collect();
     match values.as_slice() {
         [one] => one.clone(),
         many => quote!((#(#many,)*)),

@@ -5,7 +5,7 @@
 //!
 //! - [`projection`]: `filter` / `where` / `where_`, `select`, `with_column`, `map`, `flat_map`,
 //!   `union`;
-//! - [`aggregation`]: `with_watermark`, `group_by` (columns, `window(..)`,
+//! - [`aggregation`]: `with_watermark`, `with_idle_timeout`, `group_by` (columns, `window(..)`,
 //!   `session_window(..)`), `group_by_key`, `agg`, `count`, `order_by` / `sort`;
 //! - [`join`]: stream-static joins, with the stream or the static table on the left;
 //! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
@@ -49,6 +49,10 @@ pub const METHODS: &[(&str, Parse)] = &[
     ("select", projection::select::parse),
     ("with_column", projection::with_column::parse),
     ("with_watermark", aggregation::watermark::parse),
+    (
+        "with_idle_timeout",
+        aggregation::watermark::parse_idle_timeout,
+    ),
     ("map", projection::map::parse_map),
     ("flat_map", projection::map::parse_flat_map),
     ("union", projection::union::parse),

@@ -1,9 +1,10 @@
 //! `.agg(agg as name, ..)` and `.count()` after a grouping: the aggregates `count()`,
-//! `sum(expr)`, `avg(expr)`, `min(expr)`, `max(expr)` (up to 8).
+//! `count(expr)` (its non-NULL values), `sum(expr)`, `avg(expr)`, `min(expr)`, `max(expr)` (up
+//! to 8).
 
 use super::super::super::ast::ColExpr;
-use super::super::super::check::{Checker, GenKind, Info, Key, Rows, Site, Stage};
-use super::super::super::codegen::{row, value};
+use super::super::super::check::{Checker, GenKind, Info, Key, Rows, Site, Stage, Watermark};
+use super::super::super::codegen::{checked, row, value, Check};
 use super::super::super::parse::{expect_args, parse_col_expr, split_alias, strip_groups};
 use super::super::{Operator, Place, Step};
 use proc_macro2::{Span, TokenStream};
@@ -21,7 +22,7 @@ pub struct Count;
 /// The aggregate functions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AggFunc {
-    /// `count()`
+    /// `count()`, or `count(col)`: the rows where `col` is not NULL
     Count,
     /// `sum(col)`
     Sum,
@@ -64,7 +65,7 @@ pub struct AggItem {
     pub func_token: Ident,
     /// The function.
     pub func: AggFunc,
-    /// Its argument (`None` for `count()`).
+    /// Its argument (`None` for `count()`; `count(col)` counts the non-NULL values).
     pub arg: Option<ColExpr>,
     /// The output column's name.
     pub name: Ident,
@@ -126,13 +127,16 @@ fn parse_agg_item(expr: &Expr) -> Result<AggItem> {
     let args: Vec<&Expr> = call.args.iter().collect();
     let arg = match (func, args.len()) {
         (AggFunc::Count, 0) => None,
-        (AggFunc::Count, _) => {
+        (_, 1) => Some(parse_col_expr(args[0])?),
+        (AggFunc::Count, n) => {
             return Err(Error::new(
                 func_token.span(),
-                "`count()` takes no argument: it counts the rows of each group",
+                format!(
+                    "`count` takes no column (`count()`: the rows of each group) or one \
+                     (`count(col)`: the rows where `col` is not NULL), not {n}"
+                ),
             ))
         }
-        (_, 1) => Some(parse_col_expr(args[0])?),
         (_, n) => {
             return Err(Error::new(
                 func_token.span(),
@@ -211,6 +215,9 @@ impl Operator for Count {
             }
             Key::Opaque => {
                 info.shape.aggregations.push(AggShape::default());
+                info.watermarks.clear();
+                info.event_time.clear();
+                info.unchecked.clear();
                 info.stage = Stage::Rows(Rows::Known {
                     strukt: None,
                     columns: vec![
@@ -278,16 +285,26 @@ fn agg(
         ),
         session_window: matches!(key, Key::Columns { session: true, .. }),
     });
+    // The window of a watermarked windowed aggregation carries the watermark on (a chained
+    // aggregation may group by `window(window_time(window), ..)`), and so does an event-time
+    // key; the builder keeps the watermark's name for it.
     info.watermarks.clear();
-    // The window of a watermarked windowed aggregation carries the watermark on: a chained
-    // aggregation may group by `window(window_time(window), ..)`.
+    info.event_time.clear();
     if let Key::Columns {
-        window: Some(w),
-        watermarked: true,
+        window,
+        event_time_key,
+        origin: Some(origin),
         ..
     } = key
     {
-        info.watermarks.push(w.to_string());
+        if let Some(column) = window.as_ref().or(event_time_key.as_ref()) {
+            info.event_time.push((origin.clone(), method.span()));
+            info.watermarks.push(Watermark {
+                column: column.to_string(),
+                origin: origin.clone(),
+                unchecked: None,
+            });
+        }
     }
     info.stage = Stage::Rows(Rows::Known {
         strukt: Some(strukt.clone()),
@@ -372,11 +389,15 @@ impl Step for AggStep {
             let f = Ident::new(agg.func.name(), agg.func_token.span());
             match (&agg.arg, agg.func) {
                 (None, _) => quote!(#a.#f()),
-                (Some(e), AggFunc::Sum | AggFunc::Avg) => {
+                (Some(e), AggFunc::Count) => {
+                    let f = Ident::new("count_non_null", agg.func_token.span());
                     let v = value(e, false);
-                    let check = quote_spanned!(e.span()=> ::stream_runtime::__private::numeric);
+                    quote!(#a.#f(move |#r| #v))
+                }
+                (Some(e), AggFunc::Sum | AggFunc::Avg) => {
+                    let v = checked(Check::Numeric, e.span(), value(e, false));
                     let r = row(e.span());
-                    quote_spanned!(e.span()=> #a.#f(move |#r| #check(#v)))
+                    quote_spanned!(e.span()=> #a.#f(move |#r| #v))
                 }
                 (Some(e), _) => {
                     let v = value(e, false);

@@ -3,10 +3,11 @@
 //! key function. A grouping is followed by `.agg(..)` or `.count()`.
 
 use super::super::super::ast::{ColExpr, NamedExpr};
-use super::super::super::check::{Checker, GenKind, Info, Key, Site, Stage};
-use super::super::super::codegen::{event_time, row, value};
+use super::super::super::check::{AppendProbe, Checker, GenKind, Info, Key, Rows, Site, Stage};
+use super::super::super::codegen::{checked, event_time, row, value, Check};
 use super::super::super::parse::{expect_args, parse_named, split_alias, strip_groups};
 use super::super::{Operator, Step};
+use super::watermark::column_name;
 use super::window::{
     check_session_window, check_window, event_time_column, parse_session_window, parse_window,
     LGap, LSession, LWindow, SessionItem, WindowItem,
@@ -110,12 +111,23 @@ impl Operator for GroupBy {
         let mut session = None;
         let mut window_name = None;
         let mut watermarked = false;
+        // The event-time column the window is on, as the builder knows it.
+        let mut time_name = String::new();
         let mut names = Vec::new();
         let mut columns = Vec::new();
+        // A grouping column that carries a watermark itself: (its index, the watermark's name).
+        let mut event_time_key = None;
         let tables = info.tables.clone();
         for item in items {
             match item {
                 GroupItem::Column(named) => {
+                    if let (ColExpr::Column(c), None, None) =
+                        (&named.expr, &event_time_key, &window_name)
+                    {
+                        if let Some(w) = info.watermark_of(&c.to_string()) {
+                            event_time_key = Some((columns.len(), w.origin.clone()));
+                        }
+                    }
                     columns.extend(cx.items(
                         std::slice::from_ref(named),
                         &rows,
@@ -125,22 +137,26 @@ impl Operator for GroupBy {
                     names.push(named.name.clone());
                 }
                 GroupItem::Window(w) => {
-                    watermarked = event_time_column(&w.time)
-                        .is_some_and(|c| info.watermarks.contains(&c.to_string()));
+                    let name = event_time_column(&w.time)
+                        .map_or_else(|| column_name(&w.time), |c| c.to_string());
+                    watermarked = info.watermark_of(&name).is_some();
+                    time_name = info.event_time_name(&name);
                     window = check_window(cx, w, &rows, &tables);
                     window_name = Some(w.name.clone());
                     names.push(w.name.clone());
                 }
                 GroupItem::Session(w) => {
-                    if let ColExpr::Column(c) = &w.time {
-                        watermarked = info.watermarks.contains(&c.to_string());
-                    }
+                    let name = column_name(&w.time);
+                    watermarked = info.watermark_of(&name).is_some();
+                    time_name = info.event_time_name(&name);
                     session = check_session_window(cx, w, &rows, &tables);
                     window_name = Some(w.name.clone());
                     names.push(w.name.clone());
                 }
             }
         }
+        // A window takes precedence: the key then groups by window, not by raw event time.
+        let event_time_key = event_time_key.filter(|_| window_name.is_none());
         let is_session = items.iter().any(|i| matches!(i, GroupItem::Session(_)));
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
@@ -150,15 +166,44 @@ impl Operator for GroupBy {
                 );
             }
         }
+        if !watermarked && event_time_key.is_none() {
+            let probe = append_probe(items, &rows, info);
+            info.append_probe = match (&info.append_probe, probe) {
+                (None, Some(p)) => Some(Ok(p)),
+                _ => Some(Err(())),
+            };
+        }
+        // The rows after the aggregation: the key's plain copies of unchecked columns are
+        // unchecked too.
+        let unchecked = cx.unchecked_copies(
+            &rows,
+            items.iter().filter_map(|i| match i {
+                GroupItem::Column(n) => Some((&n.name, &n.expr)),
+                _ => None,
+            }),
+        );
+        info.unchecked = unchecked;
         let key_names: Vec<Ident> = columns.iter().map(|(n, _)| n.clone()).collect();
         let strukt = cx.new_struct("Key", GenKind::Columns(key_names));
+        let event_time_key = event_time_key.and_then(|(i, origin)| {
+            columns.get(i).map(|(n, e)| EventTimeKey {
+                column: n.clone(),
+                time: e.clone(),
+                origin,
+            })
+        });
         info.stage = Stage::Grouped {
             input: rows,
             key: Key::Columns {
                 names,
                 window: window_name,
-                watermarked,
+                watermarked: watermarked || event_time_key.is_some(),
                 session: is_session,
+                event_time_key: event_time_key.as_ref().map(|k| k.column.clone()),
+                origin: match &event_time_key {
+                    Some(k) => Some(k.origin.clone()),
+                    None => watermarked.then(|| time_name.clone()),
+                },
             },
             method: method.clone(),
         };
@@ -168,8 +213,46 @@ impl Operator for GroupBy {
             columns,
             window,
             session,
+            time_name,
+            event_time_key,
         }))
     }
+}
+
+/// How rustc can check the names that decided that no watermark closes a grouping of rows of a
+/// type the macro cannot see: the watermarks' columns (set on rows of the same type, so that
+/// they can be read here) and the grouping's time column (or its columns, without a window).
+/// `None` when some name cannot be read at the grouping.
+fn append_probe(items: &[GroupItem], rows: &Rows, info: &Info) -> Option<AppendProbe> {
+    if !matches!(rows, Rows::Opaque) || info.watermarks.is_empty() {
+        return None;
+    }
+    let mut columns = Vec::new();
+    for w in &info.watermarks {
+        match &w.unchecked {
+            Some((c, family)) if *family == info.family => columns.push(c.clone()),
+            _ => return None,
+        }
+    }
+    for item in items {
+        match item {
+            GroupItem::Column(named) => {
+                if let ColExpr::Column(c) = &named.expr {
+                    columns.push(c.clone());
+                }
+            }
+            GroupItem::Window(WindowItem { time, .. })
+            | GroupItem::Session(SessionItem { time, .. }) => match time {
+                ColExpr::Column(c) => columns.push(c.clone()),
+                _ => return None,
+            },
+        }
+    }
+    Some(AppendProbe {
+        call: info.call,
+        columns,
+        watermarks: info.watermarks.len(),
+    })
 }
 
 impl Operator for GroupByKey {
@@ -178,6 +261,8 @@ impl Operator for GroupByKey {
             unreachable!("a grouping is checked on rows")
         };
         let method = at.method;
+        // No watermark closes a typed grouping, whatever the names.
+        info.append_probe = Some(Err(()));
         info.stage = Stage::Grouped {
             input: rows,
             key: Key::Opaque,
@@ -207,6 +292,21 @@ pub struct GroupByStep {
     pub window: Option<LWindow>,
     /// The session window, if one.
     pub session: Option<Box<LSession>>,
+    /// The window's event-time column, as the builder knows it (the watermark's column if the
+    /// window's carries one).
+    pub time_name: String,
+    /// A grouping column that carries a watermark itself (no window).
+    pub event_time_key: Option<EventTimeKey>,
+}
+
+/// A grouping column that carries a watermark: the grouping is `group_by_event_time`.
+pub struct EventTimeKey {
+    /// The key column.
+    pub column: Ident,
+    /// Its value.
+    pub time: ColExpr,
+    /// The watermark's column, as the builder knows it.
+    pub origin: String,
 }
 
 /// `.group_by(f)` / `.group_by_key(f)` with the user's key function.
@@ -228,6 +328,8 @@ impl Step for GroupByStep {
             columns,
             window,
             session,
+            time_name,
+            event_time_key,
         } = self;
         let fields = columns.iter().map(|(n, e)| {
             let v = value(e, true);
@@ -238,28 +340,23 @@ impl Step for GroupByStep {
             let t = event_time(&s.time);
             return match &s.gap {
                 LGap::Fixed(ms, span) => {
-                    let m = Ident::new("group_by_session", method.span());
+                    let m = Ident::new("group_by_session_on", method.span());
                     let ms = proc_macro2::Literal::i64_suffixed(*ms);
                     let gap =
                         quote_spanned!(*span=> ::stream_runtime::__private::fixed_session_gap(#ms));
-                    quote!(.#m(#gap, move |#r| #t, #key))
+                    quote!(.#m(#gap, #time_name, move |#r| #t, #key))
                 }
                 LGap::PerRow(e) => {
                     // A method of the support module, so that the gap's row type is known.
-                    let m = Ident::new("__group_by_session_per_row", method.span());
-                    let v = value(e, false);
-                    let check = quote_spanned!(e.span()=> ::stream_runtime::__private::gap_millis);
-                    quote!(.#m(move |#r| #check(#v), move |#r| #t, #key))
+                    let m = Ident::new("__group_by_session_per_row_on", method.span());
+                    let v = checked(Check::Gap, e.span(), value(e, false));
+                    quote!(.#m(move |#r| #v, #time_name, move |#r| #t, #key))
                 }
             };
         }
-        match window {
-            None => {
-                let m = Ident::new("group_by", method.span());
-                quote!(.#m(#key))
-            }
-            Some(w) => {
-                let m = Ident::new("group_by_window", method.span());
+        match (window, event_time_key) {
+            (Some(w), _) => {
+                let m = Ident::new("group_by_window_on", method.span());
                 let (size, slide, offset) = (
                     proc_macro2::Literal::i64_suffixed(w.size),
                     proc_macro2::Literal::i64_suffixed(w.slide),
@@ -267,7 +364,17 @@ impl Step for GroupByStep {
                 );
                 let spec = quote_spanned!(w.span=> ::stream_runtime::WindowSpec { size: #size, slide: #slide, offset: #offset });
                 let t = event_time(&w.time);
-                quote!(.#m(#spec, move |#r| #t, #key))
+                quote!(.#m(#spec, #time_name, move |#r| #t, #key))
+            }
+            (None, Some(k)) => {
+                let m = Ident::new("group_by_event_time", method.span());
+                let t = event_time(&k.time);
+                let origin = &k.origin;
+                quote!(.#m(#origin, move |#r| #t, #key))
+            }
+            (None, None) => {
+                let m = Ident::new("group_by", method.span());
+                quote!(.#m(#key))
             }
         }
     }

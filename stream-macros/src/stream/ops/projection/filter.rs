@@ -3,7 +3,7 @@
 
 use super::super::super::ast::ColExpr;
 use super::super::super::check::{Checker, Info, Site, Stage};
-use super::super::super::codegen::{row, value};
+use super::super::super::codegen::{checked, row, value, Check};
 use super::super::super::parse::{expect_args, parse_col_expr, strip_groups};
 use super::super::{Operator, Step};
 use proc_macro2::{Span, TokenStream};
@@ -68,7 +68,7 @@ impl Step for FilterStep {
     fn generate(&self) -> TokenStream {
         let r = row(Span::call_site());
         let m = Ident::new("filter", self.method.span());
-        let pred = value(&self.pred, false);
+        let pred = checked(Check::Condition, self.pred.span(), value(&self.pred, false));
         quote!(.#m(move |#r| #pred))
     }
 }

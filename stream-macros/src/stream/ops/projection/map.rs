@@ -27,8 +27,10 @@ pub fn parse_flat_map(_: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operator>>
 }
 
 /// The rows after a typed function: opaque, with no joined tables.
-fn typed(method: Ident, func: &Expr, info: &mut Info) -> Option<Box<dyn Step>> {
+fn typed(cx: &mut Checker, method: Ident, func: &Expr, info: &mut Info) -> Option<Box<dyn Step>> {
     info.stage = Stage::Rows(Rows::Opaque);
+    info.family = cx.new_family();
+    info.unchecked.clear();
     info.tables.clear();
     Some(Box::new(MapStep {
         method,
@@ -37,14 +39,14 @@ fn typed(method: Ident, func: &Expr, info: &mut Info) -> Option<Box<dyn Step>> {
 }
 
 impl Operator for Map {
-    fn check(&self, _: &mut Checker, at: Site, info: &mut Info) -> Option<Box<dyn Step>> {
-        typed(at.method, &self.0, info)
+    fn check(&self, cx: &mut Checker, at: Site, info: &mut Info) -> Option<Box<dyn Step>> {
+        typed(cx, at.method, &self.0, info)
     }
 }
 
 impl Operator for FlatMap {
-    fn check(&self, _: &mut Checker, at: Site, info: &mut Info) -> Option<Box<dyn Step>> {
-        typed(at.method, &self.0, info)
+    fn check(&self, cx: &mut Checker, at: Site, info: &mut Info) -> Option<Box<dyn Step>> {
+        typed(cx, at.method, &self.0, info)
     }
 }
 

@@ -1,7 +1,7 @@
 //! `.select(item, ..)`: project the rows on columns and named expressions (`expr as name`).
 
 use super::super::super::ast::{ColExpr, NamedExpr};
-use super::super::super::check::{Checker, GenKind, Info, Rows, Site, Stage};
+use super::super::super::check::{Checker, GenKind, Info, Rows, Site, Stage, Watermark};
 use super::super::super::parse::parse_named;
 use super::super::{Operator, Step};
 use super::ProjectStep;
@@ -32,10 +32,18 @@ impl Operator for Select {
         // Event-time columns keep their watermark through a projection (also renamed).
         info.watermarks = items
             .iter()
-            .filter(|i| matches!(&i.expr, ColExpr::Column(c) if info.watermarks.contains(&c.to_string())))
-            .map(|i| i.name.to_string())
+            .filter_map(|i| match &i.expr {
+                ColExpr::Column(c) => info.watermark_of(&c.to_string()).map(|w| Watermark {
+                    column: i.name.to_string(),
+                    origin: w.origin.clone(),
+                    unchecked: None,
+                }),
+                _ => None,
+            })
             .collect();
+        let unchecked = cx.unchecked_copies(&rows, items.iter().map(|i| (&i.name, &i.expr)));
         let columns = cx.items(items, &rows, &info.tables, "select");
+        info.unchecked = unchecked;
         info.tables.clear();
         let names: Vec<Ident> = columns.iter().map(|(n, _)| n.clone()).collect();
         let strukt = cx.new_struct("Row", GenKind::Columns(names.clone()));

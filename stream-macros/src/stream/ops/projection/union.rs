@@ -35,8 +35,14 @@ impl Operator for Union {
             .aggregations
             .extend(other_info.shape.aggregations.iter().cloned());
         info.shape.sorted |= other_info.shape.sorted;
+        info.failed |= other_info.failed;
+        if other_info.append_probe.is_some() {
+            info.append_probe = Some(Err(()));
+        }
         info.watermarks
             .extend(other_info.watermarks.iter().cloned());
+        info.event_time
+            .extend(other_info.event_time.iter().cloned());
         if let Some(at) = &other_info.sorted_at {
             cx.error(
                 at.span(),

@@ -49,7 +49,12 @@ impl Operator for WithColumn {
             unreachable!("a projection is checked on rows")
         };
         let (method, item) = (at.method, &self.0);
-        info.watermarks.retain(|w| item.name != w);
+        info.watermarks.retain(|w| item.name != w.column);
+        info.unchecked.retain(|c| item.name != c);
+        if matches!(rows, Rows::Known { .. }) {
+            let copy = cx.unchecked_copies(&rows, [(&item.name, &item.expr)]);
+            info.unchecked.extend(copy);
+        }
         let value = cx.expr(&item.expr, &rows, &info.tables);
         match rows {
             // Rows with joined tables keep them: the new column is added around the row.
