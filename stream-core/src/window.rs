@@ -94,27 +94,46 @@ impl WindowSpec {
     /// `i64::MAX`). Spark computes them in `Long` and would wrap around instead. A spec whose
     /// size or slide is not positive (the fields are public) has no windows.
     pub fn windows_of(&self, ts: Timestamp) -> impl Iterator<Item = Window> + '_ {
-        let (t, size, slide) = (
-            i128::from(ts.millis()),
-            i128::from(self.size),
-            i128::from(self.slide),
-        );
-        let valid = size > 0 && slide > 0;
-        // The remainder in i64 when it fits (the common case, and cheaper than in i128).
-        let rem = match ts.millis().checked_sub(self.offset) {
-            Some(rel) if valid => i128::from(rel.rem_euclid(self.slide)),
-            _ if valid => (t - i128::from(self.offset)).rem_euclid(slide),
-            _ => 0,
+        let t = ts.millis();
+        let valid = self.size > 0 && self.slide > 0;
+        let n = if valid {
+            (self.size - 1) / self.slide + 1
+        } else {
+            0
         };
-        let last_start = t - rem;
-        let n = if valid { (size - 1) / slide + 1 } else { 0 };
+        // Every start and end of `t`'s windows fits in i64 unless `t` is within a window and a
+        // slide of either end of time (the common case stays in i64; the rest is exact in i128).
+        let margin = self
+            .size
+            .saturating_add(self.slide)
+            .saturating_add(self.offset.saturating_abs());
+        let fits = t.checked_sub(margin).is_some() && t.checked_add(margin).is_some();
+        let (rem, wide_rem) = if !valid {
+            (0, 0)
+        } else if fits {
+            ((t - self.offset).rem_euclid(self.slide), 0)
+        } else {
+            (
+                0,
+                (i128::from(t) - i128::from(self.offset)).rem_euclid(i128::from(self.slide)),
+            )
+        };
         let clamp = |v: i128| v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
         (0..n).filter_map(move |i| {
-            let start = last_start - i * slide;
-            (start <= t && t < start + size).then(|| Window {
-                start: Timestamp(clamp(start)),
-                end: Timestamp(clamp(start + size)),
-            })
+            if fits {
+                let start = t - rem - i * self.slide;
+                (t < start + self.size).then(|| Window {
+                    start: Timestamp(start),
+                    end: Timestamp(start + self.size),
+                })
+            } else {
+                let (t, size) = (i128::from(t), i128::from(self.size));
+                let start = t - wide_rem - i128::from(i) * i128::from(self.slide);
+                (start <= t && t < start + size).then(|| Window {
+                    start: Timestamp(clamp(start)),
+                    end: Timestamp(clamp(start + size)),
+                })
+            }
         })
     }
 }
