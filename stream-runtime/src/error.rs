@@ -24,6 +24,10 @@ pub enum StreamError {
     Config(String),
     /// A worker failed (e.g. panicked) or the cluster could not be formed.
     Execution(String),
+    /// A checkpoint could not be read or written, is corrupt, is in use by another query, or
+    /// belongs to a query that changed in a way its state cannot follow (names the file or the
+    /// change).
+    Checkpoint(String),
 }
 
 impl fmt::Display for StreamError {
@@ -39,6 +43,7 @@ impl fmt::Display for StreamError {
             StreamError::Sink(m) => write!(f, "sink error: {m}"),
             StreamError::Config(m) => write!(f, "configuration error: {m}"),
             StreamError::Execution(m) => write!(f, "execution error: {m}"),
+            StreamError::Checkpoint(m) => write!(f, "checkpoint error: {m}"),
         }
     }
 }

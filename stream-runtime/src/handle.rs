@@ -54,9 +54,10 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn new(name: Option<String>) -> Arc<Shared> {
+    /// The state of a query named `name`, whose id is `id` (a checkpoint's) or a new one.
+    pub fn new(id: Option<String>, name: Option<String>) -> Arc<Shared> {
         Arc::new(Shared {
-            id: new_id(),
+            id: id.unwrap_or_else(new_id),
             run_id: new_id(),
             name,
             state: Mutex::new(State {
@@ -155,7 +156,7 @@ impl Shared {
 }
 
 /// A random 128-bit id in UUID text form (8-4-4-4-12 hex digits).
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     use std::collections::hash_map::RandomState;
     use std::hash::{BuildHasher, Hasher};
     use std::sync::atomic::{AtomicU64, Ordering};

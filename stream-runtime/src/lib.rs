@@ -10,6 +10,7 @@
 // The derive macro's generated code names `::stream_runtime`, also inside this crate.
 extern crate self as stream_runtime;
 
+mod checkpoint;
 mod dataflow;
 mod driver;
 pub mod error;

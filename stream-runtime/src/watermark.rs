@@ -19,6 +19,25 @@ pub enum WatermarkPolicy {
     Max,
 }
 
+impl WatermarkPolicy {
+    /// Spark's name of the policy: `min` or `max`.
+    pub fn name(self) -> &'static str {
+        match self {
+            WatermarkPolicy::Min => "min",
+            WatermarkPolicy::Max => "max",
+        }
+    }
+
+    /// The policy named `name`.
+    pub fn parse(name: &str) -> Option<WatermarkPolicy> {
+        match name.to_ascii_lowercase().as_str() {
+            "min" => Some(WatermarkPolicy::Min),
+            "max" => Some(WatermarkPolicy::Max),
+            _ => None,
+        }
+    }
+}
+
 /// Event times one `with_watermark` operator saw in one batch, on one worker or all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventTimeStats {
@@ -105,6 +124,12 @@ impl WatermarkTracker {
     /// The global watermark in force.
     pub fn current(&self) -> u64 {
         self.global
+    }
+
+    /// Resumes at the watermark `global` a checkpoint recorded (the operators' own values start
+    /// over, as in Spark).
+    pub fn restore(&mut self, global: u64) {
+        self.global = self.global.max(global);
     }
 
     /// Folds in one batch's stats (one entry per operator, merged over workers), seen at `now`;

@@ -172,8 +172,6 @@ impl<T: Record> Driver<'_, T> {
             let start = self.offsets[i].clone();
             if let Some(sp) = split {
                 self.offsets[i] = Some(sp.end.clone());
-                // The sink has the batch: the source may discard what it read.
-                s.source.commit(&sp.end);
             }
             sources.push(SourceProgress {
                 description: s.source.description(),
@@ -214,6 +212,13 @@ impl<T: Record> Driver<'_, T> {
             .collect();
         let stats: Vec<_> = metrics.event_time.clone();
         let next = self.watermark.advance(&stats, Instant::now());
+        // The sink has the batch: log it, then let the sources discard what it read.
+        if !self.commit_batch(next) {
+            return;
+        }
+        for (i, split) in &plan.splits {
+            self.def.sources[*i].source.commit(&split.end);
+        }
         // Spark's `shouldRunAnotherBatch`: a stateful operator downstream of a watermark, in
         // Append or Update mode, asks for a batch without data when its input watermark advances
         // (whether or not it has state to evict).

@@ -6,7 +6,9 @@
 
 mod finish;
 mod plan;
+mod recovery;
 
+use crate::checkpoint::{Checkpoint, Recovery};
 use crate::dataflow::{self, Worker};
 use crate::error::StreamError;
 use crate::handle::Shared;
@@ -20,10 +22,17 @@ use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stream_core::{OutputMode, Record};
 use timely::dataflow::ProbeHandle;
+
+/// What a run of a query starts from: its checkpoint (taken by the driver) and where to resume.
+#[derive(Default)]
+pub(crate) struct QueryRun {
+    pub checkpoint: Mutex<Option<Checkpoint>>,
+    pub recovery: Recovery,
+}
 
 /// What every worker does in one micro-batch.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -67,10 +76,15 @@ struct WorkerReport {
 /// worker (a user closure, a sink) fails the query with the panic's message; a failure anywhere
 /// makes every worker leave its loop and drop the query's dataflow at once, so that no worker
 /// waits for a peer that will never answer.
-pub(crate) fn run_worker<T: Record>(worker: &mut Worker, def: &QueryDef<T>, shared: &Arc<Shared>) {
+pub(crate) fn run_worker<T: Record>(
+    worker: &mut Worker,
+    def: &QueryDef<T>,
+    shared: &Arc<Shared>,
+    query_run: &QueryRun,
+) {
     let index = worker.index();
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        work(&mut *worker, def, shared)
+        work(&mut *worker, def, shared, query_run)
     }));
     if let Err(payload) = run {
         // On a cluster, a lost process also makes workers panic (timely's connection to it
@@ -132,6 +146,7 @@ fn work<T: Record>(
     worker: &mut Worker,
     def: &QueryDef<T>,
     shared: &Arc<Shared>,
+    query_run: &QueryRun,
 ) -> Result<(), Aborted> {
     let part = Partition {
         index: worker.index(),
@@ -165,7 +180,7 @@ fn work<T: Record>(
         (control, ctx.feeders, ctx.metrics)
     });
     let mut driver = if part.index == 0 {
-        match Driver::new(def, shared.clone()) {
+        match Driver::new(def, shared.clone(), query_run) {
             Some(d) => Some(d),
             None => return Ok(()),
         }

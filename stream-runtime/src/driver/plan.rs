@@ -2,11 +2,13 @@
 //! sources' splits of each batch.
 
 use super::BatchPlan;
+use super::QueryRun;
+use crate::checkpoint::{Checkpoint, Replay};
 use crate::handle::{QueryStatus, Shared};
 use crate::plan::QueryDef;
 use crate::sink::Sink;
 use crate::source::{Offset, ReadLimit, Split};
-use crate::watermark::WatermarkTracker;
+use crate::watermark::{WatermarkPolicy, WatermarkTracker};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -41,19 +43,37 @@ pub(super) struct Driver<'q, T: 'static> {
     pub(super) trigger_wall: SystemTime,
     pub(super) previous_trigger_start: Option<Instant>,
     pub(super) planning_ms: u64,
+    /// The query's checkpoint, if it has one.
+    pub(super) checkpoint: Option<Checkpoint>,
+    /// A batch logged but not committed before a restart: it runs first, exactly again.
+    pub(super) replay: Option<Replay>,
+    /// The current batch's timestamp (epoch ms; logged, and reused when it runs again).
+    pub(super) batch_timestamp_ms: i64,
+    /// Settings frozen at the query's first start (logged with every batch).
+    pub(super) conf: BTreeMap<String, String>,
 }
 
 impl<'q, T: Record> Driver<'q, T> {
-    pub(super) fn new(def: &'q QueryDef<T>, shared: Arc<Shared>) -> Option<Self> {
+    pub(super) fn new(def: &'q QueryDef<T>, shared: Arc<Shared>, run: &QueryRun) -> Option<Self> {
         let sink = def.sink.lock().unwrap_or_else(|e| e.into_inner()).take()?;
-        Some(Driver {
+        let checkpoint = run
+            .checkpoint
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let mut driver = Driver {
             def,
             shared,
             sink,
             batch: 0,
+            // The policy is frozen at the first start (Spark takes it from the checkpoint).
             watermark: WatermarkTracker::new(
                 def.data.meta.watermarks.clone(),
-                def.watermark_policy,
+                run.recovery
+                    .conf
+                    .get(crate::session::WATERMARK_POLICY)
+                    .and_then(|p| WatermarkPolicy::parse(p))
+                    .unwrap_or(def.watermark_policy),
             ),
             no_data_batch: false,
             previous_watermark: 0,
@@ -66,7 +86,13 @@ impl<'q, T: Record> Driver<'q, T> {
             trigger_wall: SystemTime::now(),
             previous_trigger_start: None,
             planning_ms: 0,
-        })
+            checkpoint,
+            replay: None,
+            batch_timestamp_ms: 0,
+            conf: run.recovery.conf.clone(),
+        };
+        driver.recover(&run.recovery);
+        Some(driver)
     }
 
     pub(super) fn set_status(&self, message: &str, data: bool, active: bool) {
@@ -90,6 +116,9 @@ impl<'q, T: Record> Driver<'q, T> {
             if self.should_stop() {
                 return BatchPlan::stop();
             }
+            if let Some(replay) = self.replay.take() {
+                return self.replay_plan(replay);
+            }
             if let Trigger::ProcessingTime(ms) = self.def.trigger {
                 if !self.wait_until(self.next_tick) {
                     return BatchPlan::stop();
@@ -104,7 +133,7 @@ impl<'q, T: Record> Driver<'q, T> {
                 }
                 Ok(Some(splits)) => {
                     self.set_status("Processing new data", true, true);
-                    return self.batch_plan(splits);
+                    return self.start_batch(splits);
                 }
                 // Waiting data always gets a data batch; without it, a batch without data when
                 // an operator needs one (Spark: `isNewDataAvailable ||
@@ -113,7 +142,7 @@ impl<'q, T: Record> Driver<'q, T> {
                     self.no_data_batch = false;
                     self.begin_trigger(Instant::now());
                     self.set_status("Processing a batch without new data", false, true);
-                    return self.batch_plan(Vec::new());
+                    return self.start_batch(Vec::new());
                 }
                 Ok(None) => {
                     self.shared.update(|s| s.idle_rounds += 1);
@@ -132,7 +161,7 @@ impl<'q, T: Record> Driver<'q, T> {
     }
 
     /// The plan of the next batch, reading `splits`.
-    fn batch_plan(&self, splits: Vec<(usize, Split)>) -> BatchPlan {
+    pub(super) fn batch_plan(&self, splits: Vec<(usize, Split)>) -> BatchPlan {
         BatchPlan {
             batch: self.batch,
             late_watermark: self.previous_watermark,

@@ -110,6 +110,8 @@ pub(crate) trait PlanSource: Send + Sync {
     fn description(&self) -> String;
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>>;
     fn commit(&self, end: &Offset);
+    fn restore(&self, dir: &std::path::Path) -> Result<()>;
+    fn replan(&self, start: Option<&Offset>, end: &Offset) -> Result<Split>;
 }
 
 impl<T: 'static> PlanSource for Arc<dyn Source<T>> {
@@ -121,6 +123,12 @@ impl<T: 'static> PlanSource for Arc<dyn Source<T>> {
     }
     fn commit(&self, end: &Offset) {
         Source::commit(&**self, end)
+    }
+    fn restore(&self, dir: &std::path::Path) -> Result<()> {
+        Source::restore(&**self, dir)
+    }
+    fn replan(&self, start: Option<&Offset>, end: &Offset) -> Result<Split> {
+        Source::replan(&**self, start, end)
     }
 }
 

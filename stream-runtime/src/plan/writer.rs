@@ -6,6 +6,7 @@ use super::Dataset;
 use crate::error::{Result, StreamError};
 use crate::sink::Sink;
 use crate::watermark::WatermarkPolicy;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use stream_core::{OutputMode, Record, Trigger};
 
@@ -17,6 +18,7 @@ pub struct DataStreamWriter<T: 'static> {
     pub(crate) trigger: Trigger,
     pub(crate) name: Option<String>,
     pub(crate) watermark_policy: WatermarkPolicy,
+    pub(crate) checkpoint: Option<PathBuf>,
 }
 
 impl<T: Record> DataStreamWriter<T> {
@@ -28,6 +30,7 @@ impl<T: Record> DataStreamWriter<T> {
             trigger: Trigger::Default,
             name: None,
             watermark_policy: WatermarkPolicy::Min,
+            checkpoint: None,
         }
     }
 
@@ -47,6 +50,16 @@ impl<T: Record> DataStreamWriter<T> {
     /// `spark.sql.streaming.multipleWatermarkPolicy`): `Min` (default) or `Max`.
     pub fn watermark_policy(mut self, policy: WatermarkPolicy) -> Self {
         self.watermark_policy = policy;
+        self
+    }
+
+    /// Where the query keeps its checkpoint (Spark's `checkpointLocation`): its id, the offsets
+    /// of every batch before it runs, which batches the sink has, the sources' logs and the
+    /// operators' state. A query restarted on the same directory resumes where it stopped, with
+    /// exactly-once results in sinks that support them. Without one, a restart starts over (as
+    /// Spark's console and memory sinks do).
+    pub fn checkpoint_location(mut self, dir: impl AsRef<Path>) -> Self {
+        self.checkpoint = Some(dir.as_ref().to_path_buf());
         self
     }
 
@@ -89,6 +102,7 @@ impl<T: Record> DataStreamWriter<T> {
             mode: self.mode,
             trigger: self.trigger,
             watermark_policy: self.watermark_policy,
+            checkpoint: self.checkpoint,
         }
     }
 }
@@ -103,6 +117,7 @@ pub(crate) struct QueryDef<T: 'static> {
     pub mode: OutputMode,
     pub trigger: Trigger,
     pub watermark_policy: WatermarkPolicy,
+    pub checkpoint: Option<PathBuf>,
 }
 
 impl<T> QueryDef<T> {

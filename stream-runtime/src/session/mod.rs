@@ -4,12 +4,15 @@
 mod args;
 mod control;
 
+use crate::checkpoint::Checkpoint;
 use crate::dataflow;
 use crate::driver;
+use crate::driver::QueryRun;
 use crate::error::{Result, StreamError};
 use crate::handle::{Shared, StreamingQuery};
 use crate::plan::{DataStreamWriter, QueryDef};
 use control::Control;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use stream_core::Record;
@@ -165,16 +168,20 @@ impl Session {
                 )));
             }
         }
-        let shared = Shared::new(writer.name.clone());
+        let name = writer.name.clone();
+        let def = writer.into_def();
+        let (run, id) = self.open_checkpoint(&def)?;
+        let shared = Shared::new(id, name);
         active.push(shared.clone());
         drop(active);
-        let def = Arc::new(writer.into_def());
+        let def = Arc::new(def);
+        let run = Arc::new(run);
         let sh = shared.clone();
         let thread = std::thread::Builder::new()
             .name("stream-query".into())
             .spawn(move || {
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_query(layout, def, &sh)
+                    run_query(layout, def, run, &sh)
                 }));
                 if run.is_err() {
                     sh.fail(StreamError::Execution(
@@ -197,6 +204,41 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Opens the query's checkpoint, if it has one: process 0 locks it and creates it on first
+    /// start; the other processes read where to resume (waiting for process 0 to create it).
+    fn open_checkpoint<T>(&self, def: &QueryDef<T>) -> Result<(QueryRun, Option<String>)> {
+        let Some(dir) = &def.checkpoint else {
+            return Ok((QueryRun::default(), None));
+        };
+        let conf = [(
+            WATERMARK_POLICY.to_string(),
+            def.watermark_policy.name().to_string(),
+        )]
+        .into();
+        let hub = self.process == 0;
+        let deadline = std::time::Instant::now() + self.connect_timeout;
+        let (checkpoint, recovery) = loop {
+            match Checkpoint::open(dir, def.sources.len(), BTreeMap::clone(&conf), hub) {
+                Err(e) if !hub && std::time::Instant::now() < deadline => {
+                    let _ = e;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => break other?,
+            }
+        };
+        let id = Some(checkpoint.query_id.clone());
+        let run = QueryRun {
+            checkpoint: Mutex::new(hub.then_some(checkpoint)),
+            recovery,
+        };
+        Ok((run, id))
+    }
+}
+
+/// The frozen setting of how several watermarks combine (Spark's name).
+pub(crate) const WATERMARK_POLICY: &str = "spark.sql.streaming.multipleWatermarkPolicy";
+
 /// How the workers of a query are laid out.
 enum Layout {
     /// `threads` workers in this process.
@@ -213,11 +255,16 @@ enum Layout {
 
 /// Runs the query on this process's workers until it ends (on a cluster, with the control
 /// plane keeping the processes one query).
-fn run_query<T: Record>(layout: Layout, def: Arc<QueryDef<T>>, shared: &Arc<Shared>) {
+fn run_query<T: Record>(
+    layout: Layout,
+    def: Arc<QueryDef<T>>,
+    run: Arc<QueryRun>,
+    shared: &Arc<Shared>,
+) {
     let shape = def.shape();
     let worker_shared = shared.clone();
     let work =
-        move |worker: &mut dataflow::Worker| driver::run_worker(worker, &def, &worker_shared);
+        move |worker: &mut dataflow::Worker| driver::run_worker(worker, &def, &worker_shared, &run);
     match layout {
         Layout::Local { threads } => join(dataflow::execute_local(threads, work), shared),
         Layout::Cluster {

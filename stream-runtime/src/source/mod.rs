@@ -146,6 +146,25 @@ pub trait Source<T>: Send + Sync + 'static {
     /// A short description for progress reports, e.g. `FileStreamSource[data/bids]`.
     fn description(&self) -> String;
 
+    /// Driver side, with a checkpoint, once before the first plan: the source's own log lives
+    /// in `dir` (`sources/<i>/` of the checkpoint); it restores what it kept there and keeps it
+    /// there from now on. Sources without a log of their own need nothing.
+    fn restore(&self, dir: &std::path::Path) -> Result<()> {
+        let _ = dir;
+        Ok(())
+    }
+
+    /// Driver side, after a crash: the split of a batch that was planned and logged but not
+    /// committed, exactly between the logged offsets `start` and `end`, so that the batch runs
+    /// again with the same rows. The default suits sources whose offsets are counts.
+    fn replan(&self, start: Option<&Offset>, end: &Offset) -> Result<Split> {
+        Ok(Split {
+            start: start.cloned(),
+            end: end.clone(),
+            detail: serde_json::Value::Null,
+        })
+    }
+
     /// Driver side: the split of the next batch, starting after `start` (the end offset of the
     /// previous batch, `None` at first), or `None` when there is no new data.
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>>;

@@ -157,6 +157,55 @@ impl Source<RateRow> for Rate {
         )
     }
 
+    /// The start time is the source's whole log (Spark keeps it in `sources/<i>/0`): a restart
+    /// goes on counting rows from the first start.
+    fn restore(&self, dir: &std::path::Path) -> Result<()> {
+        crate::checkpoint::create_dir(dir)?;
+        let path = dir.join("0");
+        let mut start_ms = self.start_ms.lock().unwrap_or_else(|e| e.into_inner());
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                    StreamError::Checkpoint(format!(
+                        "rate source log `{}` is not JSON ({e}): {text}",
+                        path.display()
+                    ))
+                })?;
+                *start_ms = Some(v["startTimeMs"].as_i64().ok_or_else(|| {
+                    StreamError::Checkpoint(format!(
+                        "rate source log `{}` has no startTimeMs: {text}",
+                        path.display()
+                    ))
+                })?);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let now = *start_ms.get_or_insert((self.clock)());
+                let text = serde_json::json!({ "startTimeMs": now }).to_string();
+                crate::checkpoint::write_atomic(&path, text.as_bytes())?;
+            }
+            Err(e) => {
+                return Err(StreamError::Checkpoint(format!(
+                    "cannot read rate source log `{}`: {e}",
+                    path.display()
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    fn replan(&self, start: Option<&Offset>, end: &Offset) -> Result<Split> {
+        let start_ms = *self
+            .start_ms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert((self.clock)());
+        Ok(Split {
+            start: start.cloned(),
+            end: end.clone(),
+            detail: serde_json::json!({ "start_ms": start_ms }),
+        })
+    }
+
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>> {
         self.check()?;
         let now = (self.clock)();

@@ -2,10 +2,12 @@
 //! `readStream.json(dir)` / `.csv(dir)` / `.text(dir)`.
 
 mod format;
+mod log;
 
 use super::{offset_count, CorruptRecord, Offset, Partition, ReadLimit, ReadStats, Source, Split};
 use crate::error::{Result, StreamError};
 use format::{CsvOptions, Format, LineParser, Parsed};
+use log::SeenFiles;
 use std::collections::HashSet;
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -104,7 +106,8 @@ impl Files {
 /// Not supported (yet): `maxBytesPerTrigger`, `maxFileAge`, `fileNameOnly`, `cleanSource`,
 /// globs, partition directories (`key=value`), multi-line records.
 ///
-/// The seen-files log lives in memory, so a restarted process can resume at offset 0 only.
+/// With a checkpoint the seen-files log is also kept in the checkpoint (`sources/<i>/`), so a
+/// restarted query never reads a file twice.
 pub struct FileSource<T> {
     dir: PathBuf,
     format: Format,
@@ -115,13 +118,6 @@ pub struct FileSource<T> {
     max_corrupt_records: usize,
     log: Mutex<SeenFiles>,
     _rows: PhantomData<fn() -> T>,
-}
-
-/// The files handed out so far, in order: offset `n` means "the first `n` of them".
-#[derive(Default)]
-struct SeenFiles {
-    files: Vec<String>,
-    seen: HashSet<String>,
 }
 
 impl<T> FileSource<T> {
@@ -197,8 +193,9 @@ impl<T> FileSource<T> {
         &self.dir
     }
 
-    /// The regular, non-hidden files not yet in `seen`, in reading order.
-    fn list_new(&self, seen: &HashSet<String>) -> Result<Vec<String>> {
+    /// The regular, non-hidden files not yet in `seen`, in reading order, with their
+    /// modification times (epoch ms).
+    fn list_new(&self, seen: &HashSet<String>) -> Result<Vec<(String, i64)>> {
         let meta = fs::metadata(&self.dir).map_err(|e| {
             StreamError::Source(format!(
                 "file source path `{}` cannot be read: {e}",
@@ -245,7 +242,11 @@ impl<T> FileSource<T> {
         } else {
             found.sort();
         }
-        Ok(found.into_iter().map(|(_, name)| name).collect())
+        let ms = |t: SystemTime| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64)
+        };
+        Ok(found.into_iter().map(|(t, name)| (name, ms(t))).collect())
     }
 
     /// The files of `split` (its `detail`).
@@ -322,7 +323,7 @@ impl<T: Record> FileSource<T> {
         self.check_record()?;
         let mut rows = Vec::new();
         let mut stats = ReadStats::default();
-        for file in self.list_new(&HashSet::new())? {
+        for (file, _) in self.list_new(&HashSet::new())? {
             self.read_file(&file, &mut stats, &mut |row| rows.push(row))?;
         }
         Ok((rows, stats))
@@ -365,21 +366,20 @@ impl<T: Record> Source<T> for FileSource<T> {
         if from > log.files.len() {
             return Err(StreamError::Source(format!(
                 "file source `{}` was asked to resume after file {from}, but its seen-files log \
-                 holds only {} files (the log is kept in memory by this process)",
+                 holds only {} files (without a checkpoint the log is kept in memory only)",
                 self.dir.display(),
                 log.files.len()
             )));
         }
-        // Files already handed out after `from` (a re-planned batch, or a batch after an
-        // `All` plan under `UpTo`), then new files, up to the cap.
+        // Files already handed out after `from` (a re-planned batch, a batch planned before a
+        // crash but never logged, or a batch after an `All` plan under `UpTo`), then new
+        // files, up to the cap.
         let mut batch: Vec<String> = log.files[from..].iter().take(cap).cloned().collect();
         if batch.len() < cap {
-            let new = self.list_new(&log.seen)?;
-            for file in new.into_iter().take(cap - batch.len()) {
-                log.seen.insert(file.clone());
-                log.files.push(file.clone());
-                batch.push(file);
-            }
+            let mut new = self.list_new(&log.seen)?;
+            new.truncate(cap - batch.len());
+            batch.extend(new.iter().map(|(f, _)| f.clone()));
+            log.add(new)?;
         }
         if batch.is_empty() {
             return Ok(None);
@@ -389,6 +389,34 @@ impl<T: Record> Source<T> for FileSource<T> {
             end: ((from + batch.len()) as u64).into(),
             detail: batch.into(),
         }))
+    }
+
+    fn restore(&self, dir: &Path) -> Result<()> {
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .restore(dir)
+    }
+
+    fn replan(&self, start: Option<&Offset>, end: &Offset) -> Result<Split> {
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let (from, to) = (
+            offset_count(start) as usize,
+            offset_count(Some(end)) as usize,
+        );
+        if to > log.files.len() || from > to {
+            return Err(StreamError::Checkpoint(format!(
+                "file source `{}`: the batch to run again read files {from}..{to}, but the \
+                 source's log holds {} files",
+                self.dir.display(),
+                log.files.len()
+            )));
+        }
+        Ok(Split {
+            start: start.cloned(),
+            end: end.clone(),
+            detail: log.files[from..to].to_vec().into(),
+        })
     }
 
     fn read(&self, split: &Split, part: Partition, emit: &mut dyn FnMut(T)) -> Result<ReadStats> {
