@@ -15,12 +15,14 @@ mod dataflow;
 mod driver;
 pub mod error;
 pub mod handle;
+pub mod inspect;
 mod metrics;
 pub mod plan;
 pub mod progress;
 pub mod session;
 pub mod sink;
 pub mod source;
+mod state;
 pub mod time;
 pub mod watermark;
 

@@ -149,3 +149,258 @@ fn a_corrupt_checkpoint_file_is_an_error_naming_it() {
         .to_string();
     assert!(err.contains(&offsets.display().to_string()), "{err}");
 }
+
+#[derive(Record)]
+struct Ev {
+    k: String,
+    v: i64,
+    #[event_time]
+    ts: Timestamp,
+}
+
+#[derive(Record)]
+struct Out {
+    k: String,
+    start: i64,
+    end: i64,
+    n: i64,
+    total: i64,
+}
+
+/// The events of input file `i` (of 8): two keys, event times moving forward with some out of
+/// order (none late for a 10-second watermark delay, so that where a run is stopped cannot
+/// change what is late), so that windows and sessions open, update and close across files.
+fn events(i: i64) -> Vec<String> {
+    (0..6)
+        .map(|j| {
+            let ts = i * 4_000 + j * 700 - if j == 5 { 9_000 } else { 0 };
+            let k = if (i + j) % 3 == 0 { "a" } else { "b" };
+            format!(
+                "{{\"k\":\"{k}\",\"v\":{},\"ts\":{}}}",
+                i * 10 + j,
+                ts.max(0) / 1000
+            )
+        })
+        .collect()
+}
+
+/// One stateful query of each kind, as (name, output mode, builder).
+type Build = fn(Dataset<Ev>) -> Dataset<Out>;
+
+fn kinds() -> Vec<(&'static str, OutputMode, Build)> {
+    vec![
+        ("window append", Append, |ds| {
+            ds.with_watermark(|e| e.ts, "10 seconds")
+                .group_by_window(
+                    WindowSpec::tumbling("5 seconds").unwrap(),
+                    |e| e.ts,
+                    |e| e.k.clone(),
+                )
+                .agg(|a| (a.count(), a.sum(|e: &Ev| e.v)), window_out)
+        }),
+        ("window complete", Complete, |ds| {
+            ds.group_by_window(
+                WindowSpec::tumbling("5 seconds").unwrap(),
+                |e| e.ts,
+                |e| e.k.clone(),
+            )
+            .agg(|a| (a.count(), a.sum(|e: &Ev| e.v)), window_out)
+        }),
+        ("key update", Update, |ds| {
+            ds.group_by_key(|e| e.k.clone()).agg(
+                |a| (a.count(), a.sum(|e: &Ev| e.v)),
+                |k, (n, total)| Out {
+                    k,
+                    start: 0,
+                    end: 0,
+                    n,
+                    total,
+                },
+            )
+        }),
+        ("session append", Append, |ds| {
+            ds.with_watermark(|e| e.ts, "10 seconds")
+                .group_by_session(
+                    SessionGap::fixed("2 seconds").unwrap(),
+                    |e| e.ts,
+                    |e| e.k.clone(),
+                )
+                .agg(|a| (a.count(), a.sum(|e: &Ev| e.v)), window_out)
+        }),
+    ]
+}
+
+fn window_out(w: Window, k: String, (n, total): (i64, i64)) -> Out {
+    Out {
+        k,
+        start: w.start.millis(),
+        end: w.end.millis(),
+        n,
+        total,
+    }
+}
+
+type Row = (String, i64, i64, i64, i64);
+
+/// Every batch a sink got: its id and its rows.
+type Batches = Vec<(u64, Vec<Row>)>;
+
+/// Runs `build` over the files present with a checkpoint until they are read; returns every
+/// batch the sink got.
+fn run_stateful(
+    dir: &TempDir,
+    mode: OutputMode,
+    build: Build,
+    workers: usize,
+) -> Vec<(u64, Vec<Row>)> {
+    let seen: Arc<Mutex<Batches>> = Arc::default();
+    let into = seen.clone();
+    let query = build(read_stream::<Ev>(
+        Files::json(dir.input()).max_files_per_trigger(1),
+    ))
+    .write_stream(ForeachBatch::new(move |id, rows: Vec<Out>| {
+        let mut rows: Vec<Row> = rows
+            .into_iter()
+            .map(|o| (o.k, o.start, o.end, o.n, o.total))
+            .collect();
+        rows.sort();
+        into.lock().unwrap().push((id, rows));
+    }))
+    .output_mode(mode)
+    .checkpoint_location(dir.checkpoint())
+    .trigger(AvailableNow);
+    let q = Session::with_workers(workers).start(query).unwrap();
+    q.await_termination().unwrap();
+    let out = seen.lock().unwrap().clone();
+    out
+}
+
+/// What a run's batches amount to: append, every row; update, each key's last row; complete,
+/// the last table.
+fn result(mode: OutputMode, batches: &[(u64, Vec<Row>)]) -> Vec<Row> {
+    let mut out: Vec<Row> = match mode {
+        Append => batches.iter().flat_map(|(_, r)| r.clone()).collect(),
+        Complete => batches.last().map(|(_, r)| r.clone()).unwrap_or_default(),
+        Update => {
+            let mut last = std::collections::BTreeMap::new();
+            for r in batches.iter().flat_map(|(_, r)| r) {
+                last.insert((r.0.clone(), r.1), r.clone());
+            }
+            last.into_values().collect()
+        }
+    };
+    out.sort();
+    out
+}
+
+fn write_events(dir: &TempDir, files: std::ops::Range<i64>) {
+    for i in files {
+        let path = dir.input().join(format!("{i:03}.json"));
+        std::fs::write(&path, events(i).join("\n") + "\n").unwrap();
+        let f = std::fs::File::options().write(true).open(&path).unwrap();
+        f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(i as u64 + 1))
+            .unwrap();
+    }
+}
+
+/// A stateful query stopped after any file and restarted on its checkpoint, with the same or
+/// another number of workers (state follows its key groups), ends with the same result as a
+/// run that was never stopped.
+#[test]
+fn stateful_queries_resume_with_their_state_on_any_number_of_workers() {
+    for (name, mode, build) in kinds() {
+        let whole = TempDir::new("whole");
+        write_events(&whole, 0..8);
+        let want = result(mode, &run_stateful(&whole, mode, build, 1));
+        assert!(!want.is_empty(), "{name}");
+        for (split, before, after) in [(2, 1, 1), (5, 2, 1), (3, 1, 2), (6, 2, 2)] {
+            let dir = TempDir::new(&format!("split-{split}-{before}-{after}"));
+            write_events(&dir, 0..split);
+            let mut batches = run_stateful(&dir, mode, build, before);
+            write_events(&dir, split..8);
+            batches.extend(run_stateful(&dir, mode, build, after));
+            assert_eq!(
+                result(mode, &batches),
+                want,
+                "{name}: stopped after {split} files, {before} then {after} workers"
+            );
+        }
+    }
+}
+
+/// A batch interrupted after its state was written, but before its commit, runs again and
+/// gives the same rows (its state files are written anew).
+#[test]
+fn an_interrupted_stateful_batch_gives_the_same_rows_again() {
+    for (name, mode, build) in kinds() {
+        for workers in [1, 2] {
+            let dir = TempDir::new("stateful-replay");
+            write_events(&dir, 0..5);
+            let first = run_stateful(&dir, mode, build, workers);
+            let (last_id, last_rows) = first.last().cloned().unwrap();
+            std::fs::remove_file(dir.checkpoint().join(format!("commits/{last_id}"))).unwrap();
+            let again = run_stateful(&dir, mode, build, workers);
+            assert_eq!(
+                again.first(),
+                Some(&(last_id, last_rows)),
+                "{name}, {workers} workers"
+            );
+        }
+    }
+}
+
+/// A checkpoint's state can be read without its query: its operators, and an operator's keys
+/// after a batch, through the library and the `stream-state` command.
+#[test]
+fn state_can_be_read_without_the_query() {
+    let dir = TempDir::new("inspect");
+    write_events(&dir, 0..5);
+    let (_, mode, build) = kinds().into_iter().find(|k| k.0 == "key update").unwrap();
+    let batches = run_stateful(&dir, mode, build, 2);
+    let last = result(mode, &batches);
+    let ops = stream_runtime::inspect::operators(&dir.checkpoint()).unwrap();
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0].operator_name, "aggregation");
+    assert_eq!(ops[0].max_batch_id, Some(batches.last().unwrap().0));
+    let rows = stream_runtime::inspect::state(&dir.checkpoint(), 0, None).unwrap();
+    let mut counts: Vec<(String, i64)> = rows
+        .iter()
+        .map(|r| {
+            // The value: the partial (row count and the aggregates' state), and the expiry.
+            let partial = &r.value[0];
+            (
+                r.key.as_str().unwrap().to_string(),
+                partial["rows"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    counts.sort();
+    let want: Vec<(String, i64)> = last.iter().map(|r| (r.0.clone(), r.3)).collect();
+    assert_eq!(counts, want);
+    // The command prints the same, as JSON lines.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stream-state"))
+        .arg(dir.checkpoint())
+        .arg("0")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), want.len());
+    assert!(lines
+        .iter()
+        .all(|l| l["key"].is_string() && l["keyGroup"].is_u64()));
+    let ops = std::process::Command::new(env!("CARGO_BIN_EXE_stream-state"))
+        .arg(dir.checkpoint())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(ops.stdout).unwrap();
+    assert!(text.contains("\"operatorName\":\"aggregation\""), "{text}");
+}

@@ -239,11 +239,6 @@ impl Checkpoint {
     pub fn state_dir(&self) -> PathBuf {
         self.root.join("state")
     }
-
-    /// The checkpoint's directory.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
 }
 
 #[cfg(test)]

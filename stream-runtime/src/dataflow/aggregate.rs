@@ -3,13 +3,15 @@
 
 use super::{Coll, Row};
 use crate::metrics::Metrics;
+use crate::state::{KeyGroups, Store};
 use crate::time::Time;
 use differential_dataflow::difference::{IsZero, Multiply, Semigroup};
-use differential_dataflow::hashable::Hashable;
 use differential_dataflow::AsCollection;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use stream_core::Mergeable;
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
@@ -20,9 +22,9 @@ use timely::dataflow::operators::CapabilitySet;
 /// that would need SipHash's flood resistance).
 type Partials<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-/// A key's merged partial within a batch, and when it is retracted: the key's expiry is a
-/// function of the key (its window's end), so one time serves every row of it.
-type Pending<A> = (Partial<A>, Option<Time>);
+/// A key's merged partial, and when the key expires (the eviction time of its window's end):
+/// a function of the key, so one time serves every row of it.
+pub(crate) type Pending<A> = (Partial<A>, Option<Time>);
 
 /// One time's partials before the exchange, by key, and the keys dropped as late at that time.
 type Stashed<K, A> = (Time, Partials<K, Pending<A>>, Partials<K, ()>);
@@ -71,20 +73,22 @@ impl<A: Mergeable> Multiply<isize> for Partial<A> {
 ///
 /// `assign` passes each row's `(key, partial, expiry)` triples to its callback (several for
 /// sliding windows). With `evict`, a triple whose expiry (a watermark in ms, e.g. its window's
-/// end) is at or below the batch's watermark is late and dropped (counted in `metrics` once per
-/// key and batch on a worker, as Spark counts after partial aggregation); every
-/// other one is also retracted at time `(expiry, stage)`, the moment the watermark reaches it,
-/// which removes the key from the state: state is bounded by the watermark delay. That
-/// retraction carries the key's final value, which is what append mode emits.
+/// end) is at or below the batch's late-row watermark is late and dropped (counted in
+/// `metrics` once per key and batch on a worker, as Spark counts after partial aggregation);
+/// every other key is removed from the state at time `(expiry, stage)`, the moment the
+/// watermark reaches it, with a retraction of its final value, which is what append mode emits:
+/// state is bounded by the watermark delay.
 ///
 /// Partials of equal keys and times are merged on each worker before the exchange (Spark's
 /// partial aggregation): the exchange carries one update per key and time from each worker
-/// instead of one per row.
+/// instead of one per row. After it, keys live in `store` (checkpointed, if the query is), on
+/// the worker that owns their key group.
 pub(crate) fn keyed_aggregate<'a, T, K, A>(
     rows: Coll<'a, T>,
     assign: impl Fn(&T, &mut dyn FnMut(K, A, Option<u64>)) + 'static,
     evict: bool,
     stage: u64,
+    state: StateOp<K, A>,
     metrics: Metrics,
     op: usize,
 ) -> Coll<'a, (K, A)>
@@ -96,7 +100,7 @@ where
     let late = metrics.clone();
     let partials = rows
         .inner
-        .unary_frontier::<CapacityContainerBuilder<Vec<(K, Time, Partial<A>)>>, _, _, _>(
+        .unary_frontier::<CapacityContainerBuilder<Vec<(K, Time, Pending<A>)>>, _, _, _>(
             Pipeline,
             "PartialAggregate",
             move |cap, _| {
@@ -106,8 +110,6 @@ where
                 // as late at that time, counted once each as Spark counts them, after partial
                 // aggregation.
                 let mut stash: Vec<Stashed<K, A>> = Vec::new();
-                // A finished time's retractions, by time: sent after its partials.
-                let mut retractions: Vec<(Time, K, Partial<A>)> = Vec::new();
                 move |(input, frontier), output| {
                     input.for_each(|c, data| {
                         let mut dropped = 0;
@@ -157,31 +159,9 @@ where
                         let (t, partials, _) = stash.remove(0);
                         let cap = caps.delayed(&t);
                         let mut session = output.session(&cap);
-                        for (key, (p, retract_at)) in partials {
-                            if p.is_zero() {
-                                continue;
-                            }
-                            if let Some(at) = retract_at {
-                                let retraction = Partial {
-                                    rows: -p.rows,
-                                    acc: p.acc.clone(),
-                                };
-                                retractions.push((at, key.clone(), retraction));
-                            }
-                            session.give((key, t, p));
-                        }
-                        drop(session);
-                        // Each retraction goes out now, at its future time (the capability
-                        // for `t` covers it): `merge_partials` holds it until the watermark
-                        // gets there.
-                        retractions.sort_unstable_by_key(|(at, _, _)| *at);
-                        let mut rest = retractions.drain(..).peekable();
-                        while let Some((at, key, p)) = rest.next() {
-                            let cap = caps.delayed(&at);
-                            let mut session = output.session(&cap);
-                            session.give((key, at, p));
-                            while let Some((_, key, p)) = rest.next_if(|r| r.0 == at) {
-                                session.give((key, at, p));
+                        for (key, pending) in partials {
+                            if !pending.0.is_zero() {
+                                session.give((key, t, pending));
                             }
                         }
                     }
@@ -189,36 +169,71 @@ where
                 }
             },
         );
-    merge_partials(partials, stage, metrics, op)
+    merge_partials(partials, stage, state, metrics, op)
+}
+
+/// Where an aggregation keeps its keys: its store, the key groups that place them on workers,
+/// and whether a restored store's keys go to the output before the first batch (complete mode,
+/// whose result is the whole table).
+pub(crate) struct StateOp<K, A: Mergeable> {
+    pub store: Rc<RefCell<Store<K, Pending<A>>>>,
+    pub groups: KeyGroups,
+    pub workers: usize,
+    pub emit_restored: bool,
 }
 
 /// Per key, after the exchange, the aggregate over every row so far: each finished time's
 /// partials are merged into the key's state, and the key's row changes in the output (its old
-/// value retracted, its new one inserted). A key whose row count reaches zero (its window's
-/// scheduled retraction) is forgotten. What differential's `count_total` computes, with the
-/// state in a hash map instead of an arrangement: one lookup per key and batch, and no sorting
-/// and merging of batches of updates.
+/// value retracted, its new one inserted). A key with an expiry is removed when the watermark
+/// reaches it (a timer at its eviction time), its final value retracted. What differential's
+/// `count_total` computes, with the state in a hash map instead of an arrangement: one lookup
+/// per key and batch, and no sorting and merging of batches of updates.
+///
+/// A restored store's keys get their timers back; with `emit_restored` (complete mode, whose
+/// result is the whole table) they are also inserted into the output before the first batch.
 fn merge_partials<'a, K: Row, A: Mergeable>(
-    partials: timely::dataflow::Stream<'a, Time, Vec<(K, Time, Partial<A>)>>,
+    partials: timely::dataflow::Stream<'a, Time, Vec<(K, Time, Pending<A>)>>,
     stage: u64,
+    state: StateOp<K, A>,
     metrics: Metrics,
     op: usize,
 ) -> Coll<'a, (K, A)> {
     type Update<K, A> = ((K, A), Time, isize);
-    let route = |u: &(K, Time, Partial<A>)| u.0.hashed();
+    let StateOp {
+        store,
+        groups,
+        workers,
+        emit_restored,
+    } = state;
+    let route = move |u: &(K, Time, Pending<A>)| groups.route(&u.0, workers);
     partials
         .unary_frontier::<CapacityContainerBuilder<Vec<Update<K, A>>>, _, _, _>(
             Exchange::new(route),
             "MergePartials",
             move |cap, _| {
                 let mut caps = CapabilitySet::from_elem(cap);
-                caps.downgrade(&[] as &[Time]);
-                // Per pending time, per key: the partials received, merged at once (every worker
-                // sends one per batch, and each batch schedules the key's retraction at the same
-                // future time: kept apart, those would grow with the batches until it).
-                let mut stash: BTreeMap<Time, Partials<K, Partial<A>>> = BTreeMap::new();
-                let mut state: Partials<K, Partial<A>> = HashMap::default();
+                // Per pending time, per key: the partials received, merged at once.
+                let mut stash: BTreeMap<Time, Partials<K, Pending<A>>> = BTreeMap::new();
+                // The keys that expire at each eviction time.
+                let mut timers: BTreeMap<Time, Vec<K>> = BTreeMap::new();
+                let mut restored: Vec<(K, A)> = Vec::new();
+                for (key, (partial, expiry)) in &store.borrow().map {
+                    if let Some(at) = expiry {
+                        timers.entry(*at).or_default().push(key.clone());
+                    }
+                    if emit_restored {
+                        restored.push((key.clone(), partial.acc.clone()));
+                    }
+                }
+                metrics.borrow_mut().state[op].rows_total = store.borrow().map.len() as i64;
                 move |(input, frontier), output| {
+                    if !restored.is_empty() {
+                        let cap = caps.delayed(&Time::default());
+                        let mut session = output.session(&cap);
+                        for (key, acc) in restored.drain(..) {
+                            session.give(((key, acc), Time::default(), 1));
+                        }
+                    }
                     input.for_each(|c, data| {
                         for (key, t, p) in data.drain(..) {
                             add(stash.entry(t).or_default(), key, p);
@@ -229,62 +244,86 @@ fn merge_partials<'a, K: Row, A: Mergeable>(
                     });
                     let mut m = metrics.borrow_mut();
                     let stats = &mut m.state[op];
-                    while let Some(entry) = stash.first_entry() {
-                        let t = *entry.key();
+                    let mut store = store.borrow_mut();
+                    loop {
+                        let data = stash.keys().next().copied();
+                        let timer = timers.keys().next().copied();
+                        let t = match (data, timer) {
+                            (Some(d), Some(e)) => d.min(e),
+                            (Some(t), None) | (None, Some(t)) => t,
+                            (None, None) => break,
+                        };
                         if frontier.less_equal(&t) {
                             break;
                         }
-                        let delta = entry.remove();
                         let cap = caps.delayed(&t);
                         let mut session = output.session(&cap);
-                        for (key, d) in delta {
-                            match state.entry(key) {
-                                Entry::Occupied(mut e) => {
-                                    let mut new = e.get().clone();
-                                    new.plus_equals(&d);
-                                    session.give(((e.key().clone(), e.get().acc.clone()), t, -1));
-                                    if new.is_zero() {
-                                        e.remove();
-                                        stats.rows_total -= 1;
-                                        if t.is_eviction_of(stage) {
-                                            stats.rows_removed += 1;
-                                        }
-                                    } else {
-                                        session.give(((e.key().clone(), new.acc.clone()), t, 1));
+                        if data == Some(t) {
+                            let delta = stash.remove(&t).unwrap_or_default();
+                            for (key, (d, expiry)) in delta {
+                                match store.map.entry(key) {
+                                    Entry::Occupied(mut e) => {
+                                        let old = e.get().0.acc.clone();
+                                        let (partial, _) = e.get_mut();
+                                        partial.plus_equals(&d);
+                                        let new = partial.acc.clone();
+                                        session.give(((e.key().clone(), old), t, -1));
+                                        session.give(((e.key().clone(), new), t, 1));
                                         stats.rows_updated += 1;
-                                        e.insert(new);
+                                        let key = e.key().clone();
+                                        store.changed(&key);
                                     }
-                                }
-                                Entry::Vacant(e) => {
-                                    if !d.is_zero() {
+                                    Entry::Vacant(e) => {
                                         session.give(((e.key().clone(), d.acc.clone()), t, 1));
                                         stats.rows_total += 1;
                                         stats.rows_updated += 1;
-                                        e.insert(d);
+                                        if let Some(at) = expiry {
+                                            timers.entry(at).or_default().push(e.key().clone());
+                                        }
+                                        let key = e.key().clone();
+                                        e.insert((d, expiry));
+                                        store.changed(&key);
                                     }
+                                }
+                            }
+                        } else {
+                            // The watermark reached these keys' expiry: their final values.
+                            for key in timers.remove(&t).unwrap_or_default() {
+                                if let Some((partial, _)) = store.map.remove(&key) {
+                                    session.give(((key.clone(), partial.acc), t, -1));
+                                    stats.rows_total -= 1;
+                                    if t.is_eviction_of(stage) {
+                                        stats.rows_removed += 1;
+                                    }
+                                    store.changed(&key);
                                 }
                             }
                         }
                     }
                     // Give memory back when most windows have closed.
-                    if state.capacity() > 1024 && state.capacity() > 4 * state.len() {
-                        state.shrink_to_fit();
+                    let map = &mut store.map;
+                    if map.capacity() > 1024 && map.capacity() > 4 * map.len() {
+                        map.shrink_to_fit();
                     }
-                    // The state, and the partials waiting for their time (scheduled retractions).
+                    // The state, and the partials waiting for their time.
                     let pending: usize = stash.values().map(HashMap::len).sum();
-                    stats.memory_used_bytes = (stats.rows_total.max(0) as u64 + pending as u64)
-                        * std::mem::size_of::<(K, Partial<A>)>() as u64;
-                    caps.downgrade(stash.keys().next());
+                    stats.memory_used_bytes = (map.len() + pending) as u64
+                        * std::mem::size_of::<(K, Pending<A>)>() as u64;
+                    let next = match (stash.keys().next(), timers.keys().next()) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                    caps.downgrade(next);
                 }
             },
         )
         .as_collection()
 }
 
-/// Adds `p` to `key`'s entry.
-fn add<K: Row, V: Semigroup>(map: &mut Partials<K, V>, key: K, p: V) {
+/// Adds `p` to `key`'s entry (partials of one key share its expiry).
+fn add<K: Row, A: Mergeable>(map: &mut Partials<K, Pending<A>>, key: K, p: Pending<A>) {
     match map.entry(key) {
-        Entry::Occupied(mut e) => e.get_mut().plus_equals(&p),
+        Entry::Occupied(mut e) => e.get_mut().0.plus_equals(&p.0),
         Entry::Vacant(e) => {
             e.insert(p);
         }

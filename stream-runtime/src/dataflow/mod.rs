@@ -7,11 +7,11 @@ mod input;
 mod join;
 mod session;
 
-pub(crate) use aggregate::{keyed_aggregate, Partial};
+pub(crate) use aggregate::{keyed_aggregate, Partial, StateOp};
 pub(crate) use cluster::{connect, execute_cluster, execute_local};
 pub(crate) use input::RowInput;
 pub(crate) use join::half_join;
-pub(crate) use session::session_aggregate;
+pub(crate) use session::{session_aggregate, SessionState};
 
 use crate::metrics::Metrics;
 use crate::time::Time;

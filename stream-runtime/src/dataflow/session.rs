@@ -9,21 +9,36 @@
 
 use super::{Coll, Partial, Row};
 use crate::metrics::Metrics;
+use crate::state::{KeyGroups, Store};
 use crate::time::Time;
 use differential_dataflow::difference::{Multiply, Semigroup};
-use differential_dataflow::hashable::Hashable;
 use differential_dataflow::AsCollection;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use stream_core::{Mergeable, Timestamp, Window};
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::{Capability, CapabilitySet};
 
-#[derive(Clone)]
-struct Session<A: Mergeable> {
+/// One session of a key: `[start, end)` and its aggregate.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "")]
+pub(crate) struct Session<A: Mergeable> {
     start: i64,
     end: i64,
     acc: Partial<A>,
+}
+
+/// Where session windows keep their sessions: a store of each key's sessions, placed on
+/// workers by key group.
+pub(crate) struct SessionState<K, A: Mergeable> {
+    pub store: Rc<RefCell<Store<K, Vec<Session<A>>>>>,
+    pub groups: KeyGroups,
+    pub workers: usize,
+    /// Insert a restored store's sessions into the output before the first batch (complete
+    /// mode, whose result is the whole table).
+    pub emit_restored: bool,
 }
 
 type Update<K, A> = (((K, Window), A), Time, isize);
@@ -46,6 +61,7 @@ pub(crate) fn session_aggregate<'a, T, K, A>(
     assign: impl Fn(&T) -> (K, i64, i64, A) + 'static,
     evict: bool,
     stage: u64,
+    state: SessionState<K, A>,
     metrics: Metrics,
     op: usize,
 ) -> Coll<'a, ((K, Window), A)>
@@ -59,7 +75,13 @@ where
         let (key, ts, gap, acc) = assign(&row);
         (gap > 0).then(|| ((key, ts, gap, Partial { rows: 1, acc }.multiply(&r)), t))
     });
-    let route = |x: &(SessionRow<K, A>, Time)| (x.0).0.hashed();
+    let SessionState {
+        store,
+        groups,
+        workers,
+        emit_restored,
+    } = state;
+    let route = move |x: &(SessionRow<K, A>, Time)| groups.route(&(x.0).0, workers);
     keyed
         .unary_frontier::<timely::container::CapacityContainerBuilder<Vec<Update<K, A>>>, _, _, _>(
             Exchange::new(route),
@@ -67,8 +89,24 @@ where
             move |cap, _| {
                 let mut caps = CapabilitySet::from_elem(cap);
                 let mut stash: BTreeMap<Time, Vec<SessionRow<K, A>>> = BTreeMap::new();
-                let mut sessions: HashMap<K, Vec<Session<A>>> = HashMap::new();
+                let mut restored: Vec<Update<K, A>> = Vec::new();
+                if emit_restored {
+                    for (key, list) in &store.borrow().map {
+                        for s in list {
+                            let row = ((key.clone(), window(s.start, s.end)), s.acc.acc.clone());
+                            restored.push((row, Time::default(), 1));
+                        }
+                    }
+                }
+                metrics.borrow_mut().state[op].rows_total =
+                    store.borrow().map.values().map(Vec::len).sum::<usize>() as i64;
                 move |(input, frontier), output| {
+                    if !restored.is_empty() {
+                        let cap = caps.delayed(&Time::default());
+                        output.session(&cap).give_iterator(restored.drain(..));
+                    }
+                    let mut store = store.borrow_mut();
+                    let store = &mut *store;
                     input.for_each(|c, data| {
                         // Rows carry their own times (all at or after the capability's).
                         for (x, t) in data.drain(..) {
@@ -85,7 +123,8 @@ where
                         // The earliest work due: a batch of rows, or a session end.
                         let next_rows = stash.keys().next().copied().filter(done);
                         let next_end = if evict {
-                            sessions
+                            store
+                                .map
                                 .values()
                                 .flatten()
                                 .map(|s| Time::eviction(s.end.max(0) as u64, stage))
@@ -107,7 +146,7 @@ where
                                         stats.dropped_by_watermark += acc.rows.max(0) as u64;
                                         continue;
                                     }
-                                    let list = sessions.entry(key.clone()).or_default();
+                                    let list = store.map.entry(key.clone()).or_default();
                                     before.entry(key).or_insert_with(|| list.clone());
                                     let mut merged = Session {
                                         start: ts,
@@ -128,7 +167,8 @@ where
                                     list.push(merged);
                                 }
                                 for (key, old) in before {
-                                    let new = sessions.get(&key).cloned().unwrap_or_default();
+                                    store.changed(&key);
+                                    let new = store.map.get(&key).cloned().unwrap_or_default();
                                     let same = |a: &Session<A>, b: &Session<A>| {
                                         (a.start, a.end) == (b.start, b.end) && a.acc == b.acc
                                     };
@@ -150,7 +190,9 @@ where
                             (_, Some(e)) => {
                                 let cap: Capability<Time> = caps.delayed(&e);
                                 let mut session = output.session(&cap);
-                                for (key, list) in sessions.iter_mut() {
+                                let mut closed = Vec::new();
+                                for (key, list) in store.map.iter_mut() {
+                                    let before = list.len();
                                     list.retain(|s| {
                                         let closes = s.end.max(0) as u64 == e.watermark;
                                         if closes {
@@ -167,8 +209,14 @@ where
                                         }
                                         !closes
                                     });
+                                    if list.len() != before {
+                                        closed.push(key.clone());
+                                    }
                                 }
-                                sessions.retain(|_, l| !l.is_empty());
+                                for key in &closed {
+                                    store.changed(key);
+                                }
+                                store.map.retain(|_, l| !l.is_empty());
                             }
                             _ => break,
                         }
@@ -176,7 +224,8 @@ where
                     // Hold capabilities only for pending rows and session ends (timers).
                     let mut needed: Vec<Time> = stash.keys().copied().collect();
                     if evict {
-                        if let Some(e) = sessions
+                        if let Some(e) = store
+                            .map
                             .values()
                             .flatten()
                             .map(|s| Time::eviction(s.end.max(0) as u64, stage))

@@ -16,11 +16,13 @@ use crate::metrics::BatchMetrics;
 use crate::plan::lower::LowerCtx;
 use crate::plan::QueryDef;
 use crate::source::{Partition, ReadStats, Split};
+use crate::state::{KeyGroups, StateCtx};
 use crate::time::Time;
 use plan::Driver;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,6 +34,23 @@ use timely::dataflow::ProbeHandle;
 pub(crate) struct QueryRun {
     pub checkpoint: Mutex<Option<Checkpoint>>,
     pub recovery: Recovery,
+    /// The checkpoint's `state/` directory, on every process.
+    pub state_dir: Option<PathBuf>,
+    /// The key groups of the query's state (frozen in the checkpoint).
+    pub groups: KeyGroups,
+}
+
+impl QueryRun {
+    /// Where worker `worker` of `workers` keeps state, if the query has a checkpoint.
+    fn state(&self, worker: usize, workers: usize) -> Option<StateCtx> {
+        Some(StateCtx {
+            dir: self.state_dir.clone()?,
+            version: self.recovery.state_version(),
+            groups: self.groups,
+            worker,
+            workers,
+        })
+    }
 }
 
 /// What every worker does in one micro-batch.
@@ -156,9 +175,15 @@ fn work<T: Record>(
     let out_probe = ProbeHandle::new();
     let written = Rc::new(std::cell::Cell::new(0u64));
     let stopped = Rc::new(std::cell::Cell::new(false));
-    let (mut control, mut feeders, metrics) = dataflow::build(worker, |scope| {
+    let built = dataflow::build(worker, |scope| {
         let control = dataflow::control(scope);
-        let mut ctx = LowerCtx::new(def.mode, &def.sources);
+        let mut ctx = LowerCtx::new(
+            def.mode,
+            &def.sources,
+            part.count,
+            query_run.groups,
+            query_run.state(part.index, part.count),
+        );
         let rows = (def.data.lower)(scope, &mut ctx);
         match &def.writer {
             Some(writer) => {
@@ -177,8 +202,15 @@ fn work<T: Record>(
             }
             None => dataflow::gather(rows, out.clone(), &out_probe),
         }
-        (control, ctx.feeders, ctx.metrics)
+        (control, ctx.feeders, ctx.metrics, ctx.committers, ctx.error)
     });
+    let (mut control, mut feeders, metrics, stores) = match built {
+        (control, feeders, metrics, stores, None) => (control, feeders, metrics, stores),
+        (.., Some(e)) => {
+            shared.fail(e);
+            return Err(Aborted);
+        }
+    };
     let mut driver = if part.index == 0 {
         match Driver::new(def, shared.clone(), query_run) {
             Some(d) => Some(d),
@@ -222,6 +254,12 @@ fn work<T: Record>(
         // (past the evictions up to this batch's watermark); only then are this worker's
         // operator metrics for the batch final.
         step_while(worker, shared, || out_probe.less_than(&next))?;
+        // The state after this batch, version batch + 1, is written before the driver commits.
+        for store in &stores {
+            if let Err(e) = store.commit(plan.batch + 1) {
+                report.error.get_or_insert(e);
+            }
+        }
         report.metrics = metrics.borrow_mut().take_batch();
         report.written = written.replace(0);
         control.report_in.advance_to(t);

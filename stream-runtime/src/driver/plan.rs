@@ -8,6 +8,7 @@ use crate::handle::{QueryStatus, Shared};
 use crate::plan::QueryDef;
 use crate::sink::Sink;
 use crate::source::{Offset, ReadLimit, Split};
+use crate::state::maintenance::Maintenance;
 use crate::watermark::{WatermarkPolicy, WatermarkTracker};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -51,6 +52,8 @@ pub(super) struct Driver<'q, T: 'static> {
     pub(super) batch_timestamp_ms: i64,
     /// Settings frozen at the query's first start (logged with every batch).
     pub(super) conf: BTreeMap<String, String>,
+    /// Snapshots and retention of the state, with a checkpoint.
+    pub(super) maintenance: Option<Maintenance>,
 }
 
 impl<'q, T: Record> Driver<'q, T> {
@@ -90,8 +93,9 @@ impl<'q, T: Record> Driver<'q, T> {
             replay: None,
             batch_timestamp_ms: 0,
             conf: run.recovery.conf.clone(),
+            maintenance: None,
         };
-        driver.recover(&run.recovery);
+        driver.recover(run);
         Some(driver)
     }
 

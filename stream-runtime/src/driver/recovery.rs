@@ -4,9 +4,11 @@
 
 use super::plan::Driver;
 use super::BatchPlan;
+use super::QueryRun;
 use crate::checkpoint::log::BatchMetadata;
-use crate::checkpoint::{Recovery, Replay};
+use crate::checkpoint::Replay;
 use crate::source::Split;
+use crate::state::{self, maintenance::Maintenance};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use stream_core::Record;
 
@@ -16,10 +18,21 @@ pub(crate) const MIN_BATCHES_TO_RETAIN: u64 = 100;
 impl<T: Record> Driver<'_, T> {
     /// Starts where the checkpoint says: the next batch, the committed offsets, the watermarks,
     /// and the sources' own logs; a batch logged but not committed runs first.
-    pub(super) fn recover(&mut self, recovery: &Recovery) {
+    pub(super) fn recover(&mut self, run: &QueryRun) {
         let Some(checkpoint) = &self.checkpoint else {
             return;
         };
+        let recovery = &run.recovery;
+        // State a batch wrote but never committed: the batch runs again and writes it anew.
+        if let Err(e) = state::discard_after(&checkpoint.state_dir(), recovery.state_version()) {
+            self.shared.fail(e);
+            return;
+        }
+        self.maintenance = Some(Maintenance::start(
+            checkpoint.state_dir(),
+            run.groups.count,
+            MIN_BATCHES_TO_RETAIN,
+        ));
         for (i, s) in self.def.sources.iter().enumerate() {
             if let Err(e) = s.source.restore(&checkpoint.source_dir(i)) {
                 self.shared.fail(e);
@@ -85,7 +98,12 @@ impl<T: Record> Driver<'_, T> {
             return true;
         };
         match checkpoint.commit(self.batch, next_watermark, MIN_BATCHES_TO_RETAIN) {
-            Ok(()) => true,
+            Ok(()) => {
+                if let Some(m) = &self.maintenance {
+                    m.committed(self.batch + 1);
+                }
+                true
+            }
             Err(e) => {
                 self.shared.fail(e);
                 false

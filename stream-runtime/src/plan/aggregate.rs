@@ -1,6 +1,7 @@
 //! Aggregations: grouping a dataset by columns, a computed key, event-time windows or session
 //! windows, and the aggregates computed per group (Spark's `groupBy(..).agg(..)`).
 
+use super::lower::LowerCtx;
 use super::Dataset;
 use crate::dataflow::{self, Coll};
 use serde::de::DeserializeOwned;
@@ -249,7 +250,8 @@ impl<T: Record, K: Key> GroupedDataset<T, K> {
                 let at = expiry.as_ref().map(|time| time(row).millis().max(0) as u64);
                 emit(key(row), init.init(row), at)
             };
-            dataflow::keyed_aggregate(rows, assign, evict, stage, ctx.metrics.clone(), op)
+            let state = state_op(ctx, op, "aggregation");
+            dataflow::keyed_aggregate(rows, assign, evict, stage, state, ctx.metrics.clone(), op)
                 .map(move |(k, acc)| finish(k, aggs.finish(&acc)))
         })
     }
@@ -263,6 +265,21 @@ impl<T: Record, K: Key + Field> GroupedDataset<T, K> {
 }
 
 type TimeFn<T> = Arc<dyn Fn(&T) -> Timestamp + Send + Sync>;
+
+/// Where an aggregation keeps its keys: its store (restored and checkpointed if the query has
+/// a checkpoint), placed on workers by key group.
+fn state_op<K, A>(ctx: &mut LowerCtx, op: usize, kind: &str) -> dataflow::StateOp<K, A>
+where
+    K: Key + Eq,
+    A: stream_core::Mergeable,
+{
+    dataflow::StateOp {
+        store: ctx.store(op, kind),
+        groups: ctx.groups,
+        workers: ctx.workers,
+        emit_restored: ctx.mode == OutputMode::Complete,
+    }
+}
 
 impl<T: Record> Dataset<T> {
     /// Records an aggregation in the query's shape; returns its depth in the chain.
@@ -367,13 +384,20 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
                                 );
                             }
                         };
-                    dataflow::keyed_aggregate(rows, assign, evict, stage, metrics, op)
+                    let state = state_op(ctx, op, "window aggregation");
+                    dataflow::keyed_aggregate(rows, assign, evict, stage, state, metrics, op)
                 }
                 Grouping::Session(gap) => {
                     let gap = gap.clone();
                     let assign =
                         move |row: &T| (key(row), time(row).millis(), (gap.0)(row), init.init(row));
-                    dataflow::session_aggregate(rows, assign, evict, stage, metrics, op)
+                    let state = dataflow::SessionState {
+                        store: ctx.store(op, "session window aggregation"),
+                        groups: ctx.groups,
+                        workers: ctx.workers,
+                        emit_restored: ctx.mode == OutputMode::Complete,
+                    };
+                    dataflow::session_aggregate(rows, assign, evict, stage, state, metrics, op)
                         .map(|((k, w), acc)| ((w, k), acc))
                 }
             };

@@ -4,10 +4,16 @@
 //! them.
 
 use crate::dataflow::{self, Coll, Scope};
-use crate::error::Result;
+use crate::error::{Result, StreamError};
 use crate::metrics::Metrics;
 use crate::source::{Offset, Partition, ReadLimit, ReadStats, Source, Split};
+use crate::state::{Committer, KeyGroups, StateCtx, Store};
 use crate::time::Time;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::hash::Hash;
+use std::rc::Rc;
 use std::sync::Arc;
 use stream_core::{OutputMode, Record};
 
@@ -32,16 +38,53 @@ pub(crate) struct LowerCtx {
     /// The query's sources, by their process-local keys: a source's place here is its number in
     /// the query, the same on every process that built the same query.
     source_keys: Vec<usize>,
+    /// How many workers the query runs on (keyed state is placed by key group among them).
+    pub workers: usize,
+    /// The key groups of the query's state.
+    pub groups: KeyGroups,
+    /// Where this worker checkpoints state, if the query has a checkpoint.
+    state: Option<StateCtx>,
+    /// The stateful operators' stores, committed after every batch.
+    pub committers: Vec<Rc<dyn Committer>>,
+    /// The first error met while lowering (state that could not be restored).
+    pub error: Option<StreamError>,
 }
 
 impl LowerCtx {
-    pub fn new(mode: OutputMode, sources: &[SourceEntry]) -> LowerCtx {
+    pub fn new(
+        mode: OutputMode,
+        sources: &[SourceEntry],
+        workers: usize,
+        groups: KeyGroups,
+        state: Option<StateCtx>,
+    ) -> LowerCtx {
         LowerCtx {
             feeders: Vec::new(),
             mode,
             metrics: Metrics::default(),
             source_keys: sources.iter().map(|s| s.key).collect(),
+            workers,
+            groups,
+            state,
+            committers: Vec::new(),
+            error: None,
         }
+    }
+
+    /// The store of stateful operator `op` (`kind`: what it is), restored from the checkpoint
+    /// if the query has one, and committed after every batch.
+    pub(crate) fn store<K, V>(&mut self, op: usize, kind: &str) -> Rc<RefCell<Store<K, V>>>
+    where
+        K: Hash + Eq + Clone + Serialize + DeserializeOwned + 'static,
+        V: Serialize + DeserializeOwned + 'static,
+    {
+        let store = Store::open(self.state.as_ref(), op, kind).unwrap_or_else(|e| {
+            self.error.get_or_insert(e);
+            Store::open(None, op, kind).expect("a store without a checkpoint opens")
+        });
+        let store = Rc::new(RefCell::new(store));
+        self.committers.push(store.clone());
+        store
     }
     /// Registers the input of a source (by its process-local key); returns the source's
     /// number in the query.

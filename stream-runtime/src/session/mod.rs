@@ -11,6 +11,7 @@ use crate::driver::QueryRun;
 use crate::error::{Result, StreamError};
 use crate::handle::{Shared, StreamingQuery};
 use crate::plan::{DataStreamWriter, QueryDef};
+use crate::state::{KeyGroups, DEFAULT_KEY_GROUPS};
 use control::Control;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -211,10 +212,13 @@ impl Session {
         let Some(dir) = &def.checkpoint else {
             return Ok((QueryRun::default(), None));
         };
-        let conf = [(
-            WATERMARK_POLICY.to_string(),
-            def.watermark_policy.name().to_string(),
-        )]
+        let conf = [
+            (
+                WATERMARK_POLICY.to_string(),
+                def.watermark_policy.name().to_string(),
+            ),
+            (KEY_GROUPS.to_string(), DEFAULT_KEY_GROUPS.to_string()),
+        ]
         .into();
         let hub = self.process == 0;
         let deadline = std::time::Instant::now() + self.connect_timeout;
@@ -228,13 +232,29 @@ impl Session {
             }
         };
         let id = Some(checkpoint.query_id.clone());
+        let groups = match recovery.conf.get(KEY_GROUPS).map(|g| g.parse::<u32>()) {
+            None => KeyGroups::default(),
+            Some(Ok(count)) if count > 0 => KeyGroups { count },
+            Some(_) => {
+                return Err(StreamError::Checkpoint(format!(
+                    "the checkpoint `{}` records an invalid number of key groups: {:?}",
+                    dir.display(),
+                    recovery.conf.get(KEY_GROUPS)
+                )))
+            }
+        };
         let run = QueryRun {
+            state_dir: Some(checkpoint.state_dir()),
             checkpoint: Mutex::new(hub.then_some(checkpoint)),
             recovery,
+            groups,
         };
         Ok((run, id))
     }
 }
+
+/// The frozen setting of how many key groups the state has.
+pub(crate) const KEY_GROUPS: &str = "stream.stateKeyGroups";
 
 /// The frozen setting of how several watermarks combine (Spark's name).
 pub(crate) const WATERMARK_POLICY: &str = "spark.sql.streaming.multipleWatermarkPolicy";
