@@ -79,7 +79,7 @@ pub(crate) fn gather<T: Row>(
 /// retraction, which is not output.
 pub(crate) fn write_each<T: Row>(
     rows: Coll<'_, T>,
-    writer: crate::sink::RowWriter<T>,
+    writer: impl Fn(&mut dyn Iterator<Item = &T>) + 'static,
     append_final: Option<u64>,
     written: Rc<std::cell::Cell<u64>>,
     stopped: Rc<std::cell::Cell<bool>>,

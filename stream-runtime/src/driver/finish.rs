@@ -89,6 +89,7 @@ impl<T: Record> Driver<'_, T> {
         let mut reads: BTreeMap<usize, ReadStats> = BTreeMap::new();
         let mut metrics = BatchMetrics::default();
         let mut written = 0;
+        let mut messages = Vec::new();
         for r in reports {
             let report: WorkerReport = serde_json::from_str(&r).expect("reports deserialize");
             if let Some(e) = report.error {
@@ -96,6 +97,7 @@ impl<T: Record> Driver<'_, T> {
             }
             metrics.merge(&report.metrics);
             written += report.written;
+            messages.extend(report.sink_message);
             for (id, stats) in report.reads {
                 let acc = reads.entry(id).or_default();
                 acc.rows += stats.rows;
@@ -111,7 +113,17 @@ impl<T: Record> Driver<'_, T> {
             return;
         }
         let sink_started = Instant::now();
-        let num_output_rows = if self.def.writer.is_some() {
+        let num_output_rows = if let Some(sink) = &self.def.partitioned {
+            // The workers wrote their parts of the batch: commit it, once.
+            if !plan.skip_sink {
+                if let Err(e) = sink.commit(self.batch, messages) {
+                    self.shared.fail(e);
+                    return;
+                }
+                self.sink_committed = Some(self.batch);
+            }
+            written as i64
+        } else if self.def.writer.is_some() {
             // The workers wrote their rows themselves.
             written as i64
         } else {

@@ -5,6 +5,7 @@
 //! hands the rows to the sink, and records progress ([`finish`]).
 
 mod finish;
+mod output;
 mod plan;
 mod recovery;
 
@@ -18,16 +19,14 @@ use crate::plan::QueryDef;
 use crate::source::{Partition, ReadStats, Split};
 use crate::state::{KeyGroups, StateCtx};
 use crate::time::Time;
+use output::Output;
 use plan::Driver;
 use serde::{Deserialize, Serialize};
-use std::cell::RefCell;
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use stream_core::{OutputMode, Record};
-use timely::dataflow::ProbeHandle;
+use stream_core::Record;
 
 /// What a run of a query starts from: its checkpoint (taken by the driver) and where to resume.
 #[derive(Default)]
@@ -64,6 +63,8 @@ struct BatchPlan {
     /// (Spark's watermark for eviction). The batch is done when the frontier reaches
     /// `Time::batch(watermark, batch + 1)`, past every eviction time up to it.
     watermark: u64,
+    /// A partitioned sink has this batch already (it ran before a crash): do not write it.
+    skip_sink: bool,
     /// The split of every source with data in this batch, by source id.
     splits: Vec<(usize, Split)>,
     stop: bool,
@@ -75,6 +76,7 @@ impl BatchPlan {
             batch: 0,
             late_watermark: 0,
             watermark: 0,
+            skip_sink: false,
             splits: Vec::new(),
             stop: true,
         }
@@ -85,8 +87,10 @@ impl BatchPlan {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct WorkerReport {
     reads: Vec<(usize, ReadStats)>,
-    /// Rows this worker wrote itself (row-writer sinks).
+    /// Rows this worker wrote itself (row-writer and partitioned sinks).
     written: u64,
+    /// What this worker's writer of a partitioned sink returned for the batch.
+    sink_message: Option<serde_json::Value>,
     metrics: BatchMetrics,
     error: Option<StreamError>,
 }
@@ -171,10 +175,6 @@ fn work<T: Record>(
         index: worker.index(),
         count: worker.peers(),
     };
-    let out = Rc::new(RefCell::new(Vec::new()));
-    let out_probe = ProbeHandle::new();
-    let written = Rc::new(std::cell::Cell::new(0u64));
-    let stopped = Rc::new(std::cell::Cell::new(false));
     let built = dataflow::build(worker, |scope| {
         let control = dataflow::control(scope);
         let mut ctx = LowerCtx::new(
@@ -185,27 +185,20 @@ fn work<T: Record>(
             query_run.state(part.index, part.count),
         );
         let rows = (def.data.lower)(scope, &mut ctx);
-        match &def.writer {
-            Some(writer) => {
-                // Append mode after aggregations: the last one's closed windows.
-                let stages = def.data.meta.shape.aggregations.len() as u64;
-                let append_final =
-                    (def.mode == OutputMode::Append && stages > 0).then(|| stages - 1);
-                dataflow::write_each(
-                    rows,
-                    writer.clone(),
-                    append_final,
-                    written.clone(),
-                    stopped.clone(),
-                    &out_probe,
-                )
-            }
-            None => dataflow::gather(rows, out.clone(), &out_probe),
-        }
-        (control, ctx.feeders, ctx.metrics, ctx.committers, ctx.error)
+        let output = Output::build(rows, def);
+        (
+            control,
+            output,
+            ctx.feeders,
+            ctx.metrics,
+            ctx.committers,
+            ctx.error,
+        )
     });
-    let (mut control, mut feeders, metrics, stores) = match built {
-        (control, feeders, metrics, stores, None) => (control, feeders, metrics, stores),
+    let (mut control, output, mut feeders, metrics, stores) = match built {
+        (control, output, feeders, metrics, stores, None) => {
+            (control, output, feeders, metrics, stores)
+        }
         (.., Some(e)) => {
             shared.fail(e);
             return Err(Aborted);
@@ -231,11 +224,14 @@ fn work<T: Record>(
         let plan: BatchPlan =
             serde_json::from_str(&control.plans.borrow_mut().remove(0)).expect("plans deserialize");
         if plan.stop {
-            stopped.set(true);
+            output.stopped.set(true);
             return Ok(());
         }
         let t = Time::batch(plan.late_watermark, plan.batch);
         let mut report = WorkerReport::default();
+        if let Err(e) = output.begin_batch(def, plan.batch, part.index, plan.skip_sink) {
+            report.error = Some(e);
+        }
         let mut fed = HashSet::new();
         for f in feeders.iter_mut() {
             f.advance_to(t);
@@ -253,7 +249,13 @@ fn work<T: Record>(
         // The batch is done everywhere once the output frontier reaches the next batch's time
         // (past the evictions up to this batch's watermark); only then are this worker's
         // operator metrics for the batch final.
-        step_while(worker, shared, || out_probe.less_than(&next))?;
+        step_while(worker, shared, || output.probe.less_than(&next))?;
+        match output.end_batch() {
+            Ok(message) => report.sink_message = message,
+            Err(e) => {
+                report.error.get_or_insert(e);
+            }
+        }
         // The state after this batch, version batch + 1, is written before the driver commits.
         for store in &stores {
             if let Err(e) = store.commit(plan.batch + 1) {
@@ -261,7 +263,7 @@ fn work<T: Record>(
             }
         }
         report.metrics = metrics.borrow_mut().take_batch();
-        report.written = written.replace(0);
+        report.written = output.written.replace(0);
         control.report_in.advance_to(t);
         control
             .report_in
@@ -270,7 +272,7 @@ fn work<T: Record>(
         control.plan_in.advance_to(next);
         step_while(worker, shared, || control.report_probe.less_than(&next))?;
         if let Some(d) = driver.as_mut() {
-            let updates = std::mem::take(&mut *out.borrow_mut());
+            let updates = std::mem::take(&mut *output.gathered.borrow_mut());
             let reports = std::mem::take(&mut *control.reports.borrow_mut());
             d.finish_batch(&plan, updates, reports);
         }

@@ -54,6 +54,8 @@ pub(super) struct Driver<'q, T: 'static> {
     pub(super) conf: BTreeMap<String, String>,
     /// Snapshots and retention of the state, with a checkpoint.
     pub(super) maintenance: Option<Maintenance>,
+    /// The last batch a partitioned sink committed (from before a restart, or since).
+    pub(super) sink_committed: Option<u64>,
 }
 
 impl<'q, T: Record> Driver<'q, T> {
@@ -94,7 +96,14 @@ impl<'q, T: Record> Driver<'q, T> {
             batch_timestamp_ms: 0,
             conf: run.recovery.conf.clone(),
             maintenance: None,
+            sink_committed: None,
         };
+        if let Some(sink) = &def.partitioned {
+            match sink.last_committed() {
+                Ok(last) => driver.sink_committed = last,
+                Err(e) => driver.shared.fail(e),
+            }
+        }
         driver.recover(run);
         Some(driver)
     }
@@ -168,6 +177,7 @@ impl<'q, T: Record> Driver<'q, T> {
     pub(super) fn batch_plan(&self, splits: Vec<(usize, Split)>) -> BatchPlan {
         BatchPlan {
             batch: self.batch,
+            skip_sink: self.sink_committed.is_some_and(|c| c >= self.batch),
             late_watermark: self.previous_watermark,
             watermark: self.watermark.current(),
             splits,

@@ -75,6 +75,7 @@ impl<T: Record> DataStreamWriter<T> {
             return Err(e.clone());
         }
         stream_core::rules::check_output_mode(&self.data.meta.shape, self.mode)?;
+        self.sink.check_mode(self.mode)?;
         if self.data.meta.shape.aggregations.len() as u64 >= crate::time::BATCH_SEQ_BASE {
             return Err(StreamError::Analysis(format!(
                 "at most {} chained aggregations are supported",
@@ -96,6 +97,7 @@ impl<T: Record> DataStreamWriter<T> {
         };
         QueryDef {
             writer,
+            partitioned: self.sink.partitioned(),
             sink: Mutex::new(Some(self.sink)),
             data: self.data,
             sources,
@@ -114,6 +116,8 @@ pub(crate) struct QueryDef<T: 'static> {
     pub sink: Mutex<Option<Box<dyn Sink<T>>>>,
     /// Set when every worker writes its own output rows.
     pub writer: Option<crate::sink::RowWriter<T>>,
+    /// Set when every worker writes its own rows of each batch, and the driver commits it.
+    pub partitioned: Option<std::sync::Arc<dyn crate::sink::PartitionedSink<T>>>,
     pub mode: OutputMode,
     pub trigger: Trigger,
     pub watermark_policy: WatermarkPolicy,
@@ -124,7 +128,7 @@ impl<T> QueryDef<T> {
     /// The query's shape as every process of a cluster must build it: its operators in order,
     /// with the sources' and tables' row types, its output mode, and where its rows are written.
     pub fn shape(&self) -> String {
-        let written = if self.writer.is_some() {
+        let written = if self.writer.is_some() || self.partitioned.is_some() {
             "written on every worker"
         } else {
             "gathered to the driver"

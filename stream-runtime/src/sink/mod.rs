@@ -28,16 +28,54 @@ pub struct BatchInfo {
 /// output rows, so that a writer pays its own set-up once per run rather than once per row).
 pub type RowWriter<T> = std::sync::Arc<dyn Fn(&mut dyn Iterator<Item = &T>) + Send + Sync>;
 
+/// A sink that every worker writes to, and the driver commits (Spark's `DataWriter`, commit
+/// message and `commit`): each worker writes its own rows of a batch, the driver commits the
+/// batch once every worker has, with what each worker's writer returned. With a commit that
+/// happens once per batch id (a batch run again after a crash is skipped), the sink is
+/// exactly-once.
+pub trait PartitionedSink<T>: Send + Sync + 'static {
+    /// Worker side: a writer for this worker's rows of batch `batch_id` (the worker's global
+    /// index is `worker`).
+    fn open(&self, batch_id: u64, worker: usize) -> Result<Box<dyn BatchWriter<T>>>;
+    /// Driver side: every worker wrote its part of batch `batch_id`; `messages` are what their
+    /// writers' `finish` returned. Makes the batch visible, once.
+    fn commit(&self, batch_id: u64, messages: Vec<serde_json::Value>) -> Result<()>;
+    /// Driver side: the last batch committed, if any. A batch at or before it (one a crash
+    /// interrupted after its commit) is neither written nor committed again.
+    fn last_committed(&self) -> Result<Option<u64>>;
+}
+
+/// One worker's writer for one batch of a [`PartitionedSink`].
+pub trait BatchWriter<T> {
+    /// Writes a run of rows.
+    fn write(&mut self, rows: &mut dyn Iterator<Item = &T>) -> Result<()>;
+    /// This worker's part of the batch is written: what the driver's commit needs of it (e.g.
+    /// the files written), as JSON.
+    fn finish(self: Box<Self>) -> Result<serde_json::Value>;
+}
+
 /// A destination for the rows of each micro-batch.
 pub trait Sink<T>: Send + 'static {
     /// A short description for progress reports, e.g. `ConsoleSink`.
     fn description(&self) -> String;
+    /// Refuses an output mode the sink cannot write (checked when the query starts), e.g. a
+    /// file sink only appends.
+    fn check_mode(&self, mode: OutputMode) -> Result<()> {
+        let _ = mode;
+        Ok(())
+    }
     /// Writes one batch. In complete mode `rows` is the whole result table.
     fn add_batch(&mut self, info: BatchInfo, rows: Vec<T>) -> Result<()>;
     /// A sink that takes rows in no particular order (like Spark's `foreach`) may return a
     /// writer: outside complete mode each worker then passes its own output rows to it, a run
     /// at a time, and nothing is gathered on the driver (`add_batch` is not called).
     fn row_writer(&self) -> Option<RowWriter<T>> {
+        None
+    }
+    /// A sink that every worker writes its own rows to, and that the driver commits per batch
+    /// (`add_batch` is not called): the way to exactly-once for sinks that can commit a batch
+    /// once (files, transactions).
+    fn partitioned(&self) -> Option<std::sync::Arc<dyn PartitionedSink<T>>> {
         None
     }
 }
