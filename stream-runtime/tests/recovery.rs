@@ -405,13 +405,18 @@ fn state_can_be_read_without_the_query() {
     assert!(text.contains("\"operatorName\":\"aggregation\""), "{text}");
 }
 
+/// Rows written, by (batch, worker).
+type Written = std::collections::BTreeMap<(u64, usize), Vec<String>>;
+/// Batches committed, with the workers' messages.
+type Committed = Vec<(u64, Vec<serde_json::Value>)>;
+
 /// A sink written by every worker and committed by the driver: what it got, per batch.
 #[derive(Clone, Default)]
 struct TwoPhase {
     /// Rows written, by (batch, worker), committed or not.
-    written: Arc<Mutex<std::collections::BTreeMap<(u64, usize), Vec<String>>>>,
+    written: Arc<Mutex<Written>>,
     /// Batches committed, in order, with the workers' messages.
-    committed: Arc<Mutex<Vec<(u64, Vec<serde_json::Value>)>>>,
+    committed: Arc<Mutex<Committed>>,
 }
 
 struct TwoPhaseWriter {
