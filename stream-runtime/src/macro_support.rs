@@ -453,5 +453,5 @@ pub fn static_join_outer<T: Clone, S: Clone>(table: Option<&S>, stream: &T) -> O
     join_outer(stream, table)
 }
 
-/// A state snapshot's cost, for `benches/state_snapshot.rs`.
+/// A state snapshot's cost, for `examples/state_snapshot.rs`.
 pub use crate::state::bench::{snapshot as bench_state_snapshot, SnapshotCost};

@@ -1,4 +1,4 @@
-//! What a state snapshot costs, for `benches/state_snapshot.rs` (not a timed test): a store of
+//! What a state snapshot costs, for `examples/state_snapshot.rs` (not a timed test): a store of
 //! `keys` keys written as one delta, nine more versions each touching 1% of the keys, then the
 //! maintenance's snapshot of version 10, and a restore from it.
 
