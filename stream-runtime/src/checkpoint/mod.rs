@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-pub(crate) use fs::{create_dir, write_atomic};
+pub(crate) use fs::{create_dir, sync_dir, write_atomic};
 
 /// A query's checkpoint directory, locked while the query runs.
 pub(crate) struct Checkpoint {
