@@ -173,7 +173,7 @@ impl SinkLog {
     pub fn add(&self, batch: u64, files: &[SinkFileStatus], now_ms: i64) -> Result<()> {
         checkpoint::create_dir(&self.dir)?;
         let interval = self.compact_interval()?;
-        let compact = (batch + 1) % interval == 0;
+        let compact = (batch + 1).is_multiple_of(interval);
         let path = self.path(batch, compact);
         if path.exists() || self.path(batch, !compact).exists() {
             // Spark's `multiStreamingQueriesUsingPathConcurrentlyError`.
@@ -190,7 +190,7 @@ impl SinkLog {
             // The previous compact file and the batches after it (Spark's
             // `getValidBatchesBeforeCompactionBatch`).
             for id in batch.saturating_sub(interval)..batch {
-                let p = self.path(id, (id + 1) % interval == 0);
+                let p = self.path(id, (id + 1).is_multiple_of(interval));
                 let logged = self.read(&p)?.ok_or_else(|| {
                     self.error(
                         &p,
@@ -303,7 +303,9 @@ fn derive_compact_interval(default: u64, latest: u64) -> u64 {
     if n <= default {
         n
     } else if default < n / 2 {
-        (default..=n / 2).find(|i| n % i == 0).unwrap_or(n)
+        (default..=n / 2)
+            .find(|i| n.is_multiple_of(*i))
+            .unwrap_or(n)
     } else {
         n
     }
