@@ -1,0 +1,409 @@
+//! Runs the `file_etl` example binary (built by `cargo test`) and kills it with `kill -9` at
+//! random moments while input files keep arriving, restarting it each time with 1 or 2
+//! workers and a random `--max-files-per-trigger`; then a last run with `--available-now`. The
+//! output directory, read through its `_spark_metadata` log by a reader written here, must
+//! hold exactly the windows a naive computation over all the input gives, each once, as Spark's
+//! JSON writer writes them, and no file the log does not list.
+//!
+//! A handful of kills by default; `STREAM_KILLS=1000` for the long run, `STREAM_KILL_SEED=S` to
+//! repeat a run (the seed is printed).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+mod common;
+
+/// 2026-01-01T00:00:00Z, epoch milliseconds.
+const BASE: i64 = 1_767_225_600_000;
+/// Event time each input file covers: file `i` holds times in `[SPAN * i, SPAN * (i + 1))`
+/// past `BASE`, so no row is ever behind the 5-second watermark, however files are batched,
+/// and the expected windows do not depend on where the kills fall.
+const SPAN: i64 = 7_000;
+
+/// xorshift64*: the test's random choices, repeatable from the seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+struct Dirs(PathBuf);
+
+impl Dirs {
+    fn new(name: &str) -> Dirs {
+        let d = std::env::temp_dir().join(format!("file-etl-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("in")).unwrap();
+        Dirs(d)
+    }
+    fn input(&self) -> PathBuf {
+        self.0.join("in")
+    }
+    fn output(&self) -> PathBuf {
+        self.0.join("out")
+    }
+    fn checkpoint(&self) -> PathBuf {
+        self.0.join("checkpoint")
+    }
+}
+
+impl Drop for Dirs {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// `2026-01-01T00:00:05.123Z` for `BASE + ms`.
+fn iso(ms: i64) -> String {
+    let t = ms - BASE;
+    format!(
+        "2026-01-01T{:02}:{:02}:{:02}.{:03}Z",
+        t / 3_600_000,
+        t / 60_000 % 60,
+        t / 1000 % 60,
+        t % 1000
+    )
+}
+
+/// The rows (user, amount, event time) of input file `i`.
+fn rows(i: u64) -> Vec<(String, i64, i64)> {
+    let mut rng = Rng(i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let n = 1 + rng.below(20);
+    let mut out: Vec<_> = (0..n)
+        .map(|_| {
+            let user = format!("u{}", rng.below(10));
+            let amount = rng.below(1000) as i64;
+            let ts = BASE + i as i64 * SPAN + rng.below(SPAN as u64) as i64;
+            (user, amount, ts)
+        })
+        .collect();
+    // Not in time order within a file, as real input is not.
+    out.reverse();
+    out
+}
+
+/// Writes input file `i` complete under a hidden name, dates it (files are taken in
+/// modification-time order) and renames it into place, so the query never sees half a file.
+fn add_file(input: &Path, i: u64) {
+    let text: String = rows(i)
+        .iter()
+        .map(|(u, a, ts)| {
+            format!(
+                "{{\"user\": \"{u}\", \"amount\": {a}, \"ts\": \"{}\"}}\n",
+                iso(*ts)
+            )
+        })
+        .collect();
+    let tmp = input.join(format!(".{i:05}.json.tmp"));
+    std::fs::write(&tmp, text).unwrap();
+    let f = std::fs::File::options().write(true).open(&tmp).unwrap();
+    f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + i))
+        .unwrap();
+    drop(f);
+    std::fs::rename(&tmp, input.join(format!("{i:05}.json"))).unwrap();
+}
+
+/// The output lines a run over files `0..files` writes, as Spark's JSON writer writes them,
+/// sorted: 10-second windows per user, those the final watermark (latest event time less 5
+/// seconds) has closed.
+fn expected(files: u64) -> Vec<String> {
+    let all: Vec<_> = (0..files).flat_map(rows).collect();
+    let watermark = all.iter().map(|r| r.2).max().unwrap() - 5000;
+    let mut windows: BTreeMap<(i64, String), (i64, i64)> = BTreeMap::new();
+    for (user, amount, ts) in all {
+        let start = ts - (ts - BASE).rem_euclid(10_000);
+        if start + 10_000 <= watermark {
+            let w = windows.entry((start, user)).or_default();
+            w.0 += 1;
+            w.1 += amount;
+        }
+    }
+    let mut lines: Vec<String> = windows
+        .into_iter()
+        .map(|((start, user), (n, total))| {
+            format!(
+                "{{\"window\":{{\"start\":\"{}\",\"end\":\"{}\"}},\"user\":\"{user}\",\"n\":{n},\"total\":{total}}}",
+                iso(start),
+                iso(start + 10_000)
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The files `out/_spark_metadata` lists, by Spark's rules: the latest `N.compact` (if any)
+/// and the batches after it, each log file `v1` and then one JSON file status per line.
+/// Also the number of batches logged.
+fn listed(out: &Path) -> (Vec<PathBuf>, u64) {
+    let log = out.join("_spark_metadata");
+    let mut ids: Vec<(u64, bool)> = std::fs::read_dir(&log)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            match name.strip_suffix(".compact") {
+                Some(id) => Some((id.parse().ok()?, true)),
+                None => Some((name.parse().ok()?, false)),
+            }
+        })
+        .collect();
+    ids.sort();
+    let Some(&(latest, _)) = ids.last() else {
+        return (Vec::new(), 0);
+    };
+    let start = ids.iter().rev().find(|(_, c)| *c).map_or(0, |(id, _)| *id);
+    let mut files = Vec::new();
+    for id in start..=latest {
+        let name = if ids.contains(&(id, true)) {
+            format!("{id}.compact")
+        } else {
+            id.to_string()
+        };
+        let text = std::fs::read_to_string(log.join(&name)).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("v1"), "{name}");
+        for line in lines {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["action"], "add", "{line}");
+            let uri = v["path"].as_str().unwrap();
+            files.push(PathBuf::from(uri.strip_prefix("file://").unwrap()));
+        }
+    }
+    (files, latest + 1)
+}
+
+/// The lines of the files the log lists, sorted.
+fn logged_lines(files: &[PathBuf]) -> Vec<String> {
+    let mut lines: Vec<String> = files
+        .iter()
+        .flat_map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            text.lines().map(String::from).collect::<Vec<_>>()
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The output's lines (of the files the log lists), sorted, and the number of batches; every
+/// part file in the directory is listed, once.
+fn output_lines(out: &Path) -> (Vec<String>, u64) {
+    let (files, batches) = listed(out);
+    let mut on_disk: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("part-")
+        })
+        .collect();
+    on_disk.sort();
+    let mut logged = files.clone();
+    logged.sort();
+    assert_eq!(
+        on_disk, logged,
+        "the part files are those the log lists, once each"
+    );
+    (logged_lines(&files), batches)
+}
+
+/// The highest batch id in checkpoint log `dir` (`offsets` or `commits`).
+fn last_batch(dir: &Path) -> Option<u64> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .max()
+}
+
+fn etl(dirs: &Dirs, workers: u64, max_files: Option<u64>, available_now: bool) -> Command {
+    let mut cmd = Command::new(common::example_binary("file_etl"));
+    cmd.arg("--input")
+        .arg(dirs.input())
+        .arg("--output")
+        .arg(dirs.output())
+        .arg("--checkpoint")
+        .arg(dirs.checkpoint())
+        .args(["-w", &workers.to_string()]);
+    if let Some(k) = max_files {
+        cmd.args(["--max-files-per-trigger", &k.to_string()]);
+    }
+    if available_now {
+        cmd.arg("--available-now");
+    }
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd
+}
+
+fn finish(dirs: &Dirs, workers: u64) {
+    let out = etl(dirs, workers, None, true).output().unwrap();
+    assert!(
+        out.status.success(),
+        "the --available-now run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn available_now_writes_the_windows_and_exits() {
+    let dirs = Dirs::new("once");
+    for i in 0..10 {
+        add_file(&dirs.input(), i);
+    }
+    finish(&dirs, 2);
+    let (lines, _) = output_lines(&dirs.output());
+    assert_eq!(lines, expected(10));
+    // More files, a restart on one worker: the next windows, and the earlier ones not again.
+    for i in 10..16 {
+        add_file(&dirs.input(), i);
+    }
+    let out = etl(&dirs, 1, Some(2), true).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(output_lines(&dirs.output()).0, expected(16));
+}
+
+/// Without `--available-now` the query keeps running and picks up files as they come.
+#[test]
+fn it_runs_until_killed_picking_up_new_files() {
+    let dirs = Dirs::new("running");
+    let mut child = etl(&dirs, 2, None, false).spawn().unwrap();
+    for files in [4, 9] {
+        let from = if files == 4 { 0 } else { 4 };
+        for i in from..files {
+            add_file(&dirs.input(), i);
+        }
+        let want = expected(files);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let seen = dirs
+                .output()
+                .join("_spark_metadata")
+                .is_dir()
+                .then(|| logged_lines(&listed(&dirs.output()).0));
+            if seen.as_ref() == Some(&want) {
+                break;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "it ended ({status}): {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "after 60 s, the output of {files} files is {seen:?}, not {want:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    assert!(child.try_wait().unwrap().is_none(), "still running");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_bad_command_line_is_refused_with_the_usage() {
+    let dirs = Dirs::new("usage");
+    let out = Command::new(common::example_binary("file_etl"))
+        .arg("--input")
+        .arg(dirs.input())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--output") && err.contains("--checkpoint"),
+        "{err}"
+    );
+    let out = Command::new(common::example_binary("file_etl"))
+        .args(["--input", "a", "--output", "b", "--checkpoint", "c"])
+        .args(["--max-files-per-trigger", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+/// Kills the query with `kill -9` at random moments while files arrive, restarting it with 1
+/// or 2 workers; the output is exactly once.
+#[test]
+fn killed_at_random_moments_the_output_is_exactly_once() {
+    let kills: u64 = std::env::var("STREAM_KILLS")
+        .map(|k| k.parse().expect("STREAM_KILLS is a number"))
+        .unwrap_or(6);
+    let seed: u64 = std::env::var("STREAM_KILL_SEED")
+        .map(|s| s.parse().expect("STREAM_KILL_SEED is a number"))
+        .unwrap_or_else(|_| {
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    eprintln!("file_etl kill test: {kills} kills, STREAM_KILL_SEED={seed}");
+    let mut rng = Rng(seed | 1);
+    let dirs = Dirs::new("kills");
+    let mut files = 0;
+    // Kills that left a batch planned (in `offsets`) and not committed.
+    let mut mid_batch = 0;
+    let started = Instant::now();
+    for kill in 0..kills {
+        let workers = 1 + rng.below(2);
+        let max_files = [None, Some(1), Some(2), Some(3)][rng.below(4) as usize];
+        let mut child = etl(&dirs, workers, max_files, false).spawn().unwrap();
+        // Files arrive while it runs; it is killed at a random moment: while starting,
+        // recovering, between batches or in the middle of one.
+        std::thread::sleep(Duration::from_millis(rng.below(600)));
+        for _ in 0..rng.below(4) {
+            add_file(&dirs.input(), files);
+            files += 1;
+        }
+        std::thread::sleep(Duration::from_millis(rng.below(900)));
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "kill {kill}: the query ended by itself ({status}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let ckpt = dirs.checkpoint();
+        if last_batch(&ckpt.join("offsets")) > last_batch(&ckpt.join("commits")) {
+            mid_batch += 1;
+        }
+        if (kill + 1) % 50 == 0 {
+            eprintln!("{} kills, {files} files, {:?}", kill + 1, started.elapsed());
+        }
+    }
+    if files == 0 {
+        add_file(&dirs.input(), 0);
+        files = 1;
+    }
+    finish(&dirs, 1 + rng.below(2));
+    let (lines, batches) = output_lines(&dirs.output());
+    let want = expected(files);
+    eprintln!(
+        "file_etl kill test: {kills} kills ({mid_batch} in a batch), {files} files, \
+         {batches} batches, {} windows, {:?}",
+        want.len(),
+        started.elapsed()
+    );
+    assert_eq!(lines, want, "seed {seed}");
+}
