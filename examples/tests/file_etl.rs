@@ -8,7 +8,7 @@
 //! A handful of kills by default; `STREAM_KILLS=1000` for the long run, `STREAM_KILL_SEED=S` to
 //! repeat a run (the seed is printed).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -17,10 +17,14 @@ mod common;
 
 /// 2026-01-01T00:00:00Z, epoch milliseconds.
 const BASE: i64 = 1_767_225_600_000;
-/// Event time each input file covers: file `i` holds times in `[SPAN * i, SPAN * (i + 1))`
-/// past `BASE`, so no row is ever behind the 5-second watermark, however files are batched,
-/// and the expected windows do not depend on where the kills fall.
+/// Files arrive in bursts (those added while one process runs), burst `b` with event times in
+/// `[SPAN * b, SPAN * b + BURST)` past `BASE`. A directory listing that runs while files are
+/// renamed into place may see a later file of a burst and not an earlier one (`readdir` is no
+/// snapshot), so a burst's files may be read in any order; as a burst spans at most the
+/// watermark's delay (5 seconds), no row is ever late, however files are ordered within a
+/// burst and batched, and the expected windows do not depend on where the kills fall.
 const SPAN: i64 = 7_000;
+const BURST: i64 = 5_000;
 
 /// xorshift64*: the test's random choices, repeatable from the seed.
 struct Rng(u64);
@@ -77,52 +81,78 @@ fn iso(ms: i64) -> String {
     )
 }
 
-/// The rows (user, amount, event time) of input file `i`.
-fn rows(i: u64) -> Vec<(String, i64, i64)> {
+/// The rows (user, amount, event time) of input file `i`, of burst `burst`.
+fn rows(i: u64, burst: u64) -> Vec<(String, i64, i64)> {
     let mut rng = Rng(i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let n = 1 + rng.below(20);
-    let mut out: Vec<_> = (0..n)
+    (0..n)
         .map(|_| {
             let user = format!("u{}", rng.below(10));
             let amount = rng.below(1000) as i64;
-            let ts = BASE + i as i64 * SPAN + rng.below(SPAN as u64) as i64;
+            let ts = BASE + burst as i64 * SPAN + rng.below(BURST as u64) as i64;
             (user, amount, ts)
         })
-        .collect();
-    // Not in time order within a file, as real input is not.
-    out.reverse();
-    out
+        .collect()
 }
 
-/// Writes input file `i` complete under a hidden name, dates it (files are taken in
-/// modification-time order) and renames it into place, so the query never sees half a file.
-fn add_file(input: &Path, i: u64) {
-    let text: String = rows(i)
-        .iter()
-        .map(|(u, a, ts)| {
-            format!(
-                "{{\"user\": \"{u}\", \"amount\": {a}, \"ts\": \"{}\"}}\n",
-                iso(*ts)
-            )
-        })
-        .collect();
-    let tmp = input.join(format!(".{i:05}.json.tmp"));
-    std::fs::write(&tmp, text).unwrap();
-    let f = std::fs::File::options().write(true).open(&tmp).unwrap();
-    f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + i))
-        .unwrap();
-    drop(f);
-    std::fs::rename(&tmp, input.join(format!("{i:05}.json"))).unwrap();
+/// The input directory, and the burst of each file written so far.
+struct Input {
+    dir: PathBuf,
+    bursts: Vec<u64>,
 }
 
-/// The output lines a run over files `0..files` writes, as Spark's JSON writer writes them,
-/// sorted: 10-second windows per user, those the final watermark (latest event time less 5
-/// seconds) has closed.
-fn expected(files: u64) -> Vec<String> {
-    let all: Vec<_> = (0..files).flat_map(rows).collect();
-    let watermark = all.iter().map(|r| r.2).max().unwrap() - 5000;
+impl Input {
+    fn new(dirs: &Dirs) -> Input {
+        Input {
+            dir: dirs.input(),
+            bursts: Vec::new(),
+        }
+    }
+
+    /// Writes the next input file, of burst `burst`, complete under a hidden name, dates it
+    /// (files are taken in modification-time order) and renames it into place, so the query
+    /// never sees half a file.
+    fn add(&mut self, burst: u64) {
+        let i = self.bursts.len() as u64;
+        self.bursts.push(burst);
+        let text: String = rows(i, burst)
+            .iter()
+            .map(|(u, a, ts)| {
+                format!(
+                    "{{\"user\": \"{u}\", \"amount\": {a}, \"ts\": \"{}\"}}\n",
+                    iso(*ts)
+                )
+            })
+            .collect();
+        let tmp = self.dir.join(format!(".{i:05}.json.tmp"));
+        std::fs::write(&tmp, text).unwrap();
+        let f = std::fs::File::options().write(true).open(&tmp).unwrap();
+        f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + i))
+            .unwrap();
+        drop(f);
+        std::fs::rename(&tmp, self.dir.join(format!("{i:05}.json"))).unwrap();
+    }
+
+    /// The output lines a run over the files written so far writes, computed naively.
+    fn expected(&self) -> Vec<String> {
+        let all: Vec<_> = (0..)
+            .zip(&self.bursts)
+            .flat_map(|(i, b)| rows(i, *b))
+            .collect();
+        expected(&all)
+    }
+}
+
+/// The output lines a run over rows `all` writes, as Spark's JSON writer writes them, sorted:
+/// 10-second windows per user, those the final watermark (latest event time less 5 seconds)
+/// has closed.
+fn expected(all: &[(String, i64, i64)]) -> Vec<String> {
+    let Some(latest) = all.iter().map(|r| r.2).max() else {
+        return Vec::new();
+    };
+    let watermark = latest - 5000;
     let mut windows: BTreeMap<(i64, String), (i64, i64)> = BTreeMap::new();
-    for (user, amount, ts) in all {
+    for (user, amount, ts) in all.iter().cloned() {
         let start = ts - (ts - BASE).rem_euclid(10_000);
         if start + 10_000 <= watermark {
             let w = windows.entry((start, user)).or_default();
@@ -229,6 +259,23 @@ fn last_batch(dir: &Path) -> Option<u64> {
         .max()
 }
 
+/// Asserts that the output lines are the expected ones, showing the differences.
+fn same(lines: &[String], want: &[String]) {
+    if lines == want {
+        return;
+    }
+    let have: BTreeSet<&String> = lines.iter().collect();
+    let wanted: BTreeSet<&String> = want.iter().collect();
+    let missing: Vec<_> = wanted.difference(&have).take(20).collect();
+    let extra: Vec<_> = have.difference(&wanted).take(20).collect();
+    panic!(
+        "{} lines, {} expected; missing (first 20): {missing:#?}\nnot expected (first 20): \
+         {extra:#?}",
+        lines.len(),
+        want.len()
+    );
+}
+
 fn etl(dirs: &Dirs, workers: u64, max_files: Option<u64>, available_now: bool) -> Command {
     let mut cmd = Command::new(common::example_binary("file_etl"));
     cmd.arg("--input")
@@ -260,15 +307,16 @@ fn finish(dirs: &Dirs, workers: u64) {
 #[test]
 fn available_now_writes_the_windows_and_exits() {
     let dirs = Dirs::new("once");
+    let mut input = Input::new(&dirs);
     for i in 0..10 {
-        add_file(&dirs.input(), i);
+        input.add(i);
     }
     finish(&dirs, 2);
     let (lines, _) = output_lines(&dirs.output());
-    assert_eq!(lines, expected(10));
+    same(&lines, &input.expected());
     // More files, a restart on one worker: the next windows, and the earlier ones not again.
     for i in 10..16 {
-        add_file(&dirs.input(), i);
+        input.add(i);
     }
     let out = etl(&dirs, 1, Some(2), true).output().unwrap();
     assert!(
@@ -276,20 +324,20 @@ fn available_now_writes_the_windows_and_exits() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(output_lines(&dirs.output()).0, expected(16));
+    same(&output_lines(&dirs.output()).0, &input.expected());
 }
 
 /// Without `--available-now` the query keeps running and picks up files as they come.
 #[test]
 fn it_runs_until_killed_picking_up_new_files() {
     let dirs = Dirs::new("running");
+    let mut input = Input::new(&dirs);
     let mut child = etl(&dirs, 2, None, false).spawn().unwrap();
-    for files in [4, 9] {
-        let from = if files == 4 { 0 } else { 4 };
-        for i in from..files {
-            add_file(&dirs.input(), i);
-        }
-        let want = expected(files);
+    // Two files a burst; from the fourth, windows close.
+    for burst in 0..6 {
+        input.add(burst);
+        input.add(burst);
+        let want = input.expected();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let seen = dirs
@@ -309,7 +357,7 @@ fn it_runs_until_killed_picking_up_new_files() {
             }
             assert!(
                 Instant::now() < deadline,
-                "after 60 s, the output of {files} files is {seen:?}, not {want:?}"
+                "after 60 s, the output of {burst} bursts is {seen:?}, not {want:?}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -359,7 +407,7 @@ fn killed_at_random_moments_the_output_is_exactly_once() {
     eprintln!("file_etl kill test: {kills} kills, STREAM_KILL_SEED={seed}");
     let mut rng = Rng(seed | 1);
     let dirs = Dirs::new("kills");
-    let mut files = 0;
+    let mut input = Input::new(&dirs);
     // Kills that left a batch planned (in `offsets`) and not committed.
     let mut mid_batch = 0;
     let started = Instant::now();
@@ -371,8 +419,7 @@ fn killed_at_random_moments_the_output_is_exactly_once() {
         // recovering, between batches or in the middle of one.
         std::thread::sleep(Duration::from_millis(rng.below(600)));
         for _ in 0..rng.below(4) {
-            add_file(&dirs.input(), files);
-            files += 1;
+            input.add(kill);
         }
         std::thread::sleep(Duration::from_millis(rng.below(900)));
         if let Some(status) = child.try_wait().unwrap() {
@@ -389,21 +436,27 @@ fn killed_at_random_moments_the_output_is_exactly_once() {
             mid_batch += 1;
         }
         if (kill + 1) % 50 == 0 {
-            eprintln!("{} kills, {files} files, {:?}", kill + 1, started.elapsed());
+            eprintln!(
+                "{} kills ({mid_batch} in a batch), {} files, {:?}",
+                kill + 1,
+                input.bursts.len(),
+                started.elapsed()
+            );
         }
     }
-    if files == 0 {
-        add_file(&dirs.input(), 0);
-        files = 1;
-    }
+    input.add(kills);
     finish(&dirs, 1 + rng.below(2));
     let (lines, batches) = output_lines(&dirs.output());
-    let want = expected(files);
+    let want = input.expected();
     eprintln!(
-        "file_etl kill test: {kills} kills ({mid_batch} in a batch), {files} files, \
-         {batches} batches, {} windows, {:?}",
+        "file_etl kill test: {kills} kills ({mid_batch} in a batch), {} files, {batches} \
+         batches, {} windows, {:?}",
+        input.bursts.len(),
         want.len(),
         started.elapsed()
     );
-    assert_eq!(lines, want, "seed {seed}");
+    if lines != want {
+        eprintln!("seed {seed}; directories kept: {}", dirs.0.display());
+    }
+    same(&lines, &want);
 }
