@@ -1,7 +1,8 @@
 //! The file sink (Spark's `FileStreamSink`): `Files::json(dir)` (or `csv`, `text`, `parquet`)
 //! as a partitioned sink. Every worker writes its rows of a batch to new part files; the driver
 //! logs the batch's files in `_spark_metadata/<batch>` (`log`), once; a batch the log has is not
-//! written again. `docs/fault-tolerance.md` describes the layout and the guarantees.
+//! written again. `docs/architecture.md` ("The file sink") describes the layout and the
+//! guarantees.
 
 mod attempt;
 mod csv;

@@ -137,7 +137,7 @@ impl Files {
 /// (`spark.read.json(dir)`) and this file source read exactly the committed files. A batch run
 /// again after a crash is not written twice. [`partition_by`](FileSource::partition_by) writes
 /// Hive-style partition directories, [`retention`](FileSource::retention) bounds the log.
-/// Rows are written as Spark's writers write them (see `docs/fault-tolerance.md`).
+/// Rows are written as Spark's writers write them (see `docs/architecture.md`, "The file sink").
 pub struct FileSource<T> {
     pub(crate) dir: PathBuf,
     pub(crate) format: Format,
