@@ -327,6 +327,45 @@ fn available_now_writes_the_windows_and_exits() {
     same(&output_lines(&dirs.output()).0, &input.expected());
 }
 
+/// Two processes (one worker each) write one output: the file sink's workers on both, its
+/// commits on process 0; a restart as one process goes on.
+#[test]
+fn two_processes_write_the_windows_once() {
+    let dirs = Dirs::new("processes");
+    let mut input = Input::new(&dirs);
+    for i in 0..8 {
+        input.add(i);
+    }
+    let args: Vec<std::ffi::OsString> = vec![
+        "--input".into(),
+        dirs.input().into(),
+        "--output".into(),
+        dirs.output().into(),
+        "--checkpoint".into(),
+        dirs.checkpoint().into(),
+        "--max-files-per-trigger".into(),
+        "3".into(),
+        "--available-now".into(),
+    ];
+    common::run_two_processes("file_etl", &args);
+    same(&output_lines(&dirs.output()).0, &input.expected());
+    let writers: BTreeSet<String> = listed(&dirs.output())
+        .0
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy()[..10].to_string())
+        .collect();
+    assert_eq!(
+        writers,
+        BTreeSet::from(["part-00000".to_string(), "part-00001".to_string()]),
+        "both processes' workers wrote files"
+    );
+    for i in 8..12 {
+        input.add(i);
+    }
+    finish(&dirs, 2);
+    same(&output_lines(&dirs.output()).0, &input.expected());
+}
+
 /// Without `--available-now` the query keeps running and picks up files as they come.
 #[test]
 fn it_runs_until_killed_picking_up_new_files() {
