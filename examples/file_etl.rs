@@ -10,7 +10,9 @@
 //!   "2026-01-01T00:00:05.123Z"}` (`ts` an ISO-8601 UTC timestamp), taken in modification-time
 //!   order, at most K files per batch with `--max-files-per-trigger K`. A file must be complete
 //!   when it appears (write it elsewhere, or under a name starting with `.`, then rename it); a
-//!   malformed row stops the query with an error naming the file and line.
+//!   malformed row stops the query with an error naming the file and line. A file that
+//!   appears after newer ones were read is still read, in a later batch; its rows behind the
+//!   watermark by then are late, and dropped, as in Spark.
 //! - Query: a 5-second watermark on `ts`; rows counted and `amount` summed per 10-second window
 //!   and user; Append mode, so each window is written once, when the watermark passes its end.
 //! - Output: Spark's file sink layout in `--output`: part files of JSON lines
