@@ -106,6 +106,7 @@ fn run() -> Result<(), String> {
             .agg(count() as n, sum(amount) as total)
             .write_stream(output)
             .output_mode(Append)
+            .checkpoint_location(&args.checkpoint)
             .query_name("file_etl")
     };
     let trigger = if args.available_now {
@@ -113,7 +114,8 @@ fn run() -> Result<(), String> {
     } else {
         Trigger::Default
     };
-    let query = query.checkpoint_location(&args.checkpoint).trigger(trigger);
+    // The trigger is the command line's choice: set on the writer that `stream!` returns.
+    let query = query.trigger(trigger);
     let query = session.start(query).map_err(|e| e.to_string())?;
     query.await_termination().map_err(|e| e.to_string())
 }

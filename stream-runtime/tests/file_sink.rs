@@ -10,7 +10,10 @@ use std::time::{Duration, SystemTime};
 use stream_runtime::prelude::*;
 use stream_runtime::sink::Sink;
 
+mod sink_log;
 mod spark;
+
+use sink_log::listed;
 
 struct TempDir(PathBuf);
 
@@ -184,47 +187,6 @@ fn committed(out: &Path) -> Vec<Total> {
     Files::json::<Total>(out).read_all().unwrap().0
 }
 
-/// The files `out/_spark_metadata` lists, read here by Spark's rules, independently of the
-/// sink's code: the latest `N.compact` (if any) and the batches after it, each file `v1` and
-/// then one JSON file status per line, whose size is the file's.
-fn listed(out: &Path) -> Vec<PathBuf> {
-    let log = out.join("_spark_metadata");
-    let mut ids: Vec<(u64, bool)> = std::fs::read_dir(&log)
-        .unwrap()
-        .filter_map(|e| {
-            let name = e.unwrap().file_name().into_string().unwrap();
-            match name.strip_suffix(".compact") {
-                Some(id) => Some((id.parse().ok()?, true)),
-                None => Some((name.parse().ok()?, false)),
-            }
-        })
-        .collect();
-    ids.sort();
-    let latest = ids.last().expect("a batch is logged").0;
-    let start = ids.iter().rev().find(|(_, c)| *c).map_or(0, |(id, _)| *id);
-    let mut files = Vec::new();
-    for id in start..=latest {
-        let name = if ids.contains(&(id, true)) {
-            format!("{id}.compact")
-        } else {
-            id.to_string()
-        };
-        let text = std::fs::read_to_string(log.join(&name)).unwrap();
-        let mut lines = text.lines();
-        assert_eq!(lines.next(), Some("v1"), "{name}");
-        for line in lines {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            assert_eq!(v["action"], "add", "{line}");
-            assert_eq!(v["isDir"], false, "{line}");
-            let path = PathBuf::from(v["path"].as_str().unwrap().strip_prefix("file://").unwrap());
-            let size = std::fs::metadata(&path).unwrap().len();
-            assert_eq!(v["size"], size, "{line}");
-            files.push(path);
-        }
-    }
-    files
-}
-
 /// The lines of the files the log lists, sorted (CSV headers left out).
 fn listed_lines(out: &Path, header: Option<&str>) -> Vec<String> {
     let mut lines = Vec::new();
@@ -368,6 +330,32 @@ fn files_of_an_attempt_that_did_not_commit_are_never_read_and_go_at_restart() {
     run(&dir, Files::json(dir.output()), 2);
     assert!(!ghost(&dir.output()), "removed at restart");
     assert_eq!(totals(committed(&dir.output())), expected(9));
+}
+
+/// A restarted query may not write to another output directory: its `_spark_metadata` would
+/// not match the checkpoint's batches (Spark's rule). Refused before anything is read.
+#[test]
+fn a_restart_refuses_another_output_directory() {
+    let dir = TempDir::new("moved");
+    write_input(&dir.input(), 0..4);
+    run(&dir, Files::json(dir.output()), 1);
+    let elsewhere = dir.0.join("elsewhere");
+    let query = windows(&dir.input())
+        .write_stream(Files::json(&elsewhere))
+        .checkpoint_location(dir.checkpoint())
+        .trigger(AvailableNow);
+    let err = match Session::with_workers(1).start(query) {
+        Err(e) => e,
+        Ok(q) => q.await_termination().expect_err("refused"),
+    }
+    .to_string();
+    assert!(
+        err.contains("sink changed") && err.contains("elsewhere"),
+        "{err}"
+    );
+    assert!(!elsewhere.exists(), "nothing written there");
+    // The same directory, given relatively or not, is the same sink.
+    run(&dir, Files::json(dir.output()), 2);
 }
 
 /// With a retention, compact files leave out the files older than it: the log stays bounded,

@@ -222,6 +222,13 @@ impl<T: Record> Sink<T> for FileSource<T> {
         format!("FileSink[{}]", self.dir.display())
     }
 
+    /// The output directory (absolute): its `_spark_metadata` log numbers batches as the
+    /// checkpoint does, so a restarted query may not write elsewhere (Spark's rule).
+    fn batch_log(&self) -> Option<String> {
+        let dir = std::path::absolute(&self.dir).unwrap_or_else(|_| self.dir.clone());
+        Some(dir.display().to_string())
+    }
+
     /// The file sink appends files: Append mode only, as Spark's. Also Spark's checks of the
     /// partition columns and of what the format can hold.
     fn check_mode(&self, mode: OutputMode) -> Result<()> {
