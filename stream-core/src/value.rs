@@ -26,6 +26,8 @@ pub enum DataType {
     Nullable(Box<DataType>),
     /// An event-time window: `struct<start: timestamp, end: timestamp>`.
     Window,
+    /// A nested record (a `#[derive(Record)]` struct as a column): Spark's `struct<..>`.
+    Struct(Vec<crate::record::FieldSchema>),
 }
 
 impl DataType {
@@ -47,6 +49,16 @@ impl fmt::Display for DataType {
             DataType::Timestamp => f.write_str("timestamp"),
             DataType::Nullable(t) => write!(f, "{t}"),
             DataType::Window => f.write_str("struct<start:timestamp,end:timestamp>"),
+            DataType::Struct(fields) => {
+                f.write_str("struct<")?;
+                for (i, c) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{}:{}", c.name, c.data_type)?;
+                }
+                f.write_str(">")
+            }
         }
     }
 }
@@ -68,7 +80,7 @@ pub enum Value {
     Str(String),
     /// An event-time timestamp.
     Timestamp(Timestamp),
-    /// A struct (e.g. a window), with its field names.
+    /// A struct (a window, a nested record), with its field names.
     Struct(Vec<(&'static str, Value)>),
 }
 
@@ -154,7 +166,7 @@ impl fmt::Display for Value {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a column of a record",
     label = "this column has type `{Self}`",
-    note = "columns are integers, floats, bool, String, Timestamp or Option of those"
+    note = "columns are integers, floats, bool, String, Timestamp, records (`#[derive(Record)]`) or Option of those"
 )]
 pub trait Field: Clone + fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The column's type.

@@ -4,9 +4,12 @@
 //! batch that ran twice with the same rows both times (Spark's `foreachBatch` contract), nothing
 //! lost, nothing extra; and the uninterrupted run's rows must equal a naive computation. On 1
 //! worker, 2 workers and 2 processes; also a process of a 2-process cluster killed from outside.
+//! The same query into a file sink (`files_` scenarios) exercises `after-sink-files`, where only
+//! a partitioned sink stops: the rows its `_spark_metadata` lists must be the naive computation's,
+//! each once, and every part file left in its directory listed.
 //!
 //! A test binary without the test harness (like `cluster.rs`): the parent runs scenarios, each
-//! starting this binary as children (`--child LAYOUT PROCESS HOSTFILE DIR`).
+//! starting this binary as children (`--child LAYOUT PROCESS HOSTFILE DIR SINK`).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -16,6 +19,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 use stream_runtime::prelude::*;
+
+mod sink_log;
 
 /// How long a run may take before the parent calls it a hang.
 const HANG: Duration = Duration::from_secs(90);
@@ -28,7 +33,13 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
         let rest = &args[i + 1..];
-        child(&rest[0], &rest[1], Path::new(&rest[2]), Path::new(&rest[3]));
+        child(
+            &rest[0],
+            &rest[1],
+            Path::new(&rest[2]),
+            Path::new(&rest[3]),
+            &rest[4],
+        );
         return;
     }
     let filter = args.iter().skip(1).find(|a| !a.starts_with('-')).cloned();
@@ -66,6 +77,19 @@ fn main() {
             });
         }
     }
+    // Batch 6 is the first to write rows (it closes the first windows).
+    let file_points = [
+        "after-sink-files@6",
+        "before-sink-commit@6",
+        "after-sink-commit@6",
+    ];
+    for layout in ["w1", "w2", "p2"] {
+        for point in file_points {
+            run(format!("files_crash_{point}_on_{layout}"), &|| {
+                file_sink_crash_and_restart(point, layout)
+            });
+        }
+    }
     run("a_dead_process_then_a_restart_of_both".into(), &|| {
         dead_process(&reference)
     });
@@ -89,6 +113,63 @@ fn crash_and_restart(point: &str, layout: &str, reference: &Batches) {
     let statuses = s.run(None);
     assert!(statuses.iter().all(|st| st.success()), "{statuses:?}");
     check_exactly_once(&s.batches(), reference);
+}
+
+/// Crashes a run into a file sink at `point`, restarts it, and reads the output through its
+/// log.
+fn file_sink_crash_and_restart(point: &str, layout: &str) {
+    let mut s = Scenario::new(
+        &format!("files-{}-{layout}", point.replace('@', "-")),
+        layout,
+    );
+    s.sink = "files";
+    let statuses = s.run(Some(point));
+    assert!(
+        statuses.iter().any(|st| !st.success()),
+        "a process crashed at {point}: {statuses:?}"
+    );
+    let out = s.dir.join("files");
+    let logged = sink_log::listed(&out);
+    // On one worker, that worker wrote the batch's rows before the crash; on more, the crashed
+    // one may have had none of them.
+    if point.starts_with("after-sink-files") && layout == "w1" {
+        let on_disk = part_files(&out);
+        assert!(
+            on_disk.iter().any(|f| !logged.contains(f)),
+            "the crash left files the log does not list: {on_disk:?}"
+        );
+    }
+    let statuses = s.run(None);
+    assert!(statuses.iter().all(|st| st.success()), "{statuses:?}");
+    let logged = sink_log::listed(&out);
+    let mut sorted = logged.clone();
+    sorted.sort();
+    assert_eq!(part_files(&out), sorted, "every part file is listed, once");
+    let mut rows: Vec<String> = logged
+        .iter()
+        .flat_map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            text.lines().map(str::to_string).collect::<Vec<_>>()
+        })
+        .collect();
+    rows.sort();
+    assert_eq!(rows, naive_json_lines(), "the committed rows, each once");
+}
+
+/// The part files in a file sink's directory, sorted.
+fn part_files(out: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("part-")
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 /// Process 1 of a 2-process run is killed from outside mid-run: process 0 fails with an error
@@ -170,6 +251,36 @@ fn naive() -> Vec<String> {
     rows
 }
 
+/// [`naive`] as Spark's JSON writer writes the rows (the file sink's lines).
+fn naive_json_lines() -> Vec<String> {
+    // Event times are within the first minute of 1970-01-01.
+    let iso = |ms: i64| {
+        format!(
+            "1970-01-01T00:{:02}:{:02}.{:03}Z",
+            ms / 60_000,
+            ms / 1000 % 60,
+            ms % 1000
+        )
+    };
+    let mut rows: Vec<String> = naive()
+        .iter()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let w = &v["window"];
+            format!(
+                "{{\"window\":{{\"start\":\"{}\",\"end\":\"{}\"}},\"user\":{},\"n\":{},\"total\":{}}}",
+                iso(w["start"].as_i64().unwrap()),
+                iso(w["end"].as_i64().unwrap()),
+                v["user"],
+                v["n"],
+                v["total"]
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
 // ---------------------------------------------------------------- the parent's runs
 
 /// A scenario's directory (input, checkpoint, sink output) and layout.
@@ -177,6 +288,9 @@ struct Scenario {
     dir: PathBuf,
     layout: String,
     hosts: PathBuf,
+    /// `foreach` (a `ForeachBatch` writing a file per call into `out/`) or `files` (a JSON
+    /// file sink in `files/`).
+    sink: &'static str,
 }
 
 impl Scenario {
@@ -215,6 +329,7 @@ impl Scenario {
             dir,
             layout: layout.into(),
             hosts,
+            sink: "foreach",
         }
     }
 
@@ -231,6 +346,7 @@ impl Scenario {
         cmd.args(["--child", &self.layout, &process.to_string()])
             .arg(&self.hosts)
             .arg(&self.dir)
+            .arg(self.sink)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .env_remove("STREAM_CRASH_AT");
@@ -364,7 +480,7 @@ struct Payment {
     ts: Timestamp,
 }
 
-fn child(layout: &str, process: &str, hosts: &Path, dir: &Path) {
+fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
     let args: Vec<&str> = match layout {
         "w1" => vec!["-w", "1"],
         "w2" => vec!["-w", "2"],
@@ -384,7 +500,7 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path) {
         .connect_timeout(Duration::from_secs(5));
     let out = dir.join("out");
     let slow = std::env::var_os("CRASH_TEST_SLOW").is_some();
-    let sink = ForeachBatch::new(move |batch: u64, rows: Vec<_>| {
+    let foreach = ForeachBatch::new(move |batch: u64, rows: Vec<_>| {
         let mut lines: Vec<String> = rows.iter().map(|r: &_| Record::to_json(r)).collect();
         lines.sort();
         // One file per call, written whole: a crash leaves either all of it or nothing.
@@ -401,17 +517,31 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path) {
             std::thread::sleep(Duration::from_millis(200));
         }
     });
-    let query = stream! {
-        read_stream::<Payment>(Files::json(dir.join("in")).max_files_per_trigger(1))
-            .with_watermark(ts, "5 seconds")
-            .group_by(window(ts, "10 seconds"), user)
-            .agg(count() as n, sum(amount) as total)
-            .write_stream(sink)
-            .output_mode(Append)
-            .checkpoint_location(dir.join("checkpoint"))
-            .trigger(AvailableNow)
+    let input = Files::json(dir.join("in")).max_files_per_trigger(1);
+    let started = if sink == "files" {
+        session.start(stream! {
+            read_stream::<Payment>(input)
+                .with_watermark(ts, "5 seconds")
+                .group_by(window(ts, "10 seconds"), user)
+                .agg(count() as n, sum(amount) as total)
+                .write_stream(Files::json(dir.join("files")))
+                .output_mode(Append)
+                .checkpoint_location(dir.join("checkpoint"))
+                .trigger(AvailableNow)
+        })
+    } else {
+        session.start(stream! {
+            read_stream::<Payment>(input)
+                .with_watermark(ts, "5 seconds")
+                .group_by(window(ts, "10 seconds"), user)
+                .agg(count() as n, sum(amount) as total)
+                .write_stream(foreach)
+                .output_mode(Append)
+                .checkpoint_location(dir.join("checkpoint"))
+                .trigger(AvailableNow)
+        })
     };
-    match session.start(query).and_then(|q| q.await_termination()) {
+    match started.and_then(|q| q.await_termination()) {
         Ok(()) => println!("RESULT ok"),
         Err(e) => {
             println!("RESULT err {}", e.to_string().replace('\n', " "));

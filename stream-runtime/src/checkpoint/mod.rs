@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 pub(crate) use changes::{
     check_and_record, OperatorDescription, QueryDescription, SinkDescription, SourceDescription,
 };
-pub(crate) use fs::{create_dir, write_atomic};
+pub(crate) use fs::{create_dir, sync_dir, write_atomic};
 
 /// A query's checkpoint directory, locked while the query runs.
 pub(crate) struct Checkpoint {

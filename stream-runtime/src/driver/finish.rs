@@ -85,6 +85,18 @@ impl<T: Record> Driver<'_, T> {
         out
     }
 
+    /// Spark's `shouldRunAnotherBatch`: a stateful operator downstream of a watermark, in
+    /// Append or Update mode, asks for a batch without data when its input watermark advances
+    /// past the one the last batch ran under (whether or not it has state to evict).
+    pub(super) fn wants_no_data_batch(&self, next: u64, batch_watermark: u64) -> bool {
+        let stateful = !self.def.data.meta.shape.aggregations.is_empty();
+        stateful
+            && self.watermark.is_active()
+            && next > batch_watermark
+            && self.def.mode != OutputMode::Complete
+            && self.def.trigger != Trigger::Once
+    }
+
     pub(super) fn finish_batch(
         &mut self,
         plan: &BatchPlan,
@@ -238,15 +250,7 @@ impl<T: Record> Driver<'_, T> {
         for (i, split) in &plan.splits {
             self.def.sources[*i].source.commit(&split.end);
         }
-        // Spark's `shouldRunAnotherBatch`: a stateful operator downstream of a watermark, in
-        // Append or Update mode, asks for a batch without data when its input watermark advances
-        // (whether or not it has state to evict).
-        let stateful = !self.def.data.meta.shape.aggregations.is_empty();
-        self.no_data_batch = stateful
-            && self.watermark.is_active()
-            && next > batch_watermark
-            && self.def.mode != OutputMode::Complete
-            && self.def.trigger != Trigger::Once;
+        self.no_data_batch = self.wants_no_data_batch(next, batch_watermark);
         self.previous_watermark = batch_watermark;
         self.shared.push_progress(QueryProgress {
             id: self.shared.id.clone(),

@@ -45,6 +45,12 @@ impl<T: Record> Driver<'_, T> {
         self.watermark.restore(recovery.watermark);
         self.previous_watermark = recovery.previous_watermark;
         self.replay = recovery.replay.clone();
+        // The last batch committed asked for a batch without data (its watermark moved): run it
+        // first, as a run never stopped would have. Spark forgets the request across a restart
+        // and waits for new data; we differ on purpose (docs/architecture.md, "Deliberate
+        // differences").
+        self.no_data_batch = self.replay.is_none()
+            && self.wants_no_data_batch(recovery.watermark, recovery.previous_watermark);
     }
 
     /// The plan of the interrupted batch, exactly as logged: the same source ranges, watermark

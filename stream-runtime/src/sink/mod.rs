@@ -5,6 +5,7 @@
 //! sink once per batch with the batch id, as Spark's `addBatch(batchId, data)`.
 
 mod console;
+pub(crate) mod file;
 mod foreach;
 mod memory;
 

@@ -5,7 +5,7 @@
 //! split. Offsets are JSON, as in Spark's offset log, so the next issues can build exactly-once
 //! recovery on them.
 
-mod file;
+pub(crate) mod file;
 mod memory;
 pub mod nexmark;
 mod rate;
