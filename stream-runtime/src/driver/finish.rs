@@ -103,6 +103,9 @@ impl<T: Record> Driver<'_, T> {
                 acc.rows += stats.rows;
                 acc.dropped_malformed += stats.dropped_malformed;
                 acc.corrupt_count += stats.corrupt_count;
+                for (k, v) in stats.metrics {
+                    *acc.metrics.entry(k).or_default() += v;
+                }
                 // Each worker sends a bounded sample; the handle keeps the last MAX_CORRUPT.
                 acc.corrupt.extend(stats.corrupt);
                 let excess = acc.corrupt.len().saturating_sub(MAX_CORRUPT);
@@ -172,6 +175,9 @@ impl<T: Record> Driver<'_, T> {
                     "numDroppedMalformedRecords".into(),
                     stats.dropped_malformed.to_string(),
                 );
+            }
+            for (k, v) in &stats.metrics {
+                metrics.insert(k.clone(), v.to_string());
             }
             if stats.corrupt_count > 0 {
                 metrics.insert("numCorruptRecords".into(), stats.corrupt_count.to_string());

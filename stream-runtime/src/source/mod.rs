@@ -139,6 +139,10 @@ pub struct ReadStats {
     /// [`corrupt`](ReadStats::corrupt) or not (what Spark's `numCorruptRecords` reports).
     #[serde(default)]
     pub corrupt_count: u64,
+    /// The source's own counts, summed over workers and shown in the source's progress
+    /// `metrics` (e.g. the Kafka source's offsets lost to retention).
+    #[serde(default)]
+    pub metrics: std::collections::BTreeMap<String, u64>,
 }
 
 /// A streaming source of rows of type `T`.
