@@ -1,6 +1,24 @@
 //! Apache Kafka for Structured Streaming for Rust.
 
 pub mod client;
+mod fs;
+mod offsets;
+mod options;
+mod row;
+mod source;
+
+pub use row::{Header, Headers, KafkaRow};
+pub use source::{KafkaSource, KafkaSourceBuilder};
+
+/// Kafka's entry points, as Spark's `format("kafka")`: [`Kafka::source`] and `Kafka::sink`.
+pub struct Kafka;
+
+impl Kafka {
+    /// A Kafka source (`spark.readStream.format("kafka")`), with Spark's options.
+    pub fn source() -> KafkaSourceBuilder {
+        KafkaSourceBuilder::default()
+    }
+}
 
 /// The bootstrap address of a Kafka broker for tests and examples: `$STREAM_KAFKA_BOOTSTRAP`
 /// if set, else the broker `scripts/kafka/start.sh` starts (or finds running), once per process.

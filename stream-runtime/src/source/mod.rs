@@ -123,6 +123,14 @@ fn truncated_text(bytes: &[u8]) -> String {
     text
 }
 
+/// Where a row came from, for the malformed values `from_json` reports: a name (e.g. `Kafka
+/// topic `bids` partition 3`) and a position in it (an offset). Rows of other types are
+/// reported by their position in the worker's batch.
+pub trait RowOrigin {
+    /// The row's origin and its position there.
+    fn origin(&self) -> (String, u64);
+}
+
 /// What one worker read from one split.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadStats {
