@@ -5,9 +5,11 @@ mod fs;
 mod offsets;
 mod options;
 mod row;
+mod sink;
 mod source;
 
 pub use row::{Header, Headers, KafkaRow};
+pub use sink::KafkaSink;
 pub use source::{KafkaSource, KafkaSourceBuilder};
 
 /// Kafka's entry points, as Spark's `format("kafka")`: [`Kafka::source`] and `Kafka::sink`.
@@ -17,6 +19,12 @@ impl Kafka {
     /// A Kafka source (`spark.readStream.format("kafka")`), with Spark's options.
     pub fn source() -> KafkaSourceBuilder {
         KafkaSourceBuilder::default()
+    }
+
+    /// A Kafka sink (`writeStream.format("kafka")`), at least once unless
+    /// [`exactly_once`](KafkaSink::exactly_once).
+    pub fn sink() -> KafkaSink {
+        KafkaSink::default()
     }
 }
 

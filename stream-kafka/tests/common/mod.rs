@@ -59,3 +59,44 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Every record of `topic` (all partitions), read committed or not: (partition, key, value).
+pub fn read_all(topic: &str, read_committed: bool) -> Vec<(i32, Option<String>, String)> {
+    use stream_kafka::client::fetch::OnDataLoss;
+    use stream_kafka::client::OffsetSpec;
+    let mut config = Config::new(&bootstrap());
+    config.read_committed = read_committed;
+    let mut c = Client::new(config);
+    let topics = [topic.to_string()];
+    let parts = match c.metadata(Some(&topics)).unwrap().remove(topic).unwrap() {
+        Ok(p) => p,
+        Err(e) => panic!("topic {topic}: {e}"),
+    };
+    let tps: Vec<(String, i32)> = parts
+        .iter()
+        .map(|p| (topic.to_string(), p.partition))
+        .collect();
+    let ends = c.list_offsets(&tps, OffsetSpec::Latest).unwrap();
+    let mut out = Vec::new();
+    for tp in &tps {
+        let end = ends[tp].unwrap_or(0);
+        c.read_range(
+            tp,
+            0,
+            end,
+            OnDataLoss::Fail,
+            std::time::Duration::from_secs(10),
+            &mut |r| {
+                out.push((
+                    tp.1,
+                    r.key
+                        .as_ref()
+                        .map(|k| String::from_utf8(k.to_vec()).unwrap()),
+                    String::from_utf8(r.value.clone().unwrap_or_default().to_vec()).unwrap(),
+                ))
+            },
+        )
+        .unwrap();
+    }
+    out
+}
