@@ -624,7 +624,7 @@ impl Source<KafkaRow> for KafkaSource {
             let Some(f) = from.get_mut(tp) else { continue };
             if *e < *f {
                 let message = format!(
-                    "Kafka topic `{}` partition {}: the offset went back from {f} to {e}; some                      data may have been missed",
+                    "Kafka topic `{}` partition {}: the offset went back from {f} to {e}; some data may have been missed",
                     tp.0, tp.1
                 );
                 if s.on_loss == OnDataLoss::Fail {

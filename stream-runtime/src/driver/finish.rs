@@ -112,6 +112,19 @@ impl<T: Record> Driver<'_, T> {
                 acc.corrupt.drain(..excess);
             }
         }
+        // `from_json`'s malformed values count as reads of the source they came from.
+        for p in std::mem::take(&mut metrics.parses) {
+            if let Some(e) = p.error {
+                self.shared.fail(e);
+            }
+            let Some(source) = p.source else { continue };
+            let acc = reads.entry(source).or_default();
+            acc.dropped_malformed += p.stats.dropped_malformed;
+            acc.corrupt_count += p.stats.corrupt_count;
+            acc.corrupt.extend(p.stats.corrupt);
+            let excess = acc.corrupt.len().saturating_sub(MAX_CORRUPT);
+            acc.corrupt.drain(..excess);
+        }
         if self.should_stop() && self.shared.lock().error.is_some() {
             return;
         }

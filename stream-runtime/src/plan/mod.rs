@@ -7,6 +7,7 @@
 
 mod aggregate;
 mod join;
+mod json;
 pub(crate) mod lower;
 mod nulls;
 mod writer;
