@@ -519,3 +519,6 @@ pub trait UnknownOrigin {
 }
 
 impl<T> UnknownOrigin for OriginOf<'_, T> {}
+
+/// A state snapshot's cost, for `benches/state_snapshot.rs`.
+pub use crate::state::bench::{snapshot as bench_state_snapshot, SnapshotCost};

@@ -3,6 +3,7 @@
 
 use super::plan::Driver;
 use super::{BatchPlan, WorkerReport};
+use crate::crash::{self, Point};
 use crate::dataflow;
 use crate::metrics::BatchMetrics;
 use crate::progress::{
@@ -17,6 +18,10 @@ use stream_core::{OutputMode, Record, Trigger};
 
 /// How many corrupt records a handle keeps.
 const MAX_CORRUPT: usize = 1000;
+
+/// What a report says of a query without a checkpoint location.
+const NO_CHECKPOINT: &str = "none: no checkpoint_location, so state and progress are lost when \
+     the query stops; set .checkpoint_location(dir) on the writer to resume exactly once";
 
 impl<T: Record> Driver<'_, T> {
     /// The rows the sink receives for a batch, from the output updates.
@@ -129,6 +134,7 @@ impl<T: Record> Driver<'_, T> {
             return;
         }
         let sink_started = Instant::now();
+        crash::point(Point::BeforeSinkCommit, self.batch);
         let num_output_rows = if let Some(sink) = &self.def.partitioned {
             // The workers wrote their parts of the batch: commit it, once.
             if !plan.skip_sink {
@@ -158,6 +164,7 @@ impl<T: Record> Driver<'_, T> {
             }
             n
         };
+        crash::point(Point::AfterSinkCommit, self.batch);
         let add_batch_ms = sink_started.elapsed().as_millis() as u64;
         let trigger_ms = self.trigger_start.elapsed().as_millis() as u64;
         let since_previous = self
@@ -277,6 +284,10 @@ impl<T: Record> Driver<'_, T> {
             sink: SinkProgress {
                 description: self.sink.description(),
                 num_output_rows,
+            },
+            fault_tolerance: match &self.checkpoint {
+                Some(c) => format!("checkpoint at {}", c.root().display()),
+                None => NO_CHECKPOINT.to_string(),
             },
         });
         self.batch += 1;

@@ -6,6 +6,7 @@
 //! check, and its sources; [`DataStreamWriter`] adds the sink and the query's options.
 
 mod aggregate;
+pub(crate) mod describe;
 mod join;
 mod json;
 pub(crate) mod lower;
@@ -52,6 +53,9 @@ pub(crate) struct Meta {
     /// The operators, in the order they were built: with the sources' row types, the query's
     /// shape, which every process of a cluster must agree on.
     pub operators: Vec<String>,
+    /// The stateful operators, in the order of their state's operator numbers (ids are given
+    /// when the query is described for its checkpoint).
+    pub stateful: Vec<crate::checkpoint::OperatorDescription>,
 }
 
 impl Meta {
@@ -62,6 +66,7 @@ impl Meta {
         self.sources.extend(other.sources);
         self.watermarks.extend(other.watermarks);
         self.event_time.extend(other.event_time);
+        self.stateful.extend(other.stateful);
         self.error = self.error.or(other.error);
         let (a, b) = (self.operators.join(", "), other.operators.join(", "));
         self.operators = vec![format!("union of [{a}] and [{b}]")];

@@ -9,7 +9,7 @@
 //!   `session_window(..)`), `group_by_key`, `agg`, `count`, `order_by` / `sort`;
 //! - [`join`]: stream-static joins, with the stream or the static table on the left;
 //! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
-//!   `query_name`, `start`.
+//!   `query_name`, `checkpoint_location`, `start`.
 //!
 //! To add an operator, say `drop_duplicates` in a new deduplication family:
 //!
@@ -67,6 +67,7 @@ pub const METHODS: &[(&str, Parse)] = &[
     ("output_mode", writer::parse_output_mode),
     ("trigger", writer::parse_trigger),
     ("query_name", writer::parse_query_name),
+    ("checkpoint_location", writer::parse_checkpoint_location),
     ("start", writer::parse_start),
 ];
 
