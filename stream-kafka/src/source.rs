@@ -540,6 +540,13 @@ impl Source<KafkaRow> for KafkaSource {
         }
     }
 
+    /// What the source reads (its subscription, as the description says it): a restarted
+    /// query may not change it (Spark's guide: "changes to subscribed topic/files is not
+    /// allowed as the results are unpredictable"); rate limits and starting offsets may change.
+    fn identity(&self) -> String {
+        self.description()
+    }
+
     fn restore(&self, dir: &Path) -> Result<()> {
         self.settings()?;
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());

@@ -78,6 +78,34 @@ fn offsets_deleted_by_retention_fail_the_query_or_are_skipped_and_counted() {
     q.stop().unwrap();
 }
 
+#[test]
+fn a_restart_with_another_subscription_is_refused() {
+    let (a, b) = (topic("sub-a", 1), topic("sub-b", 1));
+    write(&a, &[(0, None, "a0")]);
+    let cp = temp_dir("sub-cp");
+    let source = |t: &str| {
+        Kafka::source()
+            .bootstrap_servers(bootstrap())
+            .subscribe(t)
+            .starting_offsets("earliest")
+    };
+    let (rows, q) = run(source(&a), &cp).unwrap();
+    assert_eq!(values(&rows), ["a0"]);
+    q.stop().unwrap();
+    // A rate limit may change.
+    let (_, q) = run(source(&a).max_offsets_per_trigger(10), &cp).unwrap();
+    q.stop().unwrap();
+    let e = match run(source(&b), &cp) {
+        Ok((_, q)) => q.await_termination().unwrap_err(),
+        Err(e) => e,
+    }
+    .to_string();
+    assert!(
+        e.contains(&format!("KafkaV2[Subscribe[{a}]]")) && e.contains(&b),
+        "names both subscriptions: {e}"
+    );
+}
+
 /// A second broker of our own (the shared one must keep running for the other tests), on its
 /// own port and directory, sharing the first one's jars; stopped and wiped when dropped.
 struct OwnBroker {
