@@ -16,7 +16,7 @@ use super::Bid;
 use std::time::{Duration, Instant};
 use stream_core::timestamp::{with_text_timestamps, TextTimestamps};
 use stream_kafka::client::fetch::OnDataLoss;
-use stream_kafka::client::{Client, Config, OffsetSpec};
+use stream_kafka::client::{Client, Config, OffsetSpec, TopicPartition};
 use stream_kafka::{Kafka, KafkaRow};
 use stream_runtime::prelude::*;
 use stream_runtime::sink::Noop;
@@ -87,7 +87,7 @@ pub fn bench(
 }
 
 /// The topic's partitions and their end offsets.
-fn partitions(client: &mut Client, topic: &str) -> Result<Vec<((String, i32), i64)>, String> {
+fn partitions(client: &mut Client, topic: &str) -> Result<Vec<(TopicPartition, i64)>, String> {
     let topics = [topic.to_string()];
     let parts = client
         .metadata(Some(&topics))

@@ -561,7 +561,7 @@ impl Source<KafkaRow> for KafkaSource {
         st.client
             .get_or_insert_with(|| Client::new(s.client.clone()));
         let end_offsets = offsets::from_json(end).map_err(err)?;
-        let from = self.from_offsets(s, &mut st, start, &end_offsets)?;
+        let from = self.batch_starts(s, &mut st, start, &end_offsets)?;
         Ok(split(start, &from, &end_offsets))
     }
 
@@ -579,7 +579,7 @@ impl Source<KafkaRow> for KafkaSource {
             0,
         );
         let current: PartitionOffsets = latest.clone();
-        let mut from = self.from_offsets(s, &mut st, start, &current)?;
+        let mut from = self.batch_starts(s, &mut st, start, &current)?;
         // Partitions that were read before and are gone now (a deleted topic).
         if let Some(start) = start {
             let before = offsets::from_json(start).map_err(err)?;
@@ -726,7 +726,7 @@ impl KafkaSource {
     /// Each partition's first offset of a batch: the previous batch's end, the initial offsets
     /// for the first batch, and the log start for a partition seen for the first time (Spark:
     /// "Newly discovered partitions during a query will start at earliest").
-    fn from_offsets(
+    fn batch_starts(
         &self,
         s: &SourceSettings,
         st: &mut DriverState,

@@ -104,12 +104,18 @@ fn transactions_commit_by_handle_and_aborted_records_are_not_read_committed() {
         stream_kafka::client::txn::TxnOutcome::Committed
     );
     let tp = (topic.clone(), 0);
-    let end = c.list_offsets(&[tp.clone()], OffsetSpec::Latest).unwrap()[&tp].unwrap();
+    let end = c
+        .list_offsets(std::slice::from_ref(&tp), OffsetSpec::Latest)
+        .unwrap()[&tp]
+        .unwrap();
     let got = values(&mut c, &topic, 0, end);
     let expected: Vec<String> = (0..5).map(|i| format!("committed{i}")).collect();
     assert_eq!(got, expected);
     // Read uncommitted, the aborted records are there too.
     let mut all = client(false);
-    let end = all.list_offsets(&[tp.clone()], OffsetSpec::Latest).unwrap()[&tp].unwrap();
+    let end = all
+        .list_offsets(std::slice::from_ref(&tp), OffsetSpec::Latest)
+        .unwrap()[&tp]
+        .unwrap();
     assert_eq!(values(&mut all, &topic, 0, end).len(), 15);
 }
