@@ -244,6 +244,11 @@ impl Checkpoint {
         self.root.join("sources").join(index.to_string())
     }
 
+    /// The directory of a partitioned sink's own log (e.g. the Kafka sink's transactions).
+    pub fn sink_dir(&self) -> PathBuf {
+        self.root.join("sink")
+    }
+
     /// The directory of the operators' state.
     pub fn state_dir(&self) -> PathBuf {
         self.root.join("state")

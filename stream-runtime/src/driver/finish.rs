@@ -120,11 +120,27 @@ impl<T: Record> Driver<'_, T> {
                 acc.rows += stats.rows;
                 acc.dropped_malformed += stats.dropped_malformed;
                 acc.corrupt_count += stats.corrupt_count;
+                for (k, v) in stats.metrics {
+                    *acc.metrics.entry(k).or_default() += v;
+                }
                 // Each worker sends a bounded sample; the handle keeps the last MAX_CORRUPT.
                 acc.corrupt.extend(stats.corrupt);
                 let excess = acc.corrupt.len().saturating_sub(MAX_CORRUPT);
                 acc.corrupt.drain(..excess);
             }
+        }
+        // `from_json`'s malformed values count as reads of the source they came from.
+        for p in std::mem::take(&mut metrics.parses) {
+            if let Some(e) = p.error {
+                self.shared.fail(e);
+            }
+            let Some(source) = p.source else { continue };
+            let acc = reads.entry(source).or_default();
+            acc.dropped_malformed += p.stats.dropped_malformed;
+            acc.corrupt_count += p.stats.corrupt_count;
+            acc.corrupt.extend(p.stats.corrupt);
+            let excess = acc.corrupt.len().saturating_sub(MAX_CORRUPT);
+            acc.corrupt.drain(..excess);
         }
         if self.should_stop() && self.shared.lock().error.is_some() {
             return;
@@ -191,6 +207,9 @@ impl<T: Record> Driver<'_, T> {
                     "numDroppedMalformedRecords".into(),
                     stats.dropped_malformed.to_string(),
                 );
+            }
+            for (k, v) in &stats.metrics {
+                metrics.insert(k.clone(), v.to_string());
             }
             if stats.corrupt_count > 0 {
                 metrics.insert("numCorruptRecords".into(), stats.corrupt_count.to_string());

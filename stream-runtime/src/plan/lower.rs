@@ -100,6 +100,16 @@ impl LowerCtx {
         m.event_time.push(Default::default());
         m.event_time.len() - 1
     }
+    /// Registers a `from_json` operator reading values of source `source`; returns its metrics
+    /// index.
+    pub(crate) fn parse_op(&mut self, source: Option<usize>) -> usize {
+        let mut m = self.metrics.borrow_mut();
+        m.parses.push(crate::metrics::ParseStats {
+            source,
+            ..Default::default()
+        });
+        m.parses.len() - 1
+    }
     /// Registers a stateful operator; returns its metrics index.
     pub(crate) fn state_op(&mut self) -> usize {
         let mut m = self.metrics.borrow_mut();

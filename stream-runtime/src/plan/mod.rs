@@ -8,6 +8,7 @@
 mod aggregate;
 pub(crate) mod describe;
 mod join;
+mod json;
 pub(crate) mod lower;
 mod nulls;
 mod writer;

@@ -123,6 +123,14 @@ fn truncated_text(bytes: &[u8]) -> String {
     text
 }
 
+/// Where a row came from, for the malformed values `from_json` reports: a name (e.g. `Kafka
+/// topic `bids` partition 3`) and a position in it (an offset). Rows of other types are
+/// reported by their position in the worker's batch.
+pub trait RowOrigin {
+    /// The row's origin and its position there.
+    fn origin(&self) -> (String, u64);
+}
+
 /// What one worker read from one split.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadStats {
@@ -139,6 +147,10 @@ pub struct ReadStats {
     /// [`corrupt`](ReadStats::corrupt) or not (what Spark's `numCorruptRecords` reports).
     #[serde(default)]
     pub corrupt_count: u64,
+    /// The source's own counts, summed over workers and shown in the source's progress
+    /// `metrics` (e.g. the Kafka source's offsets lost to retention).
+    #[serde(default)]
+    pub metrics: std::collections::BTreeMap<String, u64>,
 }
 
 /// A streaming source of rows of type `T`.

@@ -336,7 +336,10 @@ impl<T: Record> FileSource<T> {
                     return Err(StreamError::Malformed {
                         file: path.to_string(),
                         line: line_no,
-                        error,
+                        error: format!(
+                            "{error} (mode is fail-fast; use .mode(Mode::DropMalformed) or \
+                             .mode(Mode::Permissive) to skip or keep such records)"
+                        ),
                     })
                 }
                 Mode::DropMalformed => stats.dropped_malformed += 1,
