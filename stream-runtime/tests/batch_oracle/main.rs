@@ -17,7 +17,7 @@
 //! compile time; the macro expands to these same builder calls, and its batch pipelines are
 //! run by `ui-tests/tests/expansion_runs.rs`.
 //!
-//! Cases: `STREAM_PROPTEST_CASES` (default 24 per property); seed: `STREAM_PROPTEST_SEED` (by
+//! Cases: `STREAM_PROPTEST_CASES` (default 40 per property); seed: `STREAM_PROPTEST_SEED` (by
 //! default a fixed one, or a random one when only the number of cases is given: the long
 //! mode). A failure prints the seed and the smallest failing case found.
 
@@ -63,7 +63,7 @@ where
             .map_or(13, |d| d.as_nanos() as u64),
         None => 13,
     });
-    let cases = cases.unwrap_or(24) as u32;
+    let cases = cases.unwrap_or(40) as u32;
     eprintln!("{name}: seed {seed}, {cases} cases (STREAM_PROPTEST_SEED, STREAM_PROPTEST_CASES)");
     let mut bytes = [0u8; 32];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
@@ -134,6 +134,9 @@ fn modes(p: &Pipeline, input: &Input) -> Vec<OutputMode> {
 /// Whether update mode's output makes a table: by group (`k`, `w`) after one aggregation
 /// followed by `v` projections only, or every row of a pipeline without aggregation.
 fn update_makes_a_table(p: &Pipeline) -> bool {
+    if p.branch_aggregates() {
+        return false;
+    }
     p.aggregations() == 0
         || (p.aggregations() == 1
             && p.after_last_aggregation()
@@ -235,11 +238,7 @@ fn late_rows_only_ever_cause_drops() {
         |(p, input)| {
             // A late row may open a new session beside one already closed and forgotten (in
             // Spark too): that is no drop, so sessions are compared on timely inputs only.
-            let first_agg = p.ops.iter().find_map(|o| match o {
-                Op::Agg(g) => Some(*g),
-                _ => None,
-            });
-            if matches!(first_agg, Some(pipeline::Grouping::Session { .. })) {
+            if p.session_first() {
                 return Ok(());
             }
             let judges = input.judges(p.delay);

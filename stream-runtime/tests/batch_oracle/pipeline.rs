@@ -164,10 +164,39 @@ impl fmt::Debug for Pipeline {
 }
 
 impl Pipeline {
-    /// How many aggregations the pipeline has (unions count both branches' once: branches are
-    /// stateless).
+    /// How many aggregations the pipeline's main line has (not counting unions' branches).
     pub fn aggregations(&self) -> usize {
         self.ops.iter().filter(|o| matches!(o, Op::Agg(_))).count()
+    }
+    /// Whether a union's branch aggregates.
+    pub fn branch_aggregates(&self) -> bool {
+        self.ops.iter().any(|o| match o {
+            Op::Union(a, b) => a.iter().chain(b).any(|o| matches!(o, Op::Agg(_))),
+            _ => false,
+        })
+    }
+    /// Whether some path through the pipeline meets a session window as its first aggregation.
+    pub fn session_first(&self) -> bool {
+        fn walk(ops: &[Op], seen: bool) -> bool {
+            let mut seen = seen;
+            for (i, op) in ops.iter().enumerate() {
+                match op {
+                    Op::Agg(Grouping::Session { .. }) if !seen => return true,
+                    Op::Agg(_) => seen = true,
+                    Op::Union(a, b) => {
+                        let rest = &ops[i + 1..];
+                        return [a, b].iter().any(|branch| {
+                            let mut path = (*branch).clone();
+                            path.extend(rest.iter().cloned());
+                            walk(&path, seen)
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            false
+        }
+        walk(&self.ops, false)
     }
     /// The operators after the last aggregation.
     pub fn after_last_aggregation(&self) -> &[Op] {
@@ -205,15 +234,16 @@ fn stateless() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// A branch of a union: projections and filters, and now and then an aggregation.
+fn branch() -> impl Strategy<Value = Vec<Op>> {
+    proptest::collection::vec(prop_oneof![6 => stateless(), 1 => aggregation()], 0..3)
+}
+
 /// The projection family: filters, maps, flat maps, unions of two branches.
 fn projection() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => stateless(),
-        1 => (
-            proptest::collection::vec(stateless(), 0..3),
-            proptest::collection::vec(stateless(), 0..3)
-        )
-            .prop_map(|(a, b)| Op::Union(a, b)),
+        1 => (branch(), branch()).prop_map(|(a, b)| Op::Union(a, b)),
     ]
 }
 
