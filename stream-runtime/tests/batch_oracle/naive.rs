@@ -181,12 +181,13 @@ fn aggregate(rows: Vec<Judged>, g: Grouping) -> Vec<Judged> {
             }
             for (k, mut rs) in by_key {
                 rs.sort_by_key(|r| r.ts);
-                // Rows closer than the gap form one session `[first, last + gap)`.
+                // Rows at most the gap apart form one session `[first, last + gap)`: sessions
+                // that touch merge, as in Spark.
                 let mut session: Option<(i64, i64, Acc)> = None;
                 for r in rs {
                     let t = r.ts.millis();
                     match &mut session {
-                        Some((_, end, acc)) if t < *end => {
+                        Some((_, end, acc)) if t <= *end => {
                             *end = (*end).max(t + gap);
                             acc.add(r);
                         }
