@@ -331,7 +331,10 @@ fn an_event_time_aggregation_after_a_window_aggregation_keeps_its_closed_windows
                 },
             )
             .group_by_event_time("ts", |c| c.ts, |c| c.ts)
-            .agg(|a| (a.count(),), |ts, (windows,)| PerInstant { ts, windows })
+            .agg(
+                |a| (a.count(),),
+                |ts, (windows,)| PerInstant { ts, windows },
+            )
             .write_stream(sink.clone())
             .output_mode(Append);
         let q = Session::with_workers(workers).start(query).unwrap();

@@ -326,10 +326,13 @@ fn a_stream_joins_a_bounded_dataset_read_once_per_run() {
     }
 }
 
+/// A part written: batch id, worker, values.
+type Part = (u64, usize, Vec<i64>);
+
 /// A partitioned sink that records every worker's part and the commits.
 #[derive(Clone, Default)]
 struct Parts {
-    written: Arc<Mutex<Vec<(u64, usize, Vec<i64>)>>>,
+    written: Arc<Mutex<Vec<Part>>>,
     commits: Arc<Mutex<Vec<(u64, usize)>>>,
 }
 

@@ -403,7 +403,7 @@ fn apply(rows: Dataset<R>, op: &Op, table: &[S]) -> Dataset<R> {
             if how == JoinType::RightOuter {
                 table.join_stream(rows, |s: &S| s.k, key, how, |s, r| joined(r, s))
             } else {
-                rows.join_static(table, key, |s: &S| s.k, how, |r, s| joined(r, s))
+                rows.join_static(table, key, |s: &S| s.k, how, joined)
             }
         }
         Op::TopN(n) => rows.order_by(sort_key).limit(n),

@@ -217,7 +217,7 @@ fn join_and_sort_errors() {
     let e = check_err(quote!(
         read_stream::<Bid>(s).join(read_static::<P>(x), a == b)
     ));
-    assert!(e.starts_with("bind the static table to a name"), "{e}");
+    assert!(e.starts_with("bind the joined side to a name"), "{e}");
     let e = check_err(quote!(read_stream::<Bid>(s).select(a).order_by(a)));
     assert!(
         e.contains("sorts the result table of an aggregation"),

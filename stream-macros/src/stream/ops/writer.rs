@@ -174,6 +174,10 @@ fn writer(at: Site) -> Writer {
 }
 
 impl Operator for WriteStream {
+    fn streaming_only(&self) -> bool {
+        true
+    }
+
     fn allowed_after_sort(&self) -> bool {
         true
     }
@@ -196,6 +200,10 @@ impl Operator for WriteStream {
 }
 
 impl Operator for OutputMode {
+    fn streaming_only(&self) -> bool {
+        true
+    }
+
     fn place(&self) -> Place {
         Place::Writer
     }
@@ -217,6 +225,10 @@ impl Operator for OutputMode {
 }
 
 impl Operator for Trigger {
+    fn streaming_only(&self) -> bool {
+        true
+    }
+
     fn place(&self) -> Place {
         Place::Writer
     }
@@ -235,6 +247,10 @@ impl Operator for Trigger {
 }
 
 impl Operator for QueryName {
+    fn streaming_only(&self) -> bool {
+        true
+    }
+
     fn place(&self) -> Place {
         Place::Writer
     }
@@ -255,6 +271,10 @@ impl Operator for QueryName {
 }
 
 impl Operator for Start {
+    fn streaming_only(&self) -> bool {
+        true
+    }
+
     fn place(&self) -> Place {
         Place::Writer
     }
