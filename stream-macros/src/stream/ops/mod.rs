@@ -116,10 +116,11 @@ pub trait Operator: Any {
         false
     }
 
-    /// Means something on a stream only (`write_stream` and the writer's options): an error on
-    /// a batch pipeline.
+    /// Means something on a stream only: an error on a batch pipeline. Every option of the
+    /// writer is (`output_mode`, `trigger`, `checkpoint_location`, ..: a batch query has no
+    /// writer), and `write_stream`.
     fn streaming_only(&self) -> bool {
-        false
+        self.place() == Place::Writer
     }
 
     /// Runs a batch query (`collect`, `show`, `write`): an error on a stream.

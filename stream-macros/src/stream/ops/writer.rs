@@ -200,10 +200,6 @@ impl Operator for WriteStream {
 }
 
 impl Operator for OutputMode {
-    fn streaming_only(&self) -> bool {
-        true
-    }
-
     fn place(&self) -> Place {
         Place::Writer
     }
@@ -225,10 +221,6 @@ impl Operator for OutputMode {
 }
 
 impl Operator for Trigger {
-    fn streaming_only(&self) -> bool {
-        true
-    }
-
     fn place(&self) -> Place {
         Place::Writer
     }
@@ -247,10 +239,6 @@ impl Operator for Trigger {
 }
 
 impl Operator for QueryName {
-    fn streaming_only(&self) -> bool {
-        true
-    }
-
     fn place(&self) -> Place {
         Place::Writer
     }
@@ -271,10 +259,6 @@ impl Operator for QueryName {
 }
 
 impl Operator for Start {
-    fn streaming_only(&self) -> bool {
-        true
-    }
-
     fn place(&self) -> Place {
         Place::Writer
     }
