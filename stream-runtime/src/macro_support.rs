@@ -452,3 +452,6 @@ pub fn static_join_inner<T: Clone, S: Clone>(table: Option<&S>, stream: &T) -> J
 pub fn static_join_outer<T: Clone, S: Clone>(table: Option<&S>, stream: &T) -> OuterJoined<T, S> {
     join_outer(stream, table)
 }
+
+/// A state snapshot's cost, for `benches/state_snapshot.rs`.
+pub use crate::state::bench::{snapshot as bench_state_snapshot, SnapshotCost};

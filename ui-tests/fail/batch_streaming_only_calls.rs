@@ -25,6 +25,12 @@ fn main() {
             .write(Console::new())
             .output_mode(Complete)
     };
+    let _checkpoint = stream! {
+        read::<Bid>(Vec::new())
+            .select(auction)
+            .write(Console::new())
+            .checkpoint_location("checkpoints/bids")
+    };
     let _start = stream! {
         let bids = read::<Bid>(Vec::new());
         bids.select(price).start()

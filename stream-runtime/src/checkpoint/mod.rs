@@ -13,6 +13,7 @@
 //! On restart, if the last batch logged in `offsets` is committed the next one runs; otherwise
 //! it runs again with exactly its logged offsets, watermark and timestamp.
 
+mod changes;
 mod fs;
 pub(crate) mod log;
 
@@ -23,6 +24,9 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+pub(crate) use changes::{
+    check_and_record, OperatorDescription, QueryDescription, SinkDescription, SourceDescription,
+};
 pub(crate) use fs::{create_dir, write_atomic};
 
 /// A query's checkpoint directory, locked while the query runs.

@@ -3,6 +3,7 @@
 
 use super::plan::Driver;
 use super::{BatchPlan, WorkerReport};
+use crate::crash::{self, Point};
 use crate::dataflow;
 use crate::metrics::BatchMetrics;
 use crate::progress::{
@@ -105,6 +106,7 @@ impl<T: Record> Driver<'_, T> {
             return;
         }
         let sink_started = Instant::now();
+        crash::point(Point::BeforeSinkCommit, self.batch);
         let num_output_rows = if let Some(sink) = &self.def.partitioned {
             // The workers wrote their parts of the batch: commit it, once.
             if !plan.skip_sink {
@@ -134,6 +136,7 @@ impl<T: Record> Driver<'_, T> {
             }
             n
         };
+        crash::point(Point::AfterSinkCommit, self.batch);
         let add_batch_ms = sink_started.elapsed().as_millis() as u64;
         let trigger_ms = self.trigger_start.elapsed().as_millis() as u64;
         let since_previous = self

@@ -251,7 +251,12 @@ fn work<T: Record>(
         // operator metrics for the batch final.
         step_while(worker, shared, || output.probe.less_than(&next))?;
         match output.end_batch() {
-            Ok(message) => report.sink_message = message,
+            Ok(message) => {
+                if message.is_some() {
+                    crate::crash::point(crate::crash::Point::AfterSinkFiles, plan.batch);
+                }
+                report.sink_message = message
+            }
             Err(e) => {
                 report.error.get_or_insert(e);
             }

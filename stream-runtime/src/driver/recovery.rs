@@ -7,6 +7,7 @@ use super::BatchPlan;
 use super::QueryRun;
 use crate::checkpoint::log::BatchMetadata;
 use crate::checkpoint::Replay;
+use crate::crash::{self, Point};
 use crate::source::Split;
 use crate::state::{self, maintenance::Maintenance};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -87,6 +88,7 @@ impl<T: Record> Driver<'_, T> {
                 self.shared.fail(e);
                 return BatchPlan::stop();
             }
+            crash::point(Point::AfterOffsets, self.batch);
         }
         self.batch_plan(splits)
     }
@@ -99,6 +101,7 @@ impl<T: Record> Driver<'_, T> {
         };
         match checkpoint.commit(self.batch, next_watermark, MIN_BATCHES_TO_RETAIN) {
             Ok(()) => {
+                crash::point(Point::AfterCommit, self.batch);
                 if let Some(m) = &self.maintenance {
                     m.committed(self.batch + 1);
                 }

@@ -169,6 +169,10 @@ impl<T: Record> Feed for SourceFeed<T> {
 /// The driver's view of a source: planning batches, without the row type.
 pub(crate) trait PlanSource: Send + Sync {
     fn description(&self) -> String;
+    /// See [`Source::identity`].
+    fn identity(&self) -> String;
+    /// The source's row type, e.g. `Bid`.
+    fn row_type(&self) -> String;
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>>;
     fn commit(&self, end: &Offset);
     fn restore(&self, dir: &std::path::Path) -> Result<()>;
@@ -178,6 +182,12 @@ pub(crate) trait PlanSource: Send + Sync {
 impl<T: 'static> PlanSource for Arc<dyn Source<T>> {
     fn description(&self) -> String {
         Source::description(&**self)
+    }
+    fn identity(&self) -> String {
+        Source::identity(&**self)
+    }
+    fn row_type(&self) -> String {
+        super::describe::short_type_name::<T>()
     }
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>> {
         Source::plan(&**self, start, limit)

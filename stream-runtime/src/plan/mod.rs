@@ -7,6 +7,7 @@
 
 mod aggregate;
 mod batch;
+pub(crate) mod describe;
 mod join;
 pub(crate) mod lower;
 mod nulls;
@@ -55,6 +56,9 @@ pub(crate) struct Meta {
     pub operators: Vec<String>,
     /// The rows come from bounded inputs only (`read`): a batch query (Spark's `!isStreaming`).
     pub bounded: bool,
+    /// The stateful operators, in the order of their state's operator numbers (ids are given
+    /// when the query is described for its checkpoint).
+    pub stateful: Vec<crate::checkpoint::OperatorDescription>,
 }
 
 impl Meta {
@@ -73,6 +77,7 @@ impl Meta {
         self.sources.extend(other.sources);
         self.watermarks.extend(other.watermarks);
         self.event_time.extend(other.event_time);
+        self.stateful.extend(other.stateful);
         self.error = self.error.or(other.error);
         let (a, b) = (self.operators.join(", "), other.operators.join(", "));
         self.operators = vec![format!("union of [{a}] and [{b}]")];

@@ -3,6 +3,9 @@
 
 use super::lower::SourceEntry;
 use super::Dataset;
+use crate::checkpoint::{
+    OperatorDescription, QueryDescription, SinkDescription, SourceDescription,
+};
 use crate::error::{Result, StreamError};
 use crate::sink::Sink;
 use crate::watermark::WatermarkPolicy;
@@ -122,8 +125,13 @@ impl<T: Record> DataStreamWriter<T> {
             OutputMode::Complete => None,
             _ => self.sink.row_writer(),
         };
+        let sink_description = SinkDescription {
+            description: self.sink.description(),
+            identity: self.sink.batch_log(),
+        };
         QueryDef {
             writer,
+            sink_description,
             partitioned: self.sink.partitioned(),
             sink: Mutex::new(Some(self.sink)),
             data: self.data,
@@ -149,9 +157,35 @@ pub(crate) struct QueryDef<T: 'static> {
     pub trigger: Trigger,
     pub watermark_policy: WatermarkPolicy,
     pub checkpoint: Option<PathBuf>,
+    pub sink_description: SinkDescription,
 }
 
 impl<T> QueryDef<T> {
+    /// The query as its checkpoint records it, for a restart to compare.
+    pub fn description(&self, key_groups: u32) -> QueryDescription {
+        // An operator's id is its number, the one its state directory has (Spark's
+        // `operatorId`), with its kind.
+        let stateful_operators = (self.data.meta.stateful.iter().enumerate())
+            .map(|(i, op)| OperatorDescription {
+                id: format!("{i} ({})", op.kind),
+                ..op.clone()
+            })
+            .collect();
+        QueryDescription {
+            sources: (self.sources.iter())
+                .map(|s| SourceDescription {
+                    identity: s.source.identity(),
+                    row_type: s.source.row_type(),
+                })
+                .collect(),
+            stateful_operators,
+            output_mode: self.mode.name().to_ascii_lowercase(),
+            watermark_policy: self.watermark_policy.name().to_string(),
+            key_groups,
+            sink: self.sink_description.clone(),
+        }
+    }
+
     /// The query's shape as every process of a cluster must build it: its operators in order,
     /// with the sources' and tables' row types, its output mode, and where its rows are written.
     pub fn shape(&self) -> String {

@@ -4,7 +4,7 @@
 mod args;
 mod control;
 
-use crate::checkpoint::Checkpoint;
+use crate::checkpoint::{self, Checkpoint};
 use crate::dataflow;
 use crate::driver;
 use crate::driver::QueryRun;
@@ -243,6 +243,10 @@ impl Session {
                 )))
             }
         };
+        // Before any data is read: the query may have changed since the checkpoint's last run.
+        if hub {
+            checkpoint::check_and_record(dir, &def.description(groups.count))?;
+        }
         let run = QueryRun {
             state_dir: Some(checkpoint.state_dir()),
             checkpoint: Mutex::new(hub.then_some(checkpoint)),

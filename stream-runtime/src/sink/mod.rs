@@ -58,6 +58,12 @@ pub trait BatchWriter<T> {
 pub trait Sink<T>: Send + 'static {
     /// A short description for progress reports, e.g. `ConsoleSink`.
     fn description(&self) -> String;
+    /// Where a sink that keeps its own log of batches keeps it (a file sink's directory): such a
+    /// sink cannot change, or be swapped in, when a query restarts from its checkpoint, since
+    /// its log would not match the checkpoint's batches (Spark's rule for file sinks).
+    fn batch_log(&self) -> Option<String> {
+        None
+    }
     /// Refuses an output mode the sink cannot write (checked when the query starts), e.g. a
     /// file sink only appends.
     fn check_mode(&self, mode: OutputMode) -> Result<()> {

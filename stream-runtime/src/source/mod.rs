@@ -147,6 +147,14 @@ pub trait Source<T>: Send + Sync + 'static {
     /// A short description for progress reports, e.g. `FileStreamSource[data/bids]`.
     fn description(&self) -> String;
 
+    /// What the source reads, without its rate limits, which a restarted query may not change
+    /// (its logged offsets would mean something else): by default its kind, the description
+    /// up to its parameters (`RateStream`); a file source adds its directory.
+    fn identity(&self) -> String {
+        let d = self.description();
+        d.split('[').next().unwrap_or(&d).to_string()
+    }
+
     /// Driver side, with a checkpoint, once before the first plan: the source's own log lives
     /// in `dir` (`sources/<i>/` of the checkpoint); it restores what it kept there and keeps it
     /// there from now on. Sources without a log of their own need nothing.

@@ -89,6 +89,8 @@ pub struct Writer {
     pub trigger: bool,
     /// `.query_name(..)` was given.
     pub name: bool,
+    /// `.checkpoint_location(..)` was given.
+    pub checkpoint: bool,
     /// `.start()` was called.
     pub started: bool,
     /// The output-mode rules were run.

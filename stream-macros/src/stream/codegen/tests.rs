@@ -393,6 +393,7 @@ fn batch_pipelines_read_limit_and_run() {
     for e in [
         check_err(quote!(read::<Bid>(src).query_name("q"))),
         check_err(quote!(read::<Bid>(src).write(s).output_mode(Update))),
+        check_err(quote!(read::<Bid>(src).write(s).checkpoint_location("cp"))),
     ] {
         assert!(e.contains("is for streaming queries"), "{e}");
     }

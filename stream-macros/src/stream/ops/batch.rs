@@ -51,10 +51,16 @@ pub fn streaming_only(m: &str) -> String {
     } else {
         format!(".{m}(..)")
     };
-    let instead = if m == "write_stream" {
-        "write the result with `.write(sink)`, or get it with `.collect()` or `.show(n)`"
-    } else {
-        "remove it"
+    let instead = match m {
+        "write_stream" => {
+            "write the result with `.write(sink)`, or get it with `.collect()` or `.show(n)`"
+        }
+        "trigger" => "it needs no trigger: remove it",
+        "output_mode" => "its result is the whole table, written once: remove it",
+        "checkpoint_location" => {
+            "it keeps no checkpoint (each run reads all of its input): remove it"
+        }
+        _ => "remove it",
     };
     format!(
         "`{call}` is for streaming queries, and this pipeline is a batch query: it reads \

@@ -10,7 +10,7 @@
 //! - [`join`]: stream-static joins, with the stream or the static table on the left, and
 //!   joins with a bounded dataset (`read`: two batch inputs, or a stream and a batch input);
 //! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
-//!   `query_name`, `start`;
+//!   `query_name`, `checkpoint_location`, `start`;
 //! - [`batch`]: the actions of a batch query (a pipeline over `read(..)`): `collect`, `show`,
 //!   `write`.
 //!
@@ -72,6 +72,7 @@ pub const METHODS: &[(&str, Parse)] = &[
     ("output_mode", writer::parse_output_mode),
     ("trigger", writer::parse_trigger),
     ("query_name", writer::parse_query_name),
+    ("checkpoint_location", writer::parse_checkpoint_location),
     ("start", writer::parse_start),
     ("collect", batch::parse_collect),
     ("show", batch::parse_show),

@@ -347,6 +347,9 @@ impl<T: Record> Source<T> for FileSource<T> {
     fn description(&self) -> String {
         format!("FileStreamSource[{}]", self.dir.display())
     }
+    fn identity(&self) -> String {
+        self.description()
+    }
 
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>> {
         self.check_record()?;
