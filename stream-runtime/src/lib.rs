@@ -35,8 +35,8 @@ pub use error::{Result, StreamError};
 pub use handle::{QueryStatus, StreamingQuery};
 pub use metrics::StateStats;
 pub use plan::{
-    read_static, read_stream, window_time, Agg, DataStreamWriter, Dataset, GroupedDataset, Key,
-    KeyCount, SessionDataset, SessionGap, StaticTable, WindowedDataset,
+    read, read_static, read_stream, window_time, Agg, DataStreamWriter, Dataset, GroupedDataset,
+    Key, KeyCount, SessionDataset, SessionGap, StaticTable, WindowedDataset,
 };
 pub use progress::QueryProgress;
 pub use session::Session;
@@ -50,8 +50,8 @@ pub use watermark::{EventTimeStats, WatermarkPolicy};
 pub mod prelude {
     pub use crate::handle::StreamingQuery;
     pub use crate::plan::{
-        read_static, read_stream, window_time, DataStreamWriter, Dataset, KeyCount, SessionGap,
-        StaticTable,
+        read, read_static, read_stream, window_time, DataStreamWriter, Dataset, KeyCount,
+        SessionGap, StaticTable,
     };
     pub use crate::session::Session;
     pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink, Noop};

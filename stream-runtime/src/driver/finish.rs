@@ -27,19 +27,6 @@ impl<T: Record> Driver<'_, T> {
     /// The rows the sink receives for a batch, from the output updates.
     fn output_rows(&mut self, updates: Vec<(T, Time, isize)>) -> Vec<T> {
         let repeat = |(row, n): (&T, isize)| std::iter::repeat_n(row.clone(), n.max(0) as usize);
-        let stages = self.def.data.meta.shape.aggregations.len() as u64;
-        if self.def.mode == OutputMode::Append && stages > 0 {
-            let last_stage = stages - 1;
-            // A closed window's final row is the retraction that evicted it, at the time the
-            // watermark reached the window's end (an eviction time).
-            let closed = updates
-                .into_iter()
-                .filter(|(_, t, _)| t.is_eviction_of(last_stage))
-                .map(|(r, _, d)| (r, -d))
-                .collect();
-            let closed = dataflow::consolidate(closed);
-            return closed.iter().flat_map(|(r, n)| repeat((r, *n))).collect();
-        }
         if self.def.mode == OutputMode::Complete {
             let changes =
                 dataflow::consolidate(updates.into_iter().map(|(r, _, d)| (r, d)).collect());
@@ -56,7 +43,8 @@ impl<T: Record> Driver<'_, T> {
                 .flat_map(|(r, n)| repeat((r, *n)))
                 .collect();
         }
-        // Append: the new rows. Update: the new version of every key with input, changed or not
+        // Append: the new rows (after an aggregation, its closed groups' final rows). Update: the
+        // new version of every key with input, changed or not
         // (Spark's `StateStoreSaveExec`): its insertions, which the retraction of its old value
         // must not cancel when the value did not change.
         let inserted = updates

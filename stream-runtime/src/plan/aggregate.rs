@@ -270,7 +270,6 @@ impl<T: Record, K: Key> GroupedDataset<T, K> {
         data.meta.event_time = expiry.iter().map(|(c, _)| Some(c.clone())).collect();
         let expiry = expiry.map(|(_, time)| time);
         data.then_ctx("aggregation", move |rows, ctx| {
-            let rows = chained_input(rows, stage, ctx.mode);
             let (key, init, aggs, finish) =
                 (key.clone(), aggs.clone(), aggs.clone(), finish.clone());
             let op = ctx.state_op();
@@ -281,8 +280,17 @@ impl<T: Record, K: Key> GroupedDataset<T, K> {
                 emit(key(row), init.init(row), at)
             };
             let state = state_op(ctx, op, "aggregation");
-            dataflow::keyed_aggregate(rows, assign, evict, stage, state, ctx.metrics.clone(), op)
-                .map(move |(k, acc)| finish(k, aggs.finish(&acc)))
+            let out = dataflow::keyed_aggregate(
+                rows,
+                assign,
+                evict,
+                stage,
+                state,
+                ctx.metrics.clone(),
+                op,
+            )
+            .map(move |(k, acc)| finish(k, aggs.finish(&acc)));
+            closed_groups(out, stage, ctx.mode)
         })
     }
 }
@@ -321,12 +329,17 @@ impl<T: Record> Dataset<T> {
     }
 }
 
-/// The input of the aggregation at depth `stage` of a chain: in append mode, an aggregation
-/// after another reads only the closed windows' final rows of the one before (Spark's chained
-/// time-window aggregation, e.g. over `window_time(window)`).
-fn chained_input<T: Record>(rows: Coll<'_, T>, stage: u64, mode: OutputMode) -> Coll<'_, T> {
-    if stage > 0 && mode == OutputMode::Append {
-        dataflow::finalized(rows, stage - 1)
+/// What an aggregation gives the operators after it: in append mode each closed group's final
+/// row, once, as an insertion at the time the watermark closed it (its state's retraction
+/// there, negated); in the other modes every change. So whatever follows an aggregation (a
+/// projection, a join, a union with other branches, another aggregation, the sink) sees rows
+/// that are only ever added, as from a source. A chained aggregation at depth `stage + 1`
+/// evicts at `(end, stage + 1)`, after these rows' time `(end, stage)`: an outer window closes
+/// in the same batch as the last inner window inside it (Spark's chained time-window
+/// aggregation, e.g. over `window_time(window)`).
+fn closed_groups<T: Record>(rows: Coll<'_, T>, stage: u64, mode: OutputMode) -> Coll<'_, T> {
+    if mode == OutputMode::Append {
+        dataflow::finalized(rows, stage)
     } else {
         rows
     }
@@ -432,7 +445,6 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
             Grouping::Session(_) => "session window aggregation",
         };
         data.then_ctx(op, move |rows, ctx| {
-            let rows = chained_input(rows, stage, ctx.mode);
             let (key, time, init) = (key.clone(), time.clone(), aggs.clone());
             let (aggs, finish) = (aggs.clone(), finish.clone());
             let op = ctx.state_op();
@@ -469,7 +481,8 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
                         .map(|((k, w), acc)| ((w, k), acc))
                 }
             };
-            windows.map(move |((w, k), acc)| finish(w, k, aggs.finish(&acc)))
+            let out = windows.map(move |((w, k), acc)| finish(w, k, aggs.finish(&acc)));
+            closed_groups(out, stage, ctx.mode)
         })
     }
 }

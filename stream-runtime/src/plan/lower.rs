@@ -48,6 +48,9 @@ pub(crate) struct LowerCtx {
     pub committers: Vec<Rc<dyn Committer>>,
     /// The first error met while lowering (state that could not be restored).
     pub error: Option<StreamError>,
+    /// Lowering the bounded side of a join in a streaming query: its sources are read whole,
+    /// once per run, on worker 0 (as a static table is), not planned by the driver.
+    pub static_side: bool,
 }
 
 impl LowerCtx {
@@ -68,6 +71,7 @@ impl LowerCtx {
             state,
             committers: Vec::new(),
             error: None,
+            static_side: false,
         }
     }
 
@@ -86,6 +90,20 @@ impl LowerCtx {
         self.committers.push(store.clone());
         store
     }
+    /// Takes the worker's state directory away (lowering what must not be checkpointed: the
+    /// bounded side of a join in a streaming query, read again at every run); give it back
+    /// with [`restore_state`](LowerCtx::restore_state).
+    pub(crate) fn take_state(&mut self) -> Option<StateCtx> {
+        self.state.take()
+    }
+
+    /// Gives back what [`take_state`](LowerCtx::take_state) took.
+    pub(crate) fn restore_state(&mut self, state: Option<StateCtx>) {
+        if state.is_some() {
+            self.state = state;
+        }
+    }
+
     /// Registers the input of a source (by its process-local key); returns the source's
     /// number in the query.
     pub(crate) fn source(&mut self, key: usize) -> usize {

@@ -22,6 +22,9 @@ pub struct DataStreamWriter<T: 'static> {
     pub(crate) name: Option<String>,
     pub(crate) watermark_policy: WatermarkPolicy,
     pub(crate) checkpoint: Option<PathBuf>,
+    /// A batch query (`collect`, `show`, `write` on bounded inputs): one batch reading
+    /// everything, lowered as in complete mode, with no output-mode rules.
+    pub(crate) batch: bool,
 }
 
 impl<T: Record> DataStreamWriter<T> {
@@ -34,6 +37,19 @@ impl<T: Record> DataStreamWriter<T> {
             name: None,
             watermark_policy: WatermarkPolicy::Min,
             checkpoint: None,
+            batch: false,
+        }
+    }
+
+    /// The query of a batch run over bounded inputs: one batch that reads everything
+    /// (`Trigger::Once`), lowered as in complete mode so that every operator's final result
+    /// comes out of that one batch (nothing is late, no state is evicted).
+    pub(crate) fn batch(data: Dataset<T>, sink: Box<dyn Sink<T>>) -> Self {
+        DataStreamWriter {
+            mode: OutputMode::Complete,
+            trigger: Trigger::Once,
+            batch: true,
+            ..DataStreamWriter::new(data, sink)
         }
     }
 
@@ -76,6 +92,17 @@ impl<T: Record> DataStreamWriter<T> {
     pub fn check(&self) -> Result<()> {
         if let Some(e) = &self.data.meta.error {
             return Err(e.clone());
+        }
+        if self.batch {
+            return self.sink.check_mode(self.mode);
+        }
+        if self.data.meta.bounded {
+            return Err(StreamError::Analysis(
+                "write_stream can be called only on a streaming Dataset: this one reads bounded \
+                 inputs only (read(..)); run it with collect(), show(n) or write(sink), or read \
+                 its input with read_stream(..)"
+                    .into(),
+            ));
         }
         stream_core::rules::check_output_mode(&self.data.meta.shape, self.mode)?;
         self.sink.check_mode(self.mode)?;

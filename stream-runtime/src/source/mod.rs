@@ -9,6 +9,7 @@ pub(crate) mod file;
 mod memory;
 pub mod nexmark;
 mod rate;
+mod rows;
 
 pub use file::{FileSource, Files, Line, Mode};
 pub use memory::MemoryStream;
@@ -204,6 +205,14 @@ pub trait Source<T>: Send + Sync + 'static {
     /// `Trigger::AvailableNow` to know it can stop).
     fn is_bounded(&self) -> bool {
         false
+    }
+
+    /// Whether a batch query ([`read`](crate::plan::read)) can read this source: it reads
+    /// everything the source holds when the query starts, in one split (`ReadLimit::All`),
+    /// which is fine for sources of data at rest (files, rows in memory). A source that makes
+    /// rows without end refuses, saying how to bound it.
+    fn check_bounded(&self) -> Result<()> {
+        Ok(())
     }
 }
 

@@ -183,6 +183,10 @@ fn writer(at: Site) -> Writer {
 }
 
 impl Operator for WriteStream {
+    fn streaming_only(&self) -> bool {
+        true
+    }
+
     fn allowed_after_sort(&self) -> bool {
         true
     }
