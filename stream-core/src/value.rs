@@ -405,8 +405,14 @@ mod tests {
         assert_eq!(Value::Bytes(Vec::new()).to_json(), r#""""#);
         assert_eq!(Vec::<u8>::data_type().to_string(), "binary");
         let headers = DataType::Array(Box::new(DataType::Struct(vec![
-            ("key", DataType::String),
-            ("value", DataType::Binary),
+            crate::record::FieldSchema {
+                name: "key",
+                data_type: DataType::String,
+            },
+            crate::record::FieldSchema {
+                name: "value",
+                data_type: DataType::Binary,
+            },
         ])));
         assert_eq!(
             headers.to_string(),

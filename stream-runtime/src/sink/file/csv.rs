@@ -55,8 +55,8 @@ pub(crate) fn write_row(out: &mut String, fields: &[&FieldSchema], values: &[&Va
             },
             Value::Str(s) => write_field(out, s),
             Value::Timestamp(t) => out.push_str(&iso_millis(*t)),
-            // Refused when the query starts (`check_column`).
-            Value::Struct(_) => {}
+            // Refused when the query starts (`check_column`, `is_binary_or_array`).
+            Value::Struct(_) | Value::Bytes(_) | Value::Array(_) => {}
         }
     }
     out.push('\n');

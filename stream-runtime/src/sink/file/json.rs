@@ -46,6 +46,8 @@ fn write_value(out: &mut String, data_type: &DataType, v: &Value) {
         }
         Value::Str(s) => write_string(out, s),
         Value::Timestamp(t) => write_string(out, &iso_millis(*t)),
+        // Refused when the query starts (`is_binary_or_array`).
+        Value::Bytes(_) | Value::Array(_) => out.push_str("null"),
         Value::Struct(members) => {
             out.push('{');
             let mut first = true;

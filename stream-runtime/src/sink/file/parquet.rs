@@ -41,6 +41,8 @@ pub(crate) fn arrow_type(t: &DataType) -> Arrow {
         DataType::Timestamp => Arrow::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
         DataType::Window => Arrow::Struct(window_fields()),
         DataType::Struct(fields) => Arrow::Struct(arrow_fields(fields)),
+        // Refused when the query starts (`is_binary_or_array`).
+        DataType::Binary | DataType::Array(_) => Arrow::Null,
     }
 }
 

@@ -146,7 +146,7 @@ fn cast(data_type: &DataType, v: &Value) -> Option<String> {
         Value::Str(s) => s.clone(),
         Value::Timestamp(t) => cast_timestamp(*t),
         // Refused when the query starts.
-        Value::Struct(_) => return None,
+        Value::Struct(_) | Value::Bytes(_) | Value::Array(_) => return None,
     })
 }
 
