@@ -16,6 +16,7 @@ mod driver;
 pub mod error;
 pub mod handle;
 pub mod inspect;
+pub mod listener;
 mod metrics;
 pub mod plan;
 pub mod progress;
@@ -38,7 +39,7 @@ pub use plan::{
     KeyCount, SessionDataset, SessionGap, StaticTable, WindowedDataset,
 };
 pub use progress::QueryProgress;
-pub use session::Session;
+pub use session::{Session, StreamingQueryManager};
 pub use stream_core::rules::JoinType;
 pub use stream_core::Record;
 pub use stream_core::{OutputMode, Timestamp, Trigger, Window, WindowSpec};
@@ -48,6 +49,7 @@ pub use watermark::{EventTimeStats, WatermarkPolicy};
 /// Everything an application needs: `use stream_runtime::prelude::*;`.
 pub mod prelude {
     pub use crate::handle::StreamingQuery;
+    pub use crate::listener::StreamingQueryListener;
     pub use crate::plan::{
         read_static, read_stream, window_time, DataStreamWriter, Dataset, KeyCount, SessionGap,
         StaticTable,
