@@ -65,7 +65,10 @@ pub(super) struct Driver<'q, T: 'static> {
 
 impl<'q, T: Record> Driver<'q, T> {
     pub(super) fn new(def: &'q QueryDef<T>, shared: Arc<Shared>, run: &QueryRun) -> Option<Self> {
-        let sink = def.sink.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        let mut sink = def.sink.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        if let Err(e) = sink.start(&shared.id) {
+            shared.fail(e);
+        }
         let checkpoint = run
             .checkpoint
             .lock()
