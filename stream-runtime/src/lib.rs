@@ -43,7 +43,7 @@ pub use session::{Session, StreamingQueryManager};
 pub use stream_core::rules::JoinType;
 pub use stream_core::Record;
 pub use stream_core::{OutputMode, Timestamp, Trigger, Window, WindowSpec};
-pub use stream_macros::{stream, Record};
+pub use stream_macros::{main, stream, Record};
 pub use watermark::{EventTimeStats, WatermarkPolicy};
 
 /// Everything an application needs: `use stream_runtime::prelude::*;`.
@@ -62,6 +62,11 @@ pub mod prelude {
     pub use stream_core::OutputMode::{self, Append, Complete, Update};
     pub use stream_core::Trigger::{self, AvailableNow, Once};
     pub use stream_core::{Timestamp, Window, WindowSpec};
+
+    /// `#[stream::main]`, the entry point of an application (see [`crate::main`]).
+    pub mod stream {
+        pub use stream_macros::main;
+    }
 }
 
 /// The README's examples compile and run as doctests.

@@ -1,10 +1,12 @@
 //! `Session`: how many workers and processes run queries, from the command line
 //! (`-w N`, `-n N -p I [-h hostfile]`), with the application's own arguments kept apart.
 
+pub(crate) mod app;
 mod args;
 mod control;
 mod manager;
 
+pub use app::{AppFlags, MainResult, SessionParam};
 pub use manager::StreamingQueryManager;
 
 use crate::checkpoint::Checkpoint;
