@@ -56,7 +56,9 @@ pub mod prelude {
     };
     pub use crate::session::Session;
     pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink, Noop};
-    pub use crate::source::{Files, Line, MemoryStream, Mode, Rate, RateMicroBatch, RateRow};
+    pub use crate::source::{
+        Files, Line, MemoryStream, Mode, Rate, RateMicroBatch, RateRow, Socket,
+    };
     pub use crate::{stream, Record, StreamError};
     pub use stream_core::rules::JoinType;
     pub use stream_core::OutputMode::{self, Append, Complete, Update};

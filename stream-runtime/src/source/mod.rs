@@ -9,10 +9,12 @@ mod file;
 mod memory;
 pub mod nexmark;
 mod rate;
+mod socket;
 
 pub use file::{FileSource, Files, Line, Mode};
 pub use memory::MemoryStream;
 pub use rate::{Rate, RateMicroBatch, RateRow};
+pub use socket::Socket;
 
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
