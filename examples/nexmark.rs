@@ -85,6 +85,8 @@ struct Args {
 
 #[stream_runtime::main]
 fn main(session: Session, args: Args) -> Result<(), String> {
+    // The benchmark draws its own progress line, which counts the baseline engine's events too.
+    let session = session.console_progress(false);
     if session.processes() > 1 {
         return Err("the benchmark runs in one process: use -w for more workers".into());
     }

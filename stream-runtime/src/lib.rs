@@ -11,6 +11,7 @@
 extern crate self as stream_runtime;
 
 mod checkpoint;
+mod console_progress;
 mod dataflow;
 mod driver;
 pub mod error;

@@ -6,6 +6,8 @@
 //! in order, each listener by a thread of its own fed by an unbounded queue: a slow listener
 //! never blocks a batch, nor delays the other listeners.
 
+pub use crate::console_progress::ConsoleProgress;
+
 use crate::error::StreamError;
 use crate::progress::QueryProgress;
 use serde::{Deserialize, Serialize};

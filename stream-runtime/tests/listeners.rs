@@ -360,3 +360,60 @@ fn progress_breaks_the_batch_duration_down_by_phase() {
     assert_eq!(p.batch_duration, d["triggerExecution"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A writer the test reads back.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_console_progress_line_shows_batches_rows_and_the_watermark_and_ends_with_the_query() {
+    use stream_runtime::listener::ConsoleProgress;
+    let session = Session::local().console_progress(false);
+    let out = Shared::default();
+    session.add_listener(ConsoleProgress::to_writer(Box::new(out.clone())));
+    let input = MemoryStream::new();
+    let query = read_stream::<RateRow>(input.clone())
+        .with_watermark_on("timestamp", |r: &RateRow| r.timestamp, "1 second")
+        .write_stream(MemorySink::new())
+        .query_name("progress");
+    let q = session.start(query).unwrap();
+    for batch in [[row(0), row(10)], [row(1), row(11)], [row(3), row(13)]] {
+        input.add_data(batch);
+        q.process_all_available().unwrap();
+    }
+    q.stop().unwrap();
+    let deadline = Instant::now() + BOUND;
+    let text = loop {
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        if text.ends_with('\n') {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "no final line: {text:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // Each redraw returns to the start of the line and clears the rest of it; the last one
+    // shows batch 2, every row read (6), and the watermark batch 2 ran under: the latest event
+    // time of the batches before it (11 s) less 1 second (no stateful operator, so no no-data
+    // batch follows).
+    let last = text.trim_end().rsplit('\r').next().unwrap();
+    let last = last.strip_suffix("\x1b[K").unwrap_or(last);
+    assert!(
+        last.starts_with("[progress] batch 2 | 6 rows | "),
+        "{text:?}"
+    );
+    assert!(
+        last.ends_with(" rows/s | watermark 1970-01-01T00:00:10.000Z"),
+        "{text:?}"
+    );
+    assert_eq!(text.matches('\n').count(), 1, "{text:?}");
+}

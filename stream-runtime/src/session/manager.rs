@@ -23,6 +23,8 @@ struct Inner {
     terminated: Mutex<Option<Option<StreamError>>>,
     changed: Condvar,
     bus: Arc<Bus>,
+    /// The progress line's listener, once installed.
+    console_progress: std::sync::OnceLock<ListenerId>,
 }
 
 impl StreamingQueryManager {
@@ -93,6 +95,13 @@ impl StreamingQueryManager {
     /// Unregisters a listener; false if it was not registered.
     pub fn remove_listener(&self, id: ListenerId) -> bool {
         self.inner.bus.remove(id)
+    }
+
+    /// Adds the progress line on stderr (once per session).
+    pub(crate) fn show_console_progress(&self) {
+        self.inner
+            .console_progress
+            .get_or_init(|| self.add_listener(crate::listener::ConsoleProgress::stderr()));
     }
 
     pub(crate) fn bus(&self) -> Arc<Bus> {

@@ -36,6 +36,8 @@ pub struct Session {
     app_args: Vec<String>,
     connect_timeout: Duration,
     idle_interval: Duration,
+    /// Whether to show the progress line on stderr (`None`: when stderr is a terminal).
+    console_progress: Option<bool>,
     queries: StreamingQueryManager,
 }
 
@@ -59,6 +61,7 @@ impl Session {
             app_args: Vec::new(),
             connect_timeout: CONNECT_TIMEOUT,
             idle_interval: DEFAULT_IDLE_INTERVAL,
+            console_progress: None,
             queries: StreamingQueryManager::default(),
         }
     }
@@ -82,6 +85,14 @@ impl Session {
     /// `spark.sql.streaming.noDataProgressEventInterval`, default 10 seconds).
     pub fn no_data_progress_event_interval(mut self, interval: Duration) -> Session {
         self.idle_interval = interval;
+        self
+    }
+
+    /// Whether the session's queries show a live progress line on stderr (batches, rows, rate,
+    /// watermark; see [`ConsoleProgress`](crate::listener::ConsoleProgress)). By default they
+    /// do when stderr is a terminal.
+    pub fn console_progress(mut self, show: bool) -> Session {
+        self.console_progress = Some(show);
         self
     }
 
@@ -175,6 +186,12 @@ impl Session {
             }
         }
         let name = writer.name.clone();
+        if self
+            .console_progress
+            .unwrap_or_else(|| std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        {
+            self.queries.show_console_progress();
+        }
         let def = writer.into_def();
         let (run, id) = self.open_checkpoint(&def)?;
         let hooks = Hooks {
