@@ -36,7 +36,8 @@ const INDEX_HTML: &str = include_str!("assets/index.html");
 const UI_JS: &str = include_str!("assets/ui.js");
 const UI_CSS: &str = include_str!("assets/ui.css");
 
-/// The UI of a session, served while this value lives.
+/// The UI of a session, served while this value lives (its port closes a moment after it is
+/// dropped).
 #[must_use = "the UI stops when this value is dropped"]
 pub struct Ui {
     server: Arc<tiny_http::Server>,

@@ -4,7 +4,7 @@
 //! reloaded) shows more of them a few seconds later. A screenshot is saved under `target/`
 //! (`STREAM_UI_SCREENSHOT=path` saves another copy, e.g. `docs/ui.png` for the README).
 //!
-//! Chromium comes from `STREAM_CHROMIUM`, or from `scripts/chromium/install.sh`, which installs
+//! Chromium comes from `STREAM_CHROMIUM`, or from `scripts/chromium/start.sh`, which installs
 //! it if it is missing.
 
 mod common;
@@ -21,17 +21,17 @@ use std::time::{Duration, Instant};
 use stream_runtime::prelude::*;
 use stream_ui::Ui;
 
-/// The chromium binary: `STREAM_CHROMIUM`, or what the install script prints.
+/// The chromium binary: `STREAM_CHROMIUM`, or what the start script prints.
 fn chromium() -> PathBuf {
     if let Some(p) = std::env::var_os("STREAM_CHROMIUM") {
         return p.into();
     }
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/chromium/install.sh");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/chromium/start.sh");
     let out = Command::new("bash")
         .arg(&script)
         .stderr(Stdio::inherit())
         .output()
-        .expect("run scripts/chromium/install.sh");
+        .expect("run scripts/chromium/start.sh");
     assert!(
         out.status.success(),
         "{} failed: chromium is needed for this test",
