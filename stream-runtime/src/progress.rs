@@ -45,6 +45,9 @@ pub struct QueryProgress {
     pub sources: Vec<SourceProgress>,
     /// The sink.
     pub sink: SinkProgress,
+    /// Whether the query survives a crash: `checkpoint at <dir>`, or, without a checkpoint
+    /// location, `none` with why (not in Spark's report, where only a log line says so).
+    pub fault_tolerance: String,
 }
 
 fn not_finite(x: &f64) -> bool {
@@ -159,6 +162,7 @@ mod tests {
                 description: "MemorySink".into(),
                 num_output_rows: 2,
             },
+            fault_tolerance: "none".into(),
         };
         let v: serde_json::Value = serde_json::from_str(&p.json()).unwrap();
         assert_eq!(v["batchId"], 3);

@@ -537,3 +537,32 @@ fn a_partitioned_sink_is_written_by_every_worker_and_committed_once() {
         "batch 1 not written again"
     );
 }
+
+/// A query without a checkpoint location runs, and its progress report says it is not fault
+/// tolerant; with one, the report names the checkpoint.
+#[test]
+fn progress_says_whether_the_query_survives_a_crash() {
+    let dir = TempDir::new("fault-tolerance");
+    dir.file(1, &["a"]);
+    let without = read_stream::<Line>(Files::json(dir.input()))
+        .write_stream(MemorySink::new())
+        .trigger(AvailableNow);
+    let q = Session::local().start(without).unwrap();
+    q.await_termination().unwrap();
+    let report = q.last_progress().unwrap().fault_tolerance;
+    assert!(report.starts_with("none:"), "{report}");
+    assert!(report.contains("checkpoint_location"), "{report}");
+
+    let (_, _, _) = run(&dir, 1);
+    let with = read_stream::<Line>(Files::json(dir.input()))
+        .write_stream(MemorySink::new())
+        .checkpoint_location(dir.checkpoint().join("other"))
+        .trigger(AvailableNow);
+    let q = Session::local().start(with).unwrap();
+    q.await_termination().unwrap();
+    let report = q.last_progress().unwrap().fault_tolerance;
+    assert_eq!(
+        report,
+        format!("checkpoint at {}", dir.checkpoint().join("other").display())
+    );
+}

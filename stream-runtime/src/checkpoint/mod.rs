@@ -230,7 +230,12 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// The directory of source `index`'s own log.
+    /// The checkpoint's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where source `index` keeps what it needs to replay (e.g. the file source's seen files).
     pub fn source_dir(&self, index: usize) -> PathBuf {
         self.root.join("sources").join(index.to_string())
     }

@@ -18,6 +18,10 @@ use stream_core::{OutputMode, Record, Trigger};
 /// How many corrupt records a handle keeps.
 const MAX_CORRUPT: usize = 1000;
 
+/// What a report says of a query without a checkpoint location.
+const NO_CHECKPOINT: &str = "none: no checkpoint_location, so state and progress are lost when \
+     the query stops; set .checkpoint_location(dir) on the writer to resume exactly once";
+
 impl<T: Record> Driver<'_, T> {
     /// The rows the sink receives for a batch, from the output updates.
     fn output_rows(&mut self, updates: Vec<(T, Time, isize)>) -> Vec<T> {
@@ -269,6 +273,10 @@ impl<T: Record> Driver<'_, T> {
             sink: SinkProgress {
                 description: self.sink.description(),
                 num_output_rows,
+            },
+            fault_tolerance: match &self.checkpoint {
+                Some(c) => format!("checkpoint at {}", c.root().display()),
+                None => NO_CHECKPOINT.to_string(),
             },
         });
         self.batch += 1;
