@@ -53,7 +53,9 @@ fn write_data() -> std::io::Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-fn main() -> Result<(), StreamError> {
+/// Joins a stream of orders with a static customer table, then sums revenue per state.
+#[stream::main]
+fn main(session: Session) -> Result<(), StreamError> {
     let dir = write_data()
         .map_err(|e| StreamError::Source(format!("cannot write the example data: {e}")))?;
     let (orders_dir, customers_csv) = (dir.join("orders"), dir.join("customers.csv"));
@@ -69,7 +71,7 @@ fn main() -> Result<(), StreamError> {
             .trigger(AvailableNow)
             .query_name("enrich")
     };
-    let query = Session::from_args()?.start(query)?;
+    let query = session.start(query)?;
     query.await_termination()?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

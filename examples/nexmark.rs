@@ -37,12 +37,11 @@ mod common;
 #[path = "nexmark/dsl.rs"]
 mod dsl;
 
-use clap::{ArgAction, Parser, ValueEnum};
+use clap::{Parser, ValueEnum};
 use common::{Query, Run, SynthBid};
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -61,11 +60,6 @@ enum Engine {
 /// Runs a Nexmark query or a synthetic-bids workload and reports throughput, CPU, memory and
 /// (paced) latency as one JSON line on stdout.
 #[derive(Parser, Debug)]
-#[command(
-    name = "nexmark",
-    disable_help_flag = true,
-    after_help = "Engine flags: -w W worker threads (default 1)."
-)]
 struct Args {
     /// The query.
     #[arg(long, value_enum)]
@@ -94,34 +88,12 @@ struct Args {
     /// Checkpoint the query in this directory (dsl engine; use a fresh one per run).
     #[arg(long)]
     checkpoint: Option<PathBuf>,
-    /// Print help.
-    #[arg(long, action = ArgAction::Help)]
-    help: Option<bool>,
 }
 
-fn main() -> ExitCode {
-    match main_inner() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("nexmark: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn main_inner() -> Result<(), String> {
-    let session = Session::from_args_with_app_flags().map_err(|e| e.to_string())?;
-    let args = Args::try_parse_from(
-        std::iter::once("nexmark".to_string()).chain(session.app_args().iter().cloned()),
-    )
-    .map_err(|e| {
-        if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp) {
-            print!("{e}");
-            println!("\n{}", Session::USAGE);
-            std::process::exit(0);
-        }
-        e.to_string()
-    })?;
+#[stream_runtime::main]
+fn main(session: Session, args: Args) -> Result<(), String> {
+    // The benchmark draws its own progress line, which counts the baseline engine's events too.
+    let session = session.console_progress(false);
     if session.processes() > 1 {
         return Err("the benchmark runs in one process: use -w for more workers".into());
     }

@@ -22,7 +22,9 @@ watermark moved and no new data is waiting, so that windows close without waitin
 input; this source always has data, so every batch here reads rows.
 ";
 
-fn main() -> Result<(), StreamError> {
+/// The quickstart: counts rows of a rate source per 1-second window and parity.
+#[stream::main]
+fn main(session: Session) -> Result<(), StreamError> {
     let query = stream! {
         read_stream::<RateRow>(RateMicroBatch::new(100).advance_millis_per_batch(1000))
             .with_watermark(timestamp, "1 second")
@@ -35,7 +37,7 @@ fn main() -> Result<(), StreamError> {
             .query_name("quickstart")
     };
     println!("{INTRO}");
-    let query = Session::from_args()?.start(query)?;
+    let query = session.start(query)?;
     while query.last_progress().is_none_or(|p| p.batch_id < 9) {
         if query.await_termination_timeout(Duration::from_millis(50))? {
             break;

@@ -7,7 +7,6 @@
 //! (`-n 2 -p I -h hosts`), process 0 prints the result.
 
 use std::collections::BTreeMap;
-use std::process::ExitCode;
 use stream_runtime::prelude::*;
 
 #[derive(Record)]
@@ -15,18 +14,9 @@ struct Word {
     word: String,
 }
 
-fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("wordcount: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn run() -> Result<(), StreamError> {
-    let session = Session::from_args()?;
+/// Counts the words of the text files in DIR; prints `{"word":..,"count":..}` lines, sorted.
+#[stream::main]
+fn main(session: Session) -> Result<(), StreamError> {
     let [dir] = session.app_args() else {
         return Err(StreamError::Config(
             "usage: wordcount DIR [-w WORKERS] [-n PROCESSES -p INDEX -h HOSTFILE]".into(),

@@ -5,10 +5,39 @@
 
 extern crate proc_macro;
 
+mod entry;
 mod record;
 mod stream;
 
 use proc_macro::TokenStream;
+
+/// The entry point of an application: `#[stream::main] fn main(session: Session)`.
+///
+/// The generated `main` builds the [`Session`] from the command line (the engine's flags `-w`,
+/// `-n`, `-p`, `-h`), runs the function with it, and exits with code 1 and the error printed
+/// if it returned an `Err`, or if a query of the session failed (unless
+/// `session.streams().reset_terminated()` was called since); `--help` prints the function's
+/// doc comment and the engine's flags. A second parameter takes the application's own flags,
+/// parsed from what the engine's left (any `clap::Parser` with `stream-runtime`'s `clap`
+/// feature; `--help` then shows both). `main` returns `()` or `Result<(), E>` with `E:
+/// Display`.
+///
+/// ```no_run
+/// use stream_runtime::prelude::*;
+///
+/// /// Counts the rows of a rate source.
+/// #[stream::main]
+/// fn main(session: Session) -> Result<(), StreamError> {
+///     let query = read_stream(Rate::new(10)).write_stream(Noop);
+///     session.start(query)?.await_termination()
+/// }
+/// ```
+///
+/// [`Session`]: ../stream_runtime/session/struct.Session.html
+#[proc_macro_attribute]
+pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(attr.into(), item.into()).into()
+}
 
 /// Derives `Record` for a struct with named fields: schema, values, serde, `Clone`, `Debug`,
 /// a total order and a hash. Mark the event-time column (of type `Timestamp`) with

@@ -49,6 +49,26 @@ impl fmt::Display for StreamError {
 
 impl std::error::Error for StreamError {}
 
+impl StreamError {
+    /// The error's class, as listeners and the UI report it (Spark's `errorClassOnException`):
+    /// Spark's own class where it has one for the same failure (`MALFORMED_RECORD_IN_PARSING`,
+    /// `ARITHMETIC_OVERFLOW`, `STREAM_FAILED` for a failure while running), else the kind of
+    /// error (`ANALYSIS_ERROR`, `SOURCE_ERROR`, `SINK_ERROR`, `CONFIG_ERROR`,
+    /// `CHECKPOINT_ERROR`).
+    pub fn error_class(&self) -> &'static str {
+        match self {
+            StreamError::Analysis(_) => "ANALYSIS_ERROR",
+            StreamError::Source(_) => "SOURCE_ERROR",
+            StreamError::Malformed { .. } => "MALFORMED_RECORD_IN_PARSING",
+            StreamError::Sink(_) => "SINK_ERROR",
+            StreamError::Config(_) => "CONFIG_ERROR",
+            StreamError::Execution(m) if m.contains("ARITHMETIC_OVERFLOW") => "ARITHMETIC_OVERFLOW",
+            StreamError::Execution(_) => "STREAM_FAILED",
+            StreamError::Checkpoint(_) => "CHECKPOINT_ERROR",
+        }
+    }
+}
+
 impl From<stream_core::RuleError> for StreamError {
     fn from(e: stream_core::RuleError) -> Self {
         StreamError::Analysis(e.message)

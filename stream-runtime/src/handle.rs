@@ -1,6 +1,7 @@
 //! `StreamingQuery`: the handle of a running query (Spark's `StreamingQuery`).
 
 use crate::error::{Result, StreamError};
+use crate::listener::{Bus, Event, QueryIdleEvent, QueryProgressEvent};
 use crate::progress::QueryProgress;
 use crate::source::CorruptRecord;
 use serde::Serialize;
@@ -38,7 +39,31 @@ pub(crate) struct State {
     pub progress_count: u64,
     /// Counts every change, so that a watcher knows something changed.
     pub version: u64,
+    /// Idle events posted so far, and the timestamp of the last (relayed to other processes).
+    pub idle_events: u64,
+    pub last_idle: String,
 }
+
+/// What a query tells beyond its handle: the session's listeners, and how often an idle query
+/// says so.
+#[derive(Clone)]
+pub(crate) struct Hooks {
+    pub bus: Arc<Bus>,
+    /// Spark's `spark.sql.streaming.noDataProgressEventInterval`.
+    pub idle_interval: Duration,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Hooks {
+            bus: Arc::default(),
+            idle_interval: DEFAULT_IDLE_INTERVAL,
+        }
+    }
+}
+
+/// Spark's default `noDataProgressEventInterval`: 10 seconds.
+pub(crate) const DEFAULT_IDLE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// State shared by the handle and the driver.
 pub(crate) struct Shared {
@@ -51,12 +76,15 @@ pub(crate) struct Shared {
     aborted: AtomicBool,
     /// The query runs on a cluster of processes.
     cluster: AtomicBool,
+    pub hooks: Hooks,
 }
 
 impl Shared {
-    /// The state of a query named `name`, whose id is `id` (a checkpoint's) or a new one.
-    pub fn new(id: Option<String>, name: Option<String>) -> Arc<Shared> {
+    /// The state of a query named `name`, whose id is `id` (a checkpoint's) or a new one,
+    /// telling `hooks` what happens.
+    pub fn with_hooks(id: Option<String>, name: Option<String>, hooks: Hooks) -> Arc<Shared> {
         Arc::new(Shared {
+            hooks,
             id: id.unwrap_or_else(new_id),
             run_id: new_id(),
             name,
@@ -93,8 +121,27 @@ impl Shared {
             if s.progress.len() == RECENT_PROGRESS {
                 s.progress.pop_front();
             }
+            if !self.hooks.bus.is_empty() {
+                let event = QueryProgressEvent {
+                    progress: p.clone(),
+                };
+                self.hooks.bus.post(Event::Progress(Arc::new(event)));
+            }
             s.progress.push_back(p);
             s.progress_count += 1;
+        });
+    }
+
+    /// Tells the listeners that the query is idle, waiting for data since `timestamp`.
+    pub fn post_idle(&self, timestamp: String) {
+        self.update(|s| {
+            self.hooks.bus.post(Event::Idle(Arc::new(QueryIdleEvent {
+                id: self.id.clone(),
+                run_id: self.run_id.clone(),
+                timestamp: timestamp.clone(),
+            })));
+            s.idle_events += 1;
+            s.last_idle = timestamp;
         });
     }
 
@@ -185,10 +232,13 @@ pub(crate) fn new_id() -> String {
     )
 }
 
-/// The handle of a running query.
+/// The handle of a running query. The handle `start()` returns owns the query: dropping it
+/// stops the query. Handles from [`Session::streams`](crate::Session::streams) only look at it.
 pub struct StreamingQuery {
     pub(crate) shared: Arc<Shared>,
     pub(crate) thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Whether dropping this handle stops the query.
+    pub(crate) owner: bool,
 }
 
 impl StreamingQuery {
@@ -277,9 +327,24 @@ impl StreamingQuery {
     }
 }
 
+impl StreamingQuery {
+    /// A handle on a query that does not own it (dropping it does not stop the query).
+    pub(crate) fn view(shared: Arc<Shared>) -> StreamingQuery {
+        StreamingQuery {
+            shared,
+            thread: Mutex::new(None),
+            owner: false,
+        }
+    }
+}
+
 impl Drop for StreamingQuery {
-    /// Dropping the handle stops the query, so that no worker threads outlive it.
+    /// Dropping the handle `start()` returned stops the query, so that no worker threads
+    /// outlive it.
     fn drop(&mut self) {
+        if !self.owner {
+            return;
+        }
         self.shared.update(|s| s.stop_requested = true);
         self.join();
     }

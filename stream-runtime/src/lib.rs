@@ -11,12 +11,14 @@
 extern crate self as stream_runtime;
 
 mod checkpoint;
+mod console_progress;
 mod crash;
 mod dataflow;
 mod driver;
 pub mod error;
 pub mod handle;
 pub mod inspect;
+pub mod listener;
 mod metrics;
 pub mod plan;
 pub mod progress;
@@ -39,28 +41,36 @@ pub use plan::{
     Key, KeyCount, SessionDataset, SessionGap, StaticTable, WindowedDataset,
 };
 pub use progress::QueryProgress;
-pub use session::Session;
+pub use session::{Session, StreamingQueryManager};
 pub use stream_core::rules::JoinType;
 pub use stream_core::Record;
 pub use stream_core::{OutputMode, Timestamp, Trigger, Window, WindowSpec};
-pub use stream_macros::{stream, Record};
+pub use stream_macros::{main, stream, Record};
 pub use watermark::{EventTimeStats, WatermarkPolicy};
 
 /// Everything an application needs: `use stream_runtime::prelude::*;`.
 pub mod prelude {
     pub use crate::handle::StreamingQuery;
+    pub use crate::listener::StreamingQueryListener;
     pub use crate::plan::{
         read, read_static, read_stream, window_time, DataStreamWriter, Dataset, KeyCount,
         SessionGap, StaticTable,
     };
     pub use crate::session::Session;
     pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink, Noop};
-    pub use crate::source::{Files, Line, MemoryStream, Mode, Rate, RateMicroBatch, RateRow};
+    pub use crate::source::{
+        Files, Line, MemoryStream, Mode, Rate, RateMicroBatch, RateRow, Socket,
+    };
     pub use crate::{stream, Record, StreamError};
     pub use stream_core::rules::JoinType;
     pub use stream_core::OutputMode::{self, Append, Complete, Update};
     pub use stream_core::Trigger::{self, AvailableNow, Once};
     pub use stream_core::{Timestamp, Window, WindowSpec};
+
+    /// `#[stream::main]`, the entry point of an application (see [`crate::main`]).
+    pub mod stream {
+        pub use stream_macros::main;
+    }
 }
 
 /// The README's examples compile and run as doctests.

@@ -5,6 +5,12 @@ pub use serde;
 pub use stream_core::{DataType, Field, FieldSchema, Numeric, Record, Schema, Timestamp, Value};
 pub use stream_macros::Record;
 
+/// What `#[stream::main]` expands to.
+pub mod app {
+    pub use crate::session::app::{run, run_with_flags};
+    pub use crate::session::app::{AppFlags, MainResult, SessionParam};
+}
+
 /// A row type `stream!` reads (`read_stream::<T>`, `read_static::<T>`): every
 /// `#[derive(Record)]` implements it. `stream!` reads the row type through it, so that a type
 /// without the derive is one error, on the type, and nothing downstream is reported again (the

@@ -27,7 +27,13 @@ pub struct QueryProgress {
     /// Rows per second processed by this trigger.
     #[serde(skip_serializing_if = "not_finite", default = "nan")]
     pub processed_rows_per_second: f64,
-    /// Phases of the trigger in milliseconds (`triggerExecution`, `latestOffset`, `addBatch`, ...).
+    /// Phases of the trigger in milliseconds, in order: `latestOffset` (planning the sources'
+    /// ranges), `walCommit` (logging them in the checkpoint), `getBatch` (reading them),
+    /// `processing` (running the dataflow until the batch is done), `stateCommit` (writing the
+    /// state's delta), `addBatch` (the sink), `commitOffsets` (logging the batch committed);
+    /// `triggerExecution` is the whole. Worker phases are the slowest worker's. Spark's keys
+    /// where the phase is Spark's; `processing` and `stateCommit` are ours (Spark's lazy
+    /// execution counts them in `addBatch`).
     pub duration_ms: BTreeMap<String, u64>,
     /// Event times of the batch (`min`, `max`, `avg`) and the `watermark` it ran under, as
     /// ISO-8601 UTC; empty for queries without a watermark.
@@ -110,6 +116,13 @@ impl QueryProgress {
     pub fn json(&self) -> String {
         serde_json::to_string_pretty(self).expect("progress serializes")
     }
+}
+
+/// Milliseconds since the epoch, now.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Formats epoch milliseconds as `2024-01-01T00:00:00.000Z`.

@@ -95,12 +95,14 @@ impl<T: Record> Driver<'_, T> {
         let mut metrics = BatchMetrics::default();
         let mut written = 0;
         let mut messages = Vec::new();
+        let mut phases = super::Phases::default();
         for r in reports {
             let report: WorkerReport = serde_json::from_str(&r).expect("reports deserialize");
             if let Some(e) = report.error {
                 self.shared.fail(e);
             }
             metrics.merge(&report.metrics);
+            phases = phases.max(report.phases);
             written += report.written;
             messages.extend(report.sink_message);
             for (id, stats) in report.reads {
@@ -166,6 +168,18 @@ impl<T: Record> Driver<'_, T> {
         };
         crash::point(Point::AfterSinkCommit, self.batch);
         let add_batch_ms = sink_started.elapsed().as_millis() as u64;
+        let batch_watermark = self.watermark.current();
+        let stats: Vec<_> = metrics.event_time.clone();
+        let next = self.watermark.advance(&stats, Instant::now());
+        // The sink has the batch: log it, then let the sources discard what it read.
+        let committing = Instant::now();
+        if !self.commit_batch(next) {
+            return;
+        }
+        let commit_ms = committing.elapsed().as_millis() as u64;
+        for (i, split) in &plan.splits {
+            self.def.sources[*i].source.commit(&split.end);
+        }
         let trigger_ms = self.trigger_start.elapsed().as_millis() as u64;
         let since_previous = self
             .previous_trigger_start
@@ -226,15 +240,20 @@ impl<T: Record> Driver<'_, T> {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
+        // Spark's phases, and ours (`processing`, `stateCommit`): see `QueryProgress::duration_ms`.
         let duration_ms: BTreeMap<String, u64> = [
             ("latestOffset", self.planning_ms),
+            ("walCommit", self.wal_commit_ms),
+            ("getBatch", phases.read),
+            ("processing", phases.process),
+            ("stateCommit", phases.state_commit),
             ("addBatch", add_batch_ms),
+            ("commitOffsets", commit_ms),
             ("triggerExecution", trigger_ms),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        let batch_watermark = self.watermark.current();
         let event_time = self.event_time_progress(&metrics, batch_watermark);
         let state_operators = metrics
             .state
@@ -248,17 +267,9 @@ impl<T: Record> Driver<'_, T> {
                 memory_used_bytes: s.memory_used_bytes,
             })
             .collect();
-        let stats: Vec<_> = metrics.event_time.clone();
-        let next = self.watermark.advance(&stats, Instant::now());
-        // The sink has the batch: log it, then let the sources discard what it read.
-        if !self.commit_batch(next) {
-            return;
-        }
-        for (i, split) in &plan.splits {
-            self.def.sources[*i].source.commit(&split.end);
-        }
         self.no_data_batch = self.wants_no_data_batch(next, batch_watermark);
         self.previous_watermark = batch_watermark;
+        self.last_no_execution = Some(Instant::now());
         self.shared.push_progress(QueryProgress {
             id: self.shared.id.clone(),
             run_id: self.shared.run_id.clone(),

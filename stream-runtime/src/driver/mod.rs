@@ -93,6 +93,35 @@ struct WorkerReport {
     sink_message: Option<serde_json::Value>,
     metrics: BatchMetrics,
     error: Option<StreamError>,
+    /// Milliseconds this worker spent on each phase of the batch.
+    #[serde(default)]
+    phases: Phases,
+}
+
+/// Where a worker's time in a batch went, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+struct Phases {
+    /// Reading its share of the sources' splits (Spark's `getBatch`).
+    read: u64,
+    /// Running the dataflow until the batch was done here.
+    process: u64,
+    /// Writing its state's delta to the checkpoint.
+    state_commit: u64,
+}
+
+impl Phases {
+    /// The slowest worker's time on each phase.
+    fn max(self, o: Phases) -> Phases {
+        Phases {
+            read: self.read.max(o.read),
+            process: self.process.max(o.process),
+            state_commit: self.state_commit.max(o.state_commit),
+        }
+    }
+}
+
+fn ms_since(t: std::time::Instant) -> u64 {
+    t.elapsed().as_millis() as u64
 }
 
 /// Runs a query on one worker until the driver says stop or the query fails. A panic on this
@@ -253,6 +282,7 @@ fn work<T: Record>(
         if let Err(e) = output.begin_batch(def, plan.batch, part.index, plan.skip_sink) {
             report.error = Some(e);
         }
+        let reading = std::time::Instant::now();
         let mut fed = HashSet::new();
         for f in feeders.iter_mut() {
             f.advance_to(t);
@@ -267,6 +297,8 @@ fn work<T: Record>(
         for f in feeders.iter_mut() {
             f.advance_to(next);
         }
+        report.phases.read = ms_since(reading);
+        let processing = std::time::Instant::now();
         // The batch is done everywhere once the output frontier reaches the next batch's time
         // (past the evictions up to this batch's watermark); only then are this worker's
         // operator metrics for the batch final.
@@ -282,12 +314,15 @@ fn work<T: Record>(
                 report.error.get_or_insert(e);
             }
         }
+        report.phases.process = ms_since(processing);
+        let committing = std::time::Instant::now();
         // The state after this batch, version batch + 1, is written before the driver commits.
         for store in &stores {
             if let Err(e) = store.commit(plan.batch + 1) {
                 report.error.get_or_insert(e);
             }
         }
+        report.phases.state_commit = ms_since(committing);
         report.metrics = metrics.borrow_mut().take_batch();
         report.written = output.written.replace(0);
         control.report_in.advance_to(t);

@@ -56,6 +56,11 @@ pub(super) struct Driver<'q, T: 'static> {
     pub(super) maintenance: Option<Maintenance>,
     /// The last batch a partitioned sink committed (from before a restart, or since).
     pub(super) sink_committed: Option<u64>,
+    /// When the last progress report or idle event was posted (Spark's
+    /// `lastNoExecutionProgressEventTime`; `None` before either).
+    pub(super) last_no_execution: Option<Instant>,
+    /// How long writing the offsets log took for the current batch.
+    pub(super) wal_commit_ms: u64,
 }
 
 impl<'q, T: Record> Driver<'q, T> {
@@ -65,7 +70,10 @@ impl<'q, T: Record> Driver<'q, T> {
         run: &QueryRun,
         workers: usize,
     ) -> Option<Self> {
-        let sink = def.sink.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        let mut sink = def.sink.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        if let Err(e) = sink.start(&shared.id) {
+            shared.fail(e);
+        }
         let checkpoint = run
             .checkpoint
             .lock()
@@ -102,6 +110,8 @@ impl<'q, T: Record> Driver<'q, T> {
             conf: run.recovery.conf.clone(),
             maintenance: None,
             sink_committed: None,
+            last_no_execution: None,
+            wal_commit_ms: 0,
         };
         if let Some(sink) = &def.partitioned {
             let sink_dir = driver.checkpoint.as_ref().map(|c| c.sink_dir());
@@ -169,6 +179,7 @@ impl<'q, T: Record> Driver<'q, T> {
                     return self.start_batch(Vec::new());
                 }
                 Ok(None) => {
+                    self.update_idleness();
                     self.shared.update(|s| s.idle_rounds += 1);
                     self.set_status("Waiting for data to arrive", false, false);
                     if matches!(self.def.trigger, Trigger::Once | Trigger::AvailableNow) {
@@ -180,6 +191,23 @@ impl<'q, T: Record> Driver<'q, T> {
                         return BatchPlan::stop();
                     }
                 }
+            }
+        }
+    }
+
+    /// A planning round found no data: every `noDataProgressEventInterval` of that, tell the
+    /// listeners the query is idle (Spark's `ProgressReporter.updateIdleness`: not on the first
+    /// round of all, which only starts the clock).
+    fn update_idleness(&mut self) {
+        let now = Instant::now();
+        match self.last_no_execution {
+            Some(last) if now.duration_since(last) < self.shared.hooks.idle_interval => {}
+            last => {
+                if last.is_some() {
+                    let timestamp = crate::progress::iso_utc(crate::progress::now_ms());
+                    self.shared.post_idle(timestamp);
+                }
+                self.last_no_execution = Some(now);
             }
         }
     }

@@ -58,6 +58,7 @@ impl<T: Record> Driver<'_, T> {
     pub(super) fn replay_plan(&mut self, replay: Replay) -> BatchPlan {
         self.begin_trigger(Instant::now());
         self.batch_timestamp_ms = replay.timestamp_ms;
+        self.wal_commit_ms = 0;
         let mut splits = Vec::new();
         for (i, s) in self.def.sources.iter().enumerate() {
             let (start, end) = (self.offsets[i].as_ref(), replay.ends[i].as_ref());
@@ -80,7 +81,9 @@ impl<T: Record> Driver<'_, T> {
     /// from here on runs it again exactly.
     pub(super) fn start_batch(&mut self, splits: Vec<(usize, Split)>) -> BatchPlan {
         self.batch_timestamp_ms = epoch_ms(self.trigger_wall);
+        self.wal_commit_ms = 0;
         if let Some(checkpoint) = &self.checkpoint {
+            let started = Instant::now();
             let mut ends = self.offsets.clone();
             for (i, split) in &splits {
                 ends[*i] = Some(split.end.clone());
@@ -94,6 +97,7 @@ impl<T: Record> Driver<'_, T> {
                 self.shared.fail(e);
                 return BatchPlan::stop();
             }
+            self.wal_commit_ms = started.elapsed().as_millis() as u64;
             crash::point(Point::AfterOffsets, self.batch);
         }
         self.batch_plan(splits)

@@ -53,7 +53,7 @@ impl Session {
     pub const USAGE: &'static str = USAGE;
 }
 
-fn parse(args: impl IntoIterator<Item = String>, app_flags: bool) -> Result<Session> {
+pub(super) fn parse(args: impl IntoIterator<Item = String>, app_flags: bool) -> Result<Session> {
     let mut s = Session::local();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {

@@ -44,6 +44,8 @@ enum Msg {
     Status(Option<QueryStatus>),
     /// The driver's count of planning rounds that found no new data.
     Idle(u64),
+    /// The driver told its listeners the query is idle, at this timestamp.
+    IdleEvent(String),
     /// Stop the query (a `stop()` on a process other than the hub).
     Stop,
     /// The query failed on the sender's side.
@@ -199,6 +201,7 @@ impl Control {
                 Msg::Progress(p) => shared.push_progress(*p),
                 Msg::Status(status) => shared.update(|s| s.status = status),
                 Msg::Idle(n) => shared.update(|s| s.idle_rounds = s.idle_rounds.max(n)),
+                Msg::IdleEvent(timestamp) => shared.post_idle(timestamp),
                 Msg::Stop => shared.update(|s| s.stop_requested = true),
                 Msg::Failed(e) => shared.fail(e),
                 Msg::Ended { error } => {
@@ -226,6 +229,7 @@ impl Control {
         );
         std::thread::spawn(move || {
             let (mut version, mut sent_progress, mut status, mut idle) = (0, 0, None, 0);
+            let mut idle_events = 0;
             let (mut stop_sent, mut failure_sent) = (false, false);
             while !ending.load(Ordering::SeqCst) {
                 shared.wait_for(Some(HEARTBEAT), |s| s.version != version);
@@ -251,6 +255,10 @@ impl Control {
                         if st.idle_rounds != idle {
                             idle = st.idle_rounds;
                             news.push(Msg::Idle(idle));
+                        }
+                        if st.idle_events != idle_events {
+                            idle_events = st.idle_events;
+                            news.push(Msg::IdleEvent(st.last_idle.clone()));
                         }
                     } else if st.stop_requested && !stop_sent {
                         news.push(Msg::Stop);

@@ -1,15 +1,21 @@
 //! `Session`: how many workers and processes run queries, from the command line
 //! (`-w N`, `-n N -p I [-h hostfile]`), with the application's own arguments kept apart.
 
+pub(crate) mod app;
 mod args;
 mod control;
+mod manager;
+
+pub use app::{AppFlags, MainResult, SessionParam};
+pub use manager::StreamingQueryManager;
 
 use crate::checkpoint::{self, Checkpoint};
 use crate::dataflow;
 use crate::driver;
 use crate::driver::QueryRun;
 use crate::error::{Result, StreamError};
-use crate::handle::{Shared, StreamingQuery};
+use crate::handle::{Hooks, Shared, StreamingQuery, DEFAULT_IDLE_INTERVAL};
+use crate::listener::{ListenerId, QueryStartedEvent, StreamingQueryListener};
 use crate::plan::{DataStreamWriter, QueryDef};
 use crate::state::{KeyGroups, DEFAULT_KEY_GROUPS};
 use control::Control;
@@ -29,35 +35,11 @@ pub struct Session {
     hostfile: Option<String>,
     app_args: Vec<String>,
     connect_timeout: Duration,
-    queries: Queries,
+    idle_interval: Duration,
+    /// Whether to show the progress line on stderr (`None`: when stderr is a terminal).
+    console_progress: Option<bool>,
+    queries: StreamingQueryManager,
 }
-
-/// The queries a session started (Spark's `StreamingQueryManager`'s view of them).
-#[derive(Clone, Default)]
-struct Queries(Arc<Mutex<Vec<Arc<Shared>>>>);
-
-impl Queries {
-    /// The active queries (terminated ones are forgotten).
-    fn active(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Shared>>> {
-        let mut list = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        list.retain(|q| !q.lock().terminated);
-        list
-    }
-}
-
-impl std::fmt::Debug for Queries {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} active queries", self.active().len())
-    }
-}
-
-/// Sessions compare by their configuration.
-impl PartialEq for Queries {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl Eq for Queries {}
 
 impl Default for Session {
     fn default() -> Self {
@@ -78,7 +60,9 @@ impl Session {
             hostfile: None,
             app_args: Vec::new(),
             connect_timeout: CONNECT_TIMEOUT,
-            queries: Queries::default(),
+            idle_interval: DEFAULT_IDLE_INTERVAL,
+            console_progress: None,
+            queries: StreamingQueryManager::default(),
         }
     }
 
@@ -95,6 +79,38 @@ impl Session {
     pub fn connect_timeout(mut self, timeout: Duration) -> Session {
         self.connect_timeout = timeout;
         self
+    }
+
+    /// How often a query waiting for data tells the listeners so (`on_query_idle`; Spark's
+    /// `spark.sql.streaming.noDataProgressEventInterval`, default 10 seconds).
+    pub fn no_data_progress_event_interval(mut self, interval: Duration) -> Session {
+        self.idle_interval = interval;
+        self
+    }
+
+    /// Whether the session's queries show a live progress line on stderr (batches, rows, rate,
+    /// watermark; see [`ConsoleProgress`](crate::listener::ConsoleProgress)). By default they
+    /// do when stderr is a terminal.
+    pub fn console_progress(mut self, show: bool) -> Session {
+        self.console_progress = Some(show);
+        self
+    }
+
+    /// The session's queries (Spark's `spark.streams`): the active ones, waiting for any to
+    /// end, listeners.
+    pub fn streams(&self) -> &StreamingQueryManager {
+        &self.queries
+    }
+
+    /// Registers a listener of every query this session (and its clones) starts from now on
+    /// (Spark's `spark.streams.addListener`).
+    pub fn add_listener(&self, listener: impl StreamingQueryListener) -> ListenerId {
+        self.queries.add_listener(listener)
+    }
+
+    /// Unregisters a listener; false if it was not registered.
+    pub fn remove_listener(&self, id: ListenerId) -> bool {
+        self.queries.remove_listener(id)
     }
 
     /// The command-line arguments that are not the engine's.
@@ -160,7 +176,7 @@ impl Session {
     pub fn start<T: Record>(&self, writer: DataStreamWriter<T>) -> Result<StreamingQuery> {
         writer.check()?;
         let layout = self.layout()?;
-        let mut active = self.queries.active();
+        let mut active = self.queries.queries();
         if let Some(name) = &writer.name {
             if active.iter().any(|q| q.name.as_ref() == Some(name)) {
                 return Err(StreamError::Analysis(format!(
@@ -170,11 +186,30 @@ impl Session {
             }
         }
         let name = writer.name.clone();
+        if self
+            .console_progress
+            .unwrap_or_else(|| std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        {
+            self.queries.show_console_progress();
+        }
         let def = writer.into_def();
         let (run, id) = self.open_checkpoint(&def)?;
-        let shared = Shared::new(id, name);
+        let hooks = Hooks {
+            bus: self.queries.bus(),
+            idle_interval: self.idle_interval,
+        };
+        let shared = Shared::with_hooks(id, name, hooks);
         active.push(shared.clone());
         drop(active);
+        // Spark's `onQueryStarted` is called before `start()` returns, and before any other
+        // event of the query.
+        shared.hooks.bus.started(&QueryStartedEvent {
+            id: shared.id.clone(),
+            run_id: shared.run_id.clone(),
+            name: shared.name.clone(),
+            timestamp: crate::progress::iso_utc(crate::progress::now_ms()),
+        });
+        let manager = self.queries.clone();
         let def = Arc::new(def);
         let run = Arc::new(run);
         let sh = shared.clone();
@@ -193,14 +228,17 @@ impl Session {
                     s.terminated = true;
                     s.status = None;
                 });
+                manager.terminated(&sh);
             })
             .map_err(|e| {
                 shared.update(|s| s.terminated = true);
+                self.queries.terminated(&shared);
                 StreamError::Execution(format!("could not spawn the query thread: {e}"))
             })?;
         Ok(StreamingQuery {
             shared,
             thread: Mutex::new(Some(thread)),
+            owner: true,
         })
     }
 }

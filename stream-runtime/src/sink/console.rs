@@ -121,6 +121,8 @@ impl<T: Record> Sink<T> for Console {
     }
     fn add_batch(&mut self, info: BatchInfo, rows: Vec<T>) -> Result<()> {
         let text = self.render(info.batch_id, &rows);
+        // Stdout and stderr may be one terminal: the progress line goes before the table.
+        crate::console_progress::clear_line();
         let mut stdout = std::io::stdout().lock();
         // A closed stdout (e.g. piped into `head`) is not a query failure.
         let _ = stdout.write_all(text.as_bytes());

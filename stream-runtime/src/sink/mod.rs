@@ -93,6 +93,14 @@ pub trait Sink<T>: Send + 'static {
         let _ = mode;
         Ok(())
     }
+    /// Driver side, once when the query starts, before its first batch: the id of the query
+    /// this sink writes for (stable across restarts from a checkpoint; Spark's
+    /// `LogicalWriteInfo.queryId`). A sink may connect to its destination and check it here:
+    /// an error fails the query before any batch runs.
+    fn start(&mut self, query_id: &str) -> Result<()> {
+        let _ = query_id;
+        Ok(())
+    }
     /// Writes one batch. In complete mode `rows` is the whole result table.
     fn add_batch(&mut self, info: BatchInfo, rows: Vec<T>) -> Result<()>;
     /// A sink that takes rows in no particular order (like Spark's `foreach`) may return a

@@ -10,10 +10,12 @@ mod memory;
 pub mod nexmark;
 mod rate;
 mod rows;
+mod socket;
 
 pub use file::{FileSource, Files, Line, Mode};
 pub use memory::MemoryStream;
 pub use rate::{Rate, RateMicroBatch, RateRow};
+pub use socket::Socket;
 
 use crate::error::Result;
 use serde::{Deserialize, Serialize};

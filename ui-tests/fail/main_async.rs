@@ -1,0 +1,6 @@
+use stream_runtime::prelude::*;
+
+#[stream::main]
+async fn main(session: Session) {
+    let _ = session;
+}

@@ -1,0 +1,4 @@
+use stream_runtime::prelude::*;
+
+#[stream::main]
+fn main() {}
