@@ -21,72 +21,65 @@ impl Column {
     }
 }
 
-/// The columns of a schema: one per field, two per window (`<name>_start`, `<name>_end`), one
-/// per member of a nested record (`<name>_<member>`).
+/// The columns of a schema: one per field, two per window (`<name>_start`, `<name>_end`; a
+/// struct column has no PostgreSQL counterpart a table could be keyed by).
 pub fn columns(schema: &Schema) -> Vec<Column> {
     let mut out = Vec::new();
     for f in &schema.fields {
-        push_columns(f.name.to_string(), &f.data_type, false, &mut out);
+        let (data_type, nullable) = match &f.data_type {
+            DataType::Nullable(inner) => (&**inner, true),
+            t => (t, false),
+        };
+        if *data_type == DataType::Window {
+            for part in ["start", "end"] {
+                out.push(Column {
+                    name: format!("{}_{part}", f.name),
+                    sql_type: "TIMESTAMPTZ",
+                    nullable,
+                    cast: "{}::text::timestamptz",
+                });
+            }
+            continue;
+        }
+        let (sql_type, cast) = match data_type {
+            DataType::Boolean => ("BOOLEAN", "{}::text::boolean"),
+            DataType::Integer("tinyint" | "smallint") => ("SMALLINT", "{}::text::int8"),
+            DataType::Integer("int") => ("INTEGER", "{}::text::int8"),
+            DataType::Integer(_) => ("BIGINT", "{}::text::int8"),
+            DataType::Unsigned("tinyint unsigned") => ("SMALLINT", "{}::text::numeric"),
+            DataType::Unsigned("smallint unsigned") => ("INTEGER", "{}::text::numeric"),
+            DataType::Unsigned("int unsigned") => ("BIGINT", "{}::text::numeric"),
+            DataType::Unsigned(_) => ("NUMERIC(20, 0)", "{}::text::numeric"),
+            DataType::Float("float") => ("REAL", "{}::text::float8"),
+            DataType::Float(_) => ("DOUBLE PRECISION", "{}::text::float8"),
+            DataType::String => ("TEXT", "{}::text"),
+            DataType::Timestamp => ("TIMESTAMPTZ", "{}::text::timestamptz"),
+            DataType::Binary => ("BYTEA", "{}::text::bytea"),
+            // Nested records and arrays as JSON (Spark's JDBC writer refuses them; JSONB keeps
+            // them queryable).
+            DataType::Struct(_) | DataType::Array(_) => ("JSONB", "{}::text::jsonb"),
+            DataType::Nullable(_) | DataType::Window => ("TEXT", "{}::text"),
+        };
+        out.push(Column {
+            name: f.name.to_string(),
+            sql_type,
+            nullable,
+            cast,
+        });
     }
     out
 }
 
-/// The columns of one field: a window or a nested record flattens into `<name>_<member>`
-/// columns, as `texts` flattens their values.
-fn push_columns(name: String, data_type: &DataType, nullable: bool, out: &mut Vec<Column>) {
-    let (data_type, nullable) = match data_type {
-        DataType::Nullable(inner) => (&**inner, true),
-        t => (t, nullable),
-    };
-    if *data_type == DataType::Window {
-        for part in ["start", "end"] {
-            out.push(Column {
-                name: format!("{name}_{part}"),
-                sql_type: "TIMESTAMPTZ",
-                nullable,
-                cast: "{}::text::timestamptz",
-            });
-        }
-        return;
-    }
-    if let DataType::Struct(members) = data_type {
-        for m in members {
-            push_columns(format!("{name}_{}", m.name), &m.data_type, nullable, out);
-        }
-        return;
-    }
-    let (sql_type, cast) = match data_type {
-        DataType::Boolean => ("BOOLEAN", "{}::text::boolean"),
-        DataType::Integer("tinyint" | "smallint") => ("SMALLINT", "{}::text::int8"),
-        DataType::Integer("int") => ("INTEGER", "{}::text::int8"),
-        DataType::Integer(_) => ("BIGINT", "{}::text::int8"),
-        DataType::Unsigned("tinyint unsigned") => ("SMALLINT", "{}::text::numeric"),
-        DataType::Unsigned("smallint unsigned") => ("INTEGER", "{}::text::numeric"),
-        DataType::Unsigned("int unsigned") => ("BIGINT", "{}::text::numeric"),
-        DataType::Unsigned(_) => ("NUMERIC(20, 0)", "{}::text::numeric"),
-        DataType::Float("float") => ("REAL", "{}::text::float8"),
-        DataType::Float(_) => ("DOUBLE PRECISION", "{}::text::float8"),
-        DataType::String => ("TEXT", "{}::text"),
-        DataType::Timestamp => ("TIMESTAMPTZ", "{}::text::timestamptz"),
-        // Bytes as PostgreSQL's hex text (`\x..`).
-        DataType::Binary => ("BYTEA", "{}::text::bytea"),
-        // An array (Kafka's headers) as its JSON text.
-        DataType::Array(_) => ("JSONB", "{}::text::jsonb"),
-        DataType::Nullable(_) | DataType::Window | DataType::Struct(_) => ("TEXT", "{}::text"),
-    };
-    out.push(Column {
-        name,
-        sql_type,
-        nullable,
-        cast,
-    });
-}
-
-/// A row's values as parameter texts, one per column (`None` for NULL).
-pub fn texts(values: Vec<Value>, out: &mut Vec<Option<String>>) {
-    for v in values {
+/// A row's values (of `schema`) as parameter texts, one per column (`None` for NULL): a
+/// window's two bounds are two columns.
+pub fn texts(schema: &Schema, values: Vec<Value>, out: &mut Vec<Option<String>>) {
+    for (f, v) in schema.fields.iter().zip(values) {
+        let window = matches!(&f.data_type, DataType::Window)
+            || matches!(&f.data_type, DataType::Nullable(t) if **t == DataType::Window);
         match v {
-            Value::Struct(fields) => texts(fields.into_iter().map(|(_, v)| v).collect(), out),
+            Value::Struct(fields) if window => {
+                out.extend(fields.into_iter().map(|(_, v)| text(v)));
+            }
             v => out.push(text(v)),
         }
     }
@@ -104,12 +97,12 @@ fn text(v: Value) -> Option<String> {
         Value::Float(f) => f.to_string(),
         Value::Str(s) => s,
         Value::Timestamp(t) => format!("{t}+00"),
+        // PostgreSQL's hex format for `bytea`.
         Value::Bytes(b) => {
             let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
             format!("\\x{hex}")
         }
-        array @ Value::Array(_) => array.to_json(),
-        Value::Struct(_) => unreachable!("structs are flattened by `texts`"),
+        Value::Struct(_) | Value::Array(_) => v.to_json(),
     })
 }
 
@@ -183,7 +176,7 @@ mod tests {
             },
         };
         let mut out = Vec::new();
-        texts(row.values(), &mut out);
+        texts(&Row::schema(), row.values(), &mut out);
         let s = |x: &str| Some(x.to_string());
         assert_eq!(
             out,
