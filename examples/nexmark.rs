@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example nexmark -- --query Q --events N [-w W] [--engine dsl|baseline]
 //!     [--event-rate R] [--pace R] [--output FILE] [--dump-events FILE] [--batch B]
+//!     [--checkpoint DIR]
 //! ```
 //!
 //! - `Q`: `q0` (bids passed through), `q1` (price in euros, `price * 908 / 1000` in integer
@@ -20,6 +21,9 @@
 //! - `--output FILE`: the result rows as JSON lines. `--dump-events FILE`: the generated
 //!   events as JSON lines, in generation order (before the run, not timed).
 //! - `--batch B`: events per batch (default 100,000), the same for both engines.
+//! - `--checkpoint DIR` (dsl engine): run with a checkpoint in `DIR` (offsets, commits, state
+//!   deltas and snapshots), to measure what fault tolerance costs. Use a fresh directory: an
+//!   existing checkpoint resumes where it stopped.
 //!
 //! It prints a progress line on stderr while it runs and, as the last line of stdout, one JSON
 //! object: `query`, `engine`, `events`, `workers`, `elapsed_s`, `events_per_s`, `cpu_s`
@@ -81,6 +85,9 @@ struct Args {
     /// Events per batch (the most; a paced batch holds what became due).
     #[arg(long, default_value_t = 100_000)]
     batch: u64,
+    /// Checkpoint the query in this directory (dsl engine; use a fresh one per run).
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
 }
 
 #[stream_runtime::main]
@@ -89,6 +96,9 @@ fn main(session: Session, args: Args) -> Result<(), String> {
     let session = session.console_progress(false);
     if session.processes() > 1 {
         return Err("the benchmark runs in one process: use -w for more workers".into());
+    }
+    if args.checkpoint.is_some() && args.engine == Engine::Baseline {
+        return Err("--checkpoint is for the dsl engine: the baseline has no checkpoints".into());
     }
     if args.batch == 0 {
         return Err("--batch must be at least 1".into());
@@ -131,6 +141,7 @@ fn main(session: Session, args: Args) -> Result<(), String> {
         start_ms: OnceLock::new(),
         batch_end: AtomicU64::new(0),
         latencies: Mutex::new(Vec::new()),
+        checkpoint: args.checkpoint.clone(),
     });
 
     let done = Arc::new(AtomicBool::new(false));

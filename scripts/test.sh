@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: starts the services the tests need (each `scripts/<service>/start.sh`,
 # which installs what is missing), exports their addresses, runs `cargo test --workspace`
-# (with any arguments given, e.g. --locked), and stops the services again.
+# and the Parquet tests (with any arguments given, e.g. --locked), and stops the services again.
 #   scripts/test.sh [cargo test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +26,7 @@ for s in "${!VARS[@]}"; do
   var=${VARS[$s]}
   if [ -z "${!var:-}" ]; then
     echo "== starting $s" >&2
-    value=$("scripts/$s/start.sh")
+    value=$("scripts/$s/start.sh" | tail -n1)
     export "$var=$value"
     started+=("$s")
   fi
@@ -34,3 +34,5 @@ for s in "${!VARS[@]}"; do
 done
 
 cargo test --workspace "$@"
+# Parquet is an optional feature (arrow and parquet cost minutes to build): its tests too.
+cargo test -p stream-runtime --features parquet --test file_sink "$@"

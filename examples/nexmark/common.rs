@@ -180,6 +180,8 @@ pub struct Run {
     pub batch_end: AtomicU64,
     /// End-to-end event-time latencies (ms) of result rows past the warm-up.
     pub latencies: Mutex<Vec<f64>>,
+    /// The query's checkpoint location (`--checkpoint`), if any.
+    pub checkpoint: Option<std::path::PathBuf>,
 }
 
 /// The wall clock in ms since the epoch, with sub-ms precision.

@@ -13,6 +13,19 @@ use stream_runtime::source::{
     offset_count, Offset, Partition, ReadLimit, ReadStats, Source, Split,
 };
 
+/// The writer's trigger, and its checkpoint location with `--checkpoint`.
+fn configure<T: Record>(
+    query: DataStreamWriter<T>,
+    trigger: Trigger,
+    run: &Run,
+) -> DataStreamWriter<T> {
+    let query = query.trigger(trigger);
+    match &run.checkpoint {
+        Some(dir) => query.checkpoint_location(dir),
+        None => query,
+    }
+}
+
 /// Runs the query of `run` on `session` until all its events are processed.
 pub fn run(run: &Arc<Run>, session: &Session) -> Result<(), StreamError> {
     // As fast as possible: everything available at start, in batches of `run.batch` events.
@@ -31,7 +44,7 @@ pub fn run(run: &Arc<Run>, session: &Session) -> Result<(), StreamError> {
                     .write_stream(sink)
                     .query_name("q0")
             };
-            session.start(query.trigger(trigger))?
+            session.start(configure(query, trigger, run))?
         }
         Query::Q1 => {
             let bids = Tracked::new(nexmark_bids(run), run);
@@ -41,7 +54,7 @@ pub fn run(run: &Arc<Run>, session: &Session) -> Result<(), StreamError> {
                     .write_stream(sink)
                     .query_name("q1")
             };
-            session.start(query.trigger(trigger))?
+            session.start(configure(query, trigger, run))?
         }
         Query::Q2 => {
             let bids = Tracked::new(nexmark_bids(run), run);
@@ -52,7 +65,7 @@ pub fn run(run: &Arc<Run>, session: &Session) -> Result<(), StreamError> {
                     .write_stream(sink)
                     .query_name("q2")
             };
-            session.start(query.trigger(trigger))?
+            session.start(configure(query, trigger, run))?
         }
         Query::BidsCount => {
             let bids = Tracked::new(SynthBids(run.clone()), run);
@@ -64,7 +77,7 @@ pub fn run(run: &Arc<Run>, session: &Session) -> Result<(), StreamError> {
                     .output_mode(Update)
                     .query_name("bids-count")
             };
-            session.start(query.trigger(trigger))?
+            session.start(configure(query, trigger, run))?
         }
         Query::BidsWindow => {
             let bids = Tracked::new(SynthBids(run.clone()), run);
@@ -77,7 +90,7 @@ pub fn run(run: &Arc<Run>, session: &Session) -> Result<(), StreamError> {
                     .output_mode(Append)
                     .query_name("bids-window")
             };
-            session.start(query.trigger(trigger))?
+            session.start(configure(query, trigger, run))?
         }
     };
     loop {

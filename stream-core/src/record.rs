@@ -8,7 +8,7 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 /// One column of a schema.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FieldSchema {
     /// Column name.
     pub name: &'static str,

@@ -13,6 +13,8 @@ pub struct PlanShape {
     pub aggregations: Vec<AggShape>,
     /// The query sorts its rows.
     pub sorted: bool,
+    /// The query keeps only the first rows of its result (`limit`).
+    pub limited: bool,
 }
 
 /// What the rules need to know about one aggregation.
@@ -111,6 +113,8 @@ pub enum RuleKind {
     SortOutsideComplete,
     /// A join kind that is not supported between these inputs.
     UnsupportedJoin,
+    /// A limit outside complete mode.
+    LimitOutsideComplete,
 }
 
 /// A broken rule, with Spark's message and how to fix it.
@@ -146,6 +150,14 @@ pub fn check_output_mode(shape: &PlanShape, mode: OutputMode) -> Result<(), Rule
             "sorting is not supported on streaming datasets, unless it is on an aggregation in \
              Complete output mode; sort after group_by(..).agg(..) with output_mode(Complete), \
              or sort in the sink",
+        );
+    }
+    if shape.limited && mode != OutputMode::Complete {
+        return err(
+            RuleKind::LimitOutsideComplete,
+            "limit on a streaming Dataset is supported only in Complete output mode (after \
+             group_by(..).agg(..)), where it cuts each batch's result table; use \
+             output_mode(Complete), or limit in the sink",
         );
     }
     match mode {
@@ -217,7 +229,7 @@ mod tests {
         );
         let plain = PlanShape {
             aggregations: vec![agg(false, false)],
-            sorted: false,
+            ..PlanShape::default()
         };
         assert!(check_output_mode(&plain, Update).is_ok());
         assert!(check_output_mode(&plain, Complete).is_ok());
@@ -227,12 +239,12 @@ mod tests {
         );
         let windowed = PlanShape {
             aggregations: vec![agg(true, false)],
-            sorted: false,
+            ..PlanShape::default()
         };
         assert!(check_output_mode(&windowed, Append).is_ok());
         let session = PlanShape {
             aggregations: vec![agg(true, true)],
-            sorted: false,
+            ..PlanShape::default()
         };
         assert_eq!(
             check_output_mode(&session, Update).unwrap_err().kind,
@@ -240,18 +252,39 @@ mod tests {
         );
         let two = PlanShape {
             aggregations: vec![agg(true, false), agg(true, false)],
-            sorted: false,
+            ..PlanShape::default()
         };
         assert!(check_output_mode(&two, Append).is_ok());
         assert!(check_output_mode(&two, Update).is_err());
         let sorted = PlanShape {
             aggregations: vec![agg(false, false)],
             sorted: true,
+            ..PlanShape::default()
         };
         assert!(check_output_mode(&sorted, Complete).is_ok());
         assert_eq!(
             check_output_mode(&sorted, Update).unwrap_err().kind,
             RuleKind::SortOutsideComplete
         );
+        let limited = PlanShape {
+            aggregations: vec![agg(false, false)],
+            limited: true,
+            ..PlanShape::default()
+        };
+        assert!(check_output_mode(&limited, Complete).is_ok());
+        for mode in [Append, Update] {
+            let no_agg = PlanShape {
+                limited: true,
+                ..PlanShape::default()
+            };
+            assert_eq!(
+                check_output_mode(&no_agg, mode).unwrap_err().kind,
+                RuleKind::LimitOutsideComplete
+            );
+            assert_eq!(
+                check_output_mode(&limited, mode).unwrap_err().kind,
+                RuleKind::LimitOutsideComplete
+            );
+        }
     }
 }

@@ -26,6 +26,12 @@ pub enum DataType {
     Nullable(Box<DataType>),
     /// An event-time window: `struct<start: timestamp, end: timestamp>`.
     Window,
+    /// `binary` (`Vec<u8>`), e.g. a Kafka record's key and value.
+    Binary,
+    /// `array<T>`, e.g. a Kafka record's headers.
+    Array(Box<DataType>),
+    /// A nested record (a `#[derive(Record)]` struct as a column): Spark's `struct<..>`.
+    Struct(Vec<crate::record::FieldSchema>),
 }
 
 impl DataType {
@@ -47,6 +53,18 @@ impl fmt::Display for DataType {
             DataType::Timestamp => f.write_str("timestamp"),
             DataType::Nullable(t) => write!(f, "{t}"),
             DataType::Window => f.write_str("struct<start:timestamp,end:timestamp>"),
+            DataType::Binary => f.write_str("binary"),
+            DataType::Array(t) => write!(f, "array<{t}>"),
+            DataType::Struct(fields) => {
+                f.write_str("struct<")?;
+                for (i, c) in fields.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{}:{}", c.name, c.data_type)?;
+                }
+                f.write_str(">")
+            }
         }
     }
 }
@@ -68,8 +86,12 @@ pub enum Value {
     Str(String),
     /// An event-time timestamp.
     Timestamp(Timestamp),
-    /// A struct (e.g. a window), with its field names.
+    /// A struct (a window, a nested record), with its field names.
     Struct(Vec<(&'static str, Value)>),
+    /// Bytes (a `binary` column).
+    Bytes(Vec<u8>),
+    /// An array.
+    Array(Vec<Value>),
 }
 
 impl Value {
@@ -98,8 +120,34 @@ impl Value {
                     .collect();
                 format!("{{{}}}", inner.join(","))
             }
+            // Spark's `to_json` writes binary as base64.
+            Value::Bytes(b) => json_string(&base64(b)),
+            Value::Array(items) => {
+                let inner: Vec<String> = items.iter().map(Value::to_json).collect();
+                format!("[{}]", inner.join(","))
+            }
         }
     }
+}
+
+/// Standard base64 with padding (RFC 4648), as Spark writes binary values in JSON.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// Quotes and escapes `s` as a JSON string.
@@ -143,6 +191,15 @@ impl fmt::Display for Value {
                 let inner: Vec<String> = fields.iter().map(|(_, v)| v.to_string()).collect();
                 write!(f, "{{{}}}", inner.join(", "))
             }
+            // Spark's console shows binary as hex bytes: `[48 69]`.
+            Value::Bytes(b) => {
+                let hex: Vec<String> = b.iter().map(|x| format!("{x:02X}")).collect();
+                write!(f, "[{}]", hex.join(" "))
+            }
+            Value::Array(items) => {
+                let inner: Vec<String> = items.iter().map(Value::to_string).collect();
+                write!(f, "[{}]", inner.join(", "))
+            }
         }
     }
 }
@@ -154,7 +211,7 @@ impl fmt::Display for Value {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a column of a record",
     label = "this column has type `{Self}`",
-    note = "columns are integers, floats, bool, String, Timestamp or Option of those"
+    note = "columns are integers, floats, bool, String, Timestamp, Vec<u8> (binary), records (`#[derive(Record)]`) or Option of those"
 )]
 pub trait Field: Clone + fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The column's type.
@@ -227,6 +284,22 @@ impl Field for String {
     }
     fn to_value(&self) -> Value {
         Value::Str(self.clone())
+    }
+    fn cmp_field(&self, other: &Self) -> Ordering {
+        self.cmp(other)
+    }
+    fn hash_field<H: Hasher>(&self, state: &mut H) {
+        self.hash(state)
+    }
+}
+
+/// `binary`: raw bytes, ordered as Spark orders binary (unsigned, byte by byte).
+impl Field for Vec<u8> {
+    fn data_type() -> DataType {
+        DataType::Binary
+    }
+    fn to_value(&self) -> Value {
+        Value::Bytes(self.clone())
     }
     fn cmp_field(&self, other: &Self) -> Ordering {
         self.cmp(other)
@@ -319,5 +392,31 @@ mod tests {
         assert_eq!(Value::Str("a\"b".into()).to_json(), r#""a\"b""#);
         assert_eq!(Some(3i64).to_value(), Value::Int(3));
         assert_eq!(None::<i64>.to_value(), Value::Null);
+    }
+
+    #[test]
+    fn binary_renders_as_spark_does() {
+        // Spark: `to_json` of binary is base64; the console shows hex bytes.
+        let v = b"Hello".to_vec().to_value();
+        assert_eq!(v.to_json(), r#""SGVsbG8=""#);
+        assert_eq!(v.to_string(), "[48 65 6C 6C 6F]");
+        assert_eq!(Value::Bytes(b"ab".to_vec()).to_json(), r#""YWI=""#);
+        assert_eq!(Value::Bytes(b"abc".to_vec()).to_json(), r#""YWJj""#);
+        assert_eq!(Value::Bytes(Vec::new()).to_json(), r#""""#);
+        assert_eq!(Vec::<u8>::data_type().to_string(), "binary");
+        let headers = DataType::Array(Box::new(DataType::Struct(vec![
+            crate::record::FieldSchema {
+                name: "key",
+                data_type: DataType::String,
+            },
+            crate::record::FieldSchema {
+                name: "value",
+                data_type: DataType::Binary,
+            },
+        ])));
+        assert_eq!(
+            headers.to_string(),
+            "array<struct<key:string,value:binary>>"
+        );
     }
 }

@@ -215,6 +215,22 @@ fn codegen(ast: &RecordAst) -> TokenStream {
                     #et_value
                 }
             }
+            // A record is also a column of another record: a nested struct, as Spark's.
+            #[diagnostic::do_not_recommend]
+            impl #impl_g #p::Field for #name #ty_g #where_c {
+                fn data_type() -> #p::DataType {
+                    #p::DataType::Struct(<Self as #p::Record>::schema().fields)
+                }
+                fn to_value(&self) -> #p::Value {
+                    #p::Value::Struct(::std::vec![#((#names, #p::Field::to_value(&self.#idents)),)*])
+                }
+                fn cmp_field(&self, other: &Self) -> ::core::cmp::Ordering {
+                    ::core::cmp::Ord::cmp(self, other)
+                }
+                fn hash_field<__H: ::core::hash::Hasher>(&self, state: &mut __H) {
+                    ::core::hash::Hash::hash(self, state)
+                }
+            }
             // `stream!` reads the type through `RowType` (one error for a type without the
             // derive, and none downstream).
             #[diagnostic::do_not_recommend]

@@ -54,6 +54,10 @@ pub fn columns(schema: &Schema) -> Vec<Column> {
             DataType::Float(_) => ("DOUBLE PRECISION", "{}::text::float8"),
             DataType::String => ("TEXT", "{}::text"),
             DataType::Timestamp => ("TIMESTAMPTZ", "{}::text::timestamptz"),
+            DataType::Binary => ("BYTEA", "{}::text::bytea"),
+            // Nested records and arrays as JSON (Spark's JDBC writer refuses them; JSONB keeps
+            // them queryable).
+            DataType::Struct(_) | DataType::Array(_) => ("JSONB", "{}::text::jsonb"),
             DataType::Nullable(_) | DataType::Window => ("TEXT", "{}::text"),
         };
         out.push(Column {
@@ -66,11 +70,16 @@ pub fn columns(schema: &Schema) -> Vec<Column> {
     out
 }
 
-/// A row's values as parameter texts, one per column (`None` for NULL).
-pub fn texts(values: Vec<Value>, out: &mut Vec<Option<String>>) {
-    for v in values {
+/// A row's values (of `schema`) as parameter texts, one per column (`None` for NULL): a
+/// window's two bounds are two columns.
+pub fn texts(schema: &Schema, values: Vec<Value>, out: &mut Vec<Option<String>>) {
+    for (f, v) in schema.fields.iter().zip(values) {
+        let window = matches!(&f.data_type, DataType::Window)
+            || matches!(&f.data_type, DataType::Nullable(t) if **t == DataType::Window);
         match v {
-            Value::Struct(fields) => texts(fields.into_iter().map(|(_, v)| v).collect(), out),
+            Value::Struct(fields) if window => {
+                out.extend(fields.into_iter().map(|(_, v)| text(v)));
+            }
             v => out.push(text(v)),
         }
     }
@@ -88,7 +97,12 @@ fn text(v: Value) -> Option<String> {
         Value::Float(f) => f.to_string(),
         Value::Str(s) => s,
         Value::Timestamp(t) => format!("{t}+00"),
-        Value::Struct(_) => unreachable!("structs are flattened by `texts`"),
+        // PostgreSQL's hex format for `bytea`.
+        Value::Bytes(b) => {
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            format!("\\x{hex}")
+        }
+        Value::Struct(_) | Value::Array(_) => v.to_json(),
     })
 }
 
@@ -162,7 +176,7 @@ mod tests {
             },
         };
         let mut out = Vec::new();
-        texts(row.values(), &mut out);
+        texts(&Row::schema(), row.values(), &mut out);
         let s = |x: &str| Some(x.to_string());
         assert_eq!(
             out,

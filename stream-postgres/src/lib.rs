@@ -217,12 +217,13 @@ impl<T: Record> Postgres<T> {
 
     /// Writes batch `info` in one transaction; false if the commit table already had it.
     fn write(&mut self, info: BatchInfo, rows: Vec<T>) -> Result<bool, postgres::Error> {
+        let schema = T::schema();
         let statements: Vec<(String, Vec<Option<String>>)> = rows
             .chunks(ROWS_PER_STATEMENT)
             .map(|chunk| {
                 let mut params = Vec::with_capacity(chunk.len() * self.columns.len());
                 for row in chunk {
-                    texts(row.values(), &mut params);
+                    texts(&schema, row.values(), &mut params);
                 }
                 (self.insert(chunk.len(), info.mode), params)
             })

@@ -11,11 +11,12 @@ pub enum StreamError {
     Source(String),
     /// A malformed record in fail-fast mode.
     Malformed {
-        /// The file the record came from.
+        /// The file the record came from (or, for `from_json`, its origin, e.g. a Kafka topic
+        /// and partition).
         file: String,
-        /// 1-based line number.
+        /// 1-based line number (for `from_json`, the position in the origin: a Kafka offset).
         line: u64,
-        /// What was wrong.
+        /// What was wrong, and how to skip or keep such records.
         error: String,
     },
     /// A sink could not write a batch.
@@ -35,11 +36,9 @@ impl fmt::Display for StreamError {
         match self {
             StreamError::Analysis(m) => write!(f, "analysis error: {m}"),
             StreamError::Source(m) => write!(f, "source error: {m}"),
-            StreamError::Malformed { file, line, error } => write!(
-                f,
-                "malformed record at {file}:{line}: {error} (mode is fail-fast; use \
-                 .mode(Mode::DropMalformed) or .mode(Mode::Permissive) to skip or keep such records)"
-            ),
+            StreamError::Malformed { file, line, error } => {
+                write!(f, "malformed record at {file}:{line}: {error}")
+            }
             StreamError::Sink(m) => write!(f, "sink error: {m}"),
             StreamError::Config(m) => write!(f, "configuration error: {m}"),
             StreamError::Execution(m) => write!(f, "execution error: {m}"),

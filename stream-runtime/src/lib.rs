@@ -12,6 +12,7 @@ extern crate self as stream_runtime;
 
 mod checkpoint;
 mod console_progress;
+mod crash;
 mod dataflow;
 mod driver;
 pub mod error;
@@ -36,8 +37,8 @@ pub use error::{Result, StreamError};
 pub use handle::{QueryStatus, StreamingQuery};
 pub use metrics::StateStats;
 pub use plan::{
-    read_static, read_stream, window_time, Agg, DataStreamWriter, Dataset, GroupedDataset, Key,
-    KeyCount, SessionDataset, SessionGap, StaticTable, WindowedDataset,
+    read, read_static, read_stream, window_time, Agg, DataStreamWriter, Dataset, GroupedDataset,
+    Key, KeyCount, SessionDataset, SessionGap, StaticTable, WindowedDataset,
 };
 pub use progress::QueryProgress;
 pub use session::{Session, StreamingQueryManager};
@@ -52,8 +53,8 @@ pub mod prelude {
     pub use crate::handle::StreamingQuery;
     pub use crate::listener::StreamingQueryListener;
     pub use crate::plan::{
-        read_static, read_stream, window_time, DataStreamWriter, Dataset, KeyCount, SessionGap,
-        StaticTable,
+        read, read_static, read_stream, window_time, DataStreamWriter, Dataset, KeyCount,
+        SessionGap, StaticTable,
     };
     pub use crate::session::Session;
     pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink, Noop};

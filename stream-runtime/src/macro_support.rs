@@ -1,5 +1,6 @@
 //! Items the macros' generated code refers to. Not a public API: paths may change.
 
+pub use crate::source::Mode;
 pub use serde;
 pub use stream_core::{DataType, Field, FieldSchema, Numeric, Record, Schema, Timestamp, Value};
 pub use stream_macros::Record;
@@ -123,6 +124,45 @@ macro_rules! __stream_check {
             #[inline(always)]
             fn into_bool(self) -> bool {
                 self
+            }
+        }
+    };
+    (json_value) => {
+        // `from_json::<T>(col)`: the column is a string or binary (or a nullable one).
+        #[diagnostic::on_unimplemented(
+            message = "`from_json` parses a string or binary column, not one of type `{Self}`",
+            label = "this column is `{Self}`; `from_json` needs `String`, `Vec<u8>` or an `Option` of one",
+            note = "from_json reads text such as a Kafka record's `value`: `select(from_json::<Bid>(value))`"
+        )]
+        trait JsonValue {
+            fn json_bytes(&self) -> ::core::option::Option<&[u8]>;
+        }
+        #[diagnostic::do_not_recommend]
+        impl JsonValue for ::std::string::String {
+            #[inline(always)]
+            fn json_bytes(&self) -> ::core::option::Option<&[u8]> {
+                ::core::option::Option::Some(self.as_bytes())
+            }
+        }
+        #[diagnostic::do_not_recommend]
+        impl JsonValue for ::std::vec::Vec<u8> {
+            #[inline(always)]
+            fn json_bytes(&self) -> ::core::option::Option<&[u8]> {
+                ::core::option::Option::Some(self.as_slice())
+            }
+        }
+        #[diagnostic::do_not_recommend]
+        impl JsonValue for ::core::option::Option<::std::string::String> {
+            #[inline(always)]
+            fn json_bytes(&self) -> ::core::option::Option<&[u8]> {
+                self.as_ref().map(|s| s.as_bytes())
+            }
+        }
+        #[diagnostic::do_not_recommend]
+        impl JsonValue for ::core::option::Option<::std::vec::Vec<u8>> {
+            #[inline(always)]
+            fn json_bytes(&self) -> ::core::option::Option<&[u8]> {
+                self.as_ref().map(|v| v.as_slice())
             }
         }
     };
@@ -458,3 +498,33 @@ pub fn static_join_inner<T: Clone, S: Clone>(table: Option<&S>, stream: &T) -> J
 pub fn static_join_outer<T: Clone, S: Clone>(table: Option<&S>, stream: &T) -> OuterJoined<T, S> {
     join_outer(stream, table)
 }
+
+/// A row whose origin `from_json` may report: `(&&OriginOf(row)).origin()` is the row's
+/// [`RowOrigin`](crate::source::RowOrigin) when its type has one, `None` otherwise (autoref
+/// specialisation: the first impl applies only to types with an origin).
+pub struct OriginOf<'a, T>(pub &'a T);
+
+/// See [`OriginOf`].
+pub trait KnownOrigin {
+    /// The row's origin.
+    fn origin(&self) -> Option<(String, u64)>;
+}
+
+impl<T: crate::source::RowOrigin> KnownOrigin for &OriginOf<'_, T> {
+    fn origin(&self) -> Option<(String, u64)> {
+        Some(crate::source::RowOrigin::origin(self.0))
+    }
+}
+
+/// See [`OriginOf`].
+pub trait UnknownOrigin {
+    /// No origin: the row's position is reported instead.
+    fn origin(&self) -> Option<(String, u64)> {
+        None
+    }
+}
+
+impl<T> UnknownOrigin for OriginOf<'_, T> {}
+
+/// A state snapshot's cost, for `examples/state_snapshot.rs`.
+pub use crate::state::bench::{snapshot as bench_state_snapshot, SnapshotCost};

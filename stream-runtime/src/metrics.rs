@@ -32,11 +32,29 @@ impl StateStats {
     }
 }
 
+/// What one `from_json` operator parsed on one worker in a batch: counted as a read of the
+/// source its rows came from, and its fail-fast error.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct ParseStats {
+    /// The source (by its number in the query) the parsed values came from.
+    pub source: Option<usize>,
+    /// Malformed values, as a source's read reports them.
+    pub stats: crate::source::ReadStats,
+    /// The first malformed value in fail-fast mode.
+    pub error: Option<crate::error::StreamError>,
+}
+
+/// How many corrupt records a worker's `from_json` keeps per batch (as the file source's
+/// default `max_corrupt_records`).
+pub(crate) const MAX_CORRUPT_PER_BATCH: usize = 1000;
+
 /// One worker's metrics, indexed by operator in lowering order (the same on every worker).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct BatchMetrics {
     pub event_time: Vec<EventTimeStats>,
     pub state: Vec<StateStats>,
+    #[serde(default)]
+    pub parses: Vec<ParseStats>,
 }
 
 /// A shared handle operators write their metrics through.
@@ -53,6 +71,10 @@ impl BatchMetrics {
             s.rows_updated = 0;
             s.rows_removed = 0;
             s.dropped_by_watermark = 0;
+        }
+        for p in &mut self.parses {
+            p.stats = Default::default();
+            p.error = None;
         }
         out
     }
@@ -71,6 +93,19 @@ impl BatchMetrics {
         }
         for (a, b) in self.state.iter_mut().zip(&o.state) {
             a.merge(b);
+        }
+        if self.parses.len() < o.parses.len() {
+            self.parses.resize(o.parses.len(), ParseStats::default());
+        }
+        for (a, b) in self.parses.iter_mut().zip(&o.parses) {
+            a.source = a.source.or(b.source);
+            a.stats.rows += b.stats.rows;
+            a.stats.dropped_malformed += b.stats.dropped_malformed;
+            a.stats.corrupt_count += b.stats.corrupt_count;
+            a.stats.corrupt.extend(b.stats.corrupt.iter().cloned());
+            if a.error.is_none() {
+                a.error = b.error.clone();
+            }
         }
     }
 }

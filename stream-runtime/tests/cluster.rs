@@ -57,6 +57,10 @@ fn main() {
             "processes_that_built_different_queries_are_refused",
             different_queries,
         ),
+        (
+            "a_batch_query_gives_the_same_result_on_1_and_2_workers_and_2_processes",
+            batch_everywhere,
+        ),
     ];
     let mut failed = Vec::new();
     for (name, run) in scenarios {
@@ -282,6 +286,69 @@ fn different_queries() {
     }
 }
 
+/// The batch pipeline of `stream!` over the directory's files: one result, however it runs.
+fn batch_everywhere() {
+    let c = Cluster::new("batch");
+    for f in 0..3 {
+        let lines: String = (0..30)
+            .map(|i| {
+                let (shop, secs, price) = ((i + f) % 4, (i * 7 + f * 3) % 50, (i * 13 + f) % 17);
+                format!("{{\"shop\":{shop},\"price\":{price},\"at\":\"1970-01-01T00:00:{secs:02}Z\"}}\n")
+            })
+            .collect();
+        std::fs::write(c.dir.join(format!("part-{f}.json")), lines).unwrap();
+    }
+    let one = Session::local().collect(batch_query(&c.dir)).unwrap();
+    let two = Session::with_workers(2)
+        .collect(batch_query(&c.dir))
+        .unwrap();
+    assert_eq!(one, two, "1 worker vs 2 workers");
+    assert!(!one.is_empty());
+    let (mut p0, mut p1) = c.both("batch");
+    assert_eq!(p0.result(HANG), Ok(()));
+    assert_eq!(p1.result(HANG), Ok(()));
+    assert_eq!(
+        p0.wait_for("ROWS", HANG),
+        Some(format!("{one:?}")),
+        "2 processes vs 1 worker"
+    );
+}
+
+#[derive(Record)]
+struct Sale {
+    shop: i64,
+    price: i64,
+    at: Timestamp,
+}
+
+#[derive(Record)]
+struct Shop {
+    id: i64,
+    city: String,
+}
+
+/// Sales per city and 10-second window, joined with a bounded table, sorted.
+fn batch_query(dir: &Path) -> Dataset<impl Record> {
+    let shops: Vec<Shop> = ["Paris", "Lyon", "Paris"]
+        .iter()
+        .enumerate()
+        .map(|(id, city)| Shop {
+            id: id as i64,
+            city: city.to_string(),
+        })
+        .collect();
+    stream! {
+        let shops = read::<Shop>(shops);
+        read::<Sale>(Files::json(dir))
+            .with_watermark(at, "1 second")
+            .join(shops, shop == id)
+            .group_by(window(at, "10 seconds"), shops.city)
+            .agg(count() as n, sum(price) as total, max(price) as top)
+            .select(city, window.start as start, n, total, top)
+            .order_by(start, city)
+    }
+}
+
 // ---------------------------------------------------------------- the children
 
 fn child(scenario: &str, process: &str, hosts: &Path, dir: &Path) {
@@ -377,6 +444,11 @@ fn child(scenario: &str, process: &str, hosts: &Path, dir: &Path) {
                 .start(data.write_stream(Noop))
                 .and_then(|q| q.await_termination())
         }
+        "batch" => session.collect(batch_query(dir)).map(|rows| {
+            if process == "0" {
+                println!("ROWS {rows:?}");
+            }
+        }),
         other => panic!("unknown scenario {other}"),
     };
     match result {

@@ -253,6 +253,17 @@ fn run_stateful(
     build: Build,
     workers: usize,
 ) -> Vec<(u64, Vec<Row>)> {
+    run_stateful_with(dir, mode, build, workers, AvailableNow)
+}
+
+/// As [`run_stateful`], with another trigger.
+fn run_stateful_with(
+    dir: &TempDir,
+    mode: OutputMode,
+    build: Build,
+    workers: usize,
+    trigger: Trigger,
+) -> Vec<(u64, Vec<Row>)> {
     let seen: Arc<Mutex<Batches>> = Arc::default();
     let into = seen.clone();
     let query = build(read_stream::<Ev>(
@@ -268,7 +279,7 @@ fn run_stateful(
     }))
     .output_mode(mode)
     .checkpoint_location(dir.checkpoint())
-    .trigger(AvailableNow);
+    .trigger(trigger);
     let q = Session::with_workers(workers).start(query).unwrap();
     q.await_termination().unwrap();
     let out = seen.lock().unwrap().clone();
@@ -325,6 +336,34 @@ fn stateful_queries_resume_with_their_state_on_any_number_of_workers() {
                 "{name}: stopped after {split} files, {before} then {after} workers"
             );
         }
+    }
+}
+
+/// A query stopped after a batch that moved the watermark, before the batch without data that
+/// closes the windows below it, runs that batch when it starts again, even without new data:
+/// the windows are emitted as by a run that was never stopped (Spark would wait for new data).
+#[test]
+fn a_restart_runs_the_batch_without_data_the_last_batch_asked_for() {
+    let (_, mode, build) = kinds()
+        .into_iter()
+        .find(|k| k.0 == "window append")
+        .unwrap();
+    let whole = TempDir::new("no-data-whole");
+    write_events(&whole, 0..8);
+    let want = result(mode, &run_stateful(&whole, mode, build, 1));
+    assert!(!want.is_empty());
+    for workers in [1, 2] {
+        let dir = TempDir::new(&format!("no-data-restart-{workers}"));
+        write_events(&dir, 0..8);
+        // One batch of every file, and no batch without data after it (`Once`).
+        let mut batches = run_stateful_with(&dir, mode, build, workers, Once);
+        assert_eq!(batches.len(), 1);
+        assert!(
+            batches[0].1.is_empty(),
+            "no window is closed by the first batch"
+        );
+        batches.extend(run_stateful(&dir, mode, build, workers));
+        assert_eq!(result(mode, &batches), want, "{workers} workers");
     }
 }
 

@@ -46,6 +46,16 @@ pub enum Source {
         /// The source, any Rust expression.
         arg: Box<Expr>,
     },
+    /// `read::<T>(source)`: a bounded dataset, read whole (a batch query, or a table joined with
+    /// a stream).
+    Read {
+        /// The `read` token.
+        func: Ident,
+        /// The row type, if given.
+        row_type: Option<Box<Type>>,
+        /// The source, any Rust expression.
+        arg: Box<Expr>,
+    },
     /// `read_static::<T>(source)`: a static table (only as a `let` binding, joined with a stream).
     ReadStatic {
         /// The `read_static` token.

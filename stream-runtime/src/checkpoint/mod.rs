@@ -13,6 +13,7 @@
 //! On restart, if the last batch logged in `offsets` is committed the next one runs; otherwise
 //! it runs again with exactly its logged offsets, watermark and timestamp.
 
+mod changes;
 mod fs;
 pub(crate) mod log;
 
@@ -23,7 +24,10 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-pub(crate) use fs::{create_dir, write_atomic};
+pub(crate) use changes::{
+    check_and_record, OperatorDescription, QueryDescription, SinkDescription, SourceDescription,
+};
+pub(crate) use fs::{create_dir, sync_dir, write_atomic};
 
 /// A query's checkpoint directory, locked while the query runs.
 pub(crate) struct Checkpoint {
@@ -238,6 +242,11 @@ impl Checkpoint {
     /// Where source `index` keeps what it needs to replay (e.g. the file source's seen files).
     pub fn source_dir(&self, index: usize) -> PathBuf {
         self.root.join("sources").join(index.to_string())
+    }
+
+    /// The directory of a partitioned sink's own log (e.g. the Kafka sink's transactions).
+    pub fn sink_dir(&self) -> PathBuf {
+        self.root.join("sink")
     }
 
     /// The directory of the operators' state.

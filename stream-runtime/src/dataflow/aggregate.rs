@@ -4,7 +4,7 @@
 use super::{Coll, Row};
 use crate::metrics::Metrics;
 use crate::state::{KeyGroups, Store};
-use crate::time::Time;
+use crate::time::{Time, BATCH_SEQ_BASE};
 use differential_dataflow::difference::{IsZero, Multiply, Semigroup};
 use differential_dataflow::AsCollection;
 use serde::{Deserialize, Serialize};
@@ -73,7 +73,8 @@ impl<A: Mergeable> Multiply<isize> for Partial<A> {
 ///
 /// `assign` passes each row's `(key, partial, expiry)` triples to its callback (several for
 /// sliding windows). With `evict`, a triple whose expiry (a watermark in ms, e.g. its window's
-/// end) is at or below the batch's late-row watermark is late and dropped (counted in
+/// end) is at or below the batch's late-row watermark is late and dropped (a row that an
+/// aggregation before this one gave, at an eviction time, is never late) (counted in
 /// `metrics` once per key and batch on a worker, as Spark counts after partial aggregation);
 /// every other key is removed from the state at time `(expiry, stage)`, the moment the
 /// watermark reaches it, with a retraction of its final value, which is what append mode emits:
@@ -124,12 +125,20 @@ where
                                 };
                                 let retract_at = match expiry {
                                     Some(e) if evict => {
-                                        let at = Time::eviction(e, stage);
-                                        if at <= t {
+                                        let mut at = Time::eviction(e, stage);
+                                        if at <= t && t.seq >= BATCH_SEQ_BASE {
                                             if r > 0 && stash[i].2.insert(key, ()).is_none() {
                                                 dropped += 1;
                                             }
                                             return;
+                                        }
+                                        // A final row of an aggregation before this one, given
+                                        // when the watermark closed its group: on time (the
+                                        // previous batch's watermark judges lateness, as in
+                                        // Spark), even if its own group's time has passed
+                                        // (`window_time(window)` is `end - 1`); it closes now.
+                                        if at <= t {
+                                            at = Time::eviction(t.watermark, stage);
                                         }
                                         Some(at)
                                     }

@@ -34,8 +34,8 @@ pub(crate) trait Row: differential_dataflow::ExchangeData + std::hash::Hash {}
 impl<T: differential_dataflow::ExchangeData + std::hash::Hash> Row for T {}
 
 /// The final rows of an aggregation at depth `stage` in append mode, as insertions: its
-/// retractions at its eviction times (a closed window's last value), negated. A chained
-/// aggregation reads these.
+/// retractions at its eviction times (a closed window's last value), negated. Everything after
+/// an aggregation in append mode reads these.
 pub(crate) fn finalized<T: Row>(rows: Coll<'_, T>, stage: u64) -> Coll<'_, T> {
     use differential_dataflow::AsCollection;
     use timely::dataflow::operators::vec::Map;
@@ -73,39 +73,31 @@ pub(crate) fn gather<T: Row>(
         .probe_with(probe);
 }
 
-/// Writes the output rows on each worker: positive updates, or with `append_final: Some(stage)`
-/// the retractions at that stage's eviction times (closed windows' final rows); counts them into
-/// `written`. Once `stopped`, nothing is written: closing the inputs releases every scheduled
-/// retraction, which is not output.
+/// Writes the output rows on each worker: the positive updates (in append mode an
+/// aggregation's output holds only its closed groups' final rows, as insertions); counts them
+/// into `written`. Once `stopped`, nothing is written: closing the inputs releases every
+/// scheduled retraction, which is not output.
 pub(crate) fn write_each<T: Row>(
     rows: Coll<'_, T>,
     writer: impl Fn(&mut dyn Iterator<Item = &T>) + 'static,
-    append_final: Option<u64>,
     written: Rc<std::cell::Cell<u64>>,
     stopped: Rc<std::cell::Cell<bool>>,
     probe: &ProbeHandle<Time>,
 ) {
     use timely::dataflow::operators::core::Inspect;
     // How many copies of a row an update writes.
-    let copies = move |t: &Time, d: isize| -> usize {
-        let n = match append_final {
-            Some(stage) if t.is_eviction_of(stage) => -d,
-            Some(_) => 0,
-            None => d,
-        };
-        n.max(0) as usize
-    };
+    let copies = |d: isize| -> usize { d.max(0) as usize };
     rows.inner
         .inspect_core(move |event| {
             let Ok((_, updates)) = event else { return };
             if stopped.get() {
                 return;
             }
-            let n: usize = updates.iter().map(|(_, t, d)| copies(t, *d)).sum();
+            let n: usize = updates.iter().map(|(_, _, d)| copies(*d)).sum();
             if n > 0 {
                 let mut rows = updates
                     .iter()
-                    .flat_map(|(row, t, d)| std::iter::repeat_n(row, copies(t, *d)));
+                    .flat_map(|(row, _, d)| std::iter::repeat_n(row, copies(*d)));
                 writer(&mut rows);
                 written.set(written.get() + n as u64);
             }

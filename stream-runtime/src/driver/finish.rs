@@ -3,6 +3,7 @@
 
 use super::plan::Driver;
 use super::{BatchPlan, WorkerReport};
+use crate::crash::{self, Point};
 use crate::dataflow;
 use crate::metrics::BatchMetrics;
 use crate::progress::{
@@ -26,19 +27,6 @@ impl<T: Record> Driver<'_, T> {
     /// The rows the sink receives for a batch, from the output updates.
     fn output_rows(&mut self, updates: Vec<(T, Time, isize)>) -> Vec<T> {
         let repeat = |(row, n): (&T, isize)| std::iter::repeat_n(row.clone(), n.max(0) as usize);
-        let stages = self.def.data.meta.shape.aggregations.len() as u64;
-        if self.def.mode == OutputMode::Append && stages > 0 {
-            let last_stage = stages - 1;
-            // A closed window's final row is the retraction that evicted it, at the time the
-            // watermark reached the window's end (an eviction time).
-            let closed = updates
-                .into_iter()
-                .filter(|(_, t, _)| t.is_eviction_of(last_stage))
-                .map(|(r, _, d)| (r, -d))
-                .collect();
-            let closed = dataflow::consolidate(closed);
-            return closed.iter().flat_map(|(r, n)| repeat((r, *n))).collect();
-        }
         if self.def.mode == OutputMode::Complete {
             let changes =
                 dataflow::consolidate(updates.into_iter().map(|(r, _, d)| (r, d)).collect());
@@ -55,7 +43,8 @@ impl<T: Record> Driver<'_, T> {
                 .flat_map(|(r, n)| repeat((r, *n)))
                 .collect();
         }
-        // Append: the new rows. Update: the new version of every key with input, changed or not
+        // Append: the new rows (after an aggregation, its closed groups' final rows). Update: the
+        // new version of every key with input, changed or not
         // (Spark's `StateStoreSaveExec`): its insertions, which the retraction of its old value
         // must not cancel when the value did not change.
         let inserted = updates
@@ -84,6 +73,18 @@ impl<T: Record> Driver<'_, T> {
         out
     }
 
+    /// Spark's `shouldRunAnotherBatch`: a stateful operator downstream of a watermark, in
+    /// Append or Update mode, asks for a batch without data when its input watermark advances
+    /// past the one the last batch ran under (whether or not it has state to evict).
+    pub(super) fn wants_no_data_batch(&self, next: u64, batch_watermark: u64) -> bool {
+        let stateful = !self.def.data.meta.shape.aggregations.is_empty();
+        stateful
+            && self.watermark.is_active()
+            && next > batch_watermark
+            && self.def.mode != OutputMode::Complete
+            && self.def.trigger != Trigger::Once
+    }
+
     pub(super) fn finish_batch(
         &mut self,
         plan: &BatchPlan,
@@ -109,16 +110,33 @@ impl<T: Record> Driver<'_, T> {
                 acc.rows += stats.rows;
                 acc.dropped_malformed += stats.dropped_malformed;
                 acc.corrupt_count += stats.corrupt_count;
+                for (k, v) in stats.metrics {
+                    *acc.metrics.entry(k).or_default() += v;
+                }
                 // Each worker sends a bounded sample; the handle keeps the last MAX_CORRUPT.
                 acc.corrupt.extend(stats.corrupt);
                 let excess = acc.corrupt.len().saturating_sub(MAX_CORRUPT);
                 acc.corrupt.drain(..excess);
             }
         }
+        // `from_json`'s malformed values count as reads of the source they came from.
+        for p in std::mem::take(&mut metrics.parses) {
+            if let Some(e) = p.error {
+                self.shared.fail(e);
+            }
+            let Some(source) = p.source else { continue };
+            let acc = reads.entry(source).or_default();
+            acc.dropped_malformed += p.stats.dropped_malformed;
+            acc.corrupt_count += p.stats.corrupt_count;
+            acc.corrupt.extend(p.stats.corrupt);
+            let excess = acc.corrupt.len().saturating_sub(MAX_CORRUPT);
+            acc.corrupt.drain(..excess);
+        }
         if self.should_stop() && self.shared.lock().error.is_some() {
             return;
         }
         let sink_started = Instant::now();
+        crash::point(Point::BeforeSinkCommit, self.batch);
         let num_output_rows = if let Some(sink) = &self.def.partitioned {
             // The workers wrote their parts of the batch: commit it, once.
             if !plan.skip_sink {
@@ -148,6 +166,7 @@ impl<T: Record> Driver<'_, T> {
             }
             n
         };
+        crash::point(Point::AfterSinkCommit, self.batch);
         let add_batch_ms = sink_started.elapsed().as_millis() as u64;
         let batch_watermark = self.watermark.current();
         let stats: Vec<_> = metrics.event_time.clone();
@@ -190,6 +209,9 @@ impl<T: Record> Driver<'_, T> {
                     "numDroppedMalformedRecords".into(),
                     stats.dropped_malformed.to_string(),
                 );
+            }
+            for (k, v) in &stats.metrics {
+                metrics.insert(k.clone(), v.to_string());
             }
             if stats.corrupt_count > 0 {
                 metrics.insert("numCorruptRecords".into(), stats.corrupt_count.to_string());
@@ -245,15 +267,7 @@ impl<T: Record> Driver<'_, T> {
                 memory_used_bytes: s.memory_used_bytes,
             })
             .collect();
-        // Spark's `shouldRunAnotherBatch`: a stateful operator downstream of a watermark, in
-        // Append or Update mode, asks for a batch without data when its input watermark advances
-        // (whether or not it has state to evict).
-        let stateful = !self.def.data.meta.shape.aggregations.is_empty();
-        self.no_data_batch = stateful
-            && self.watermark.is_active()
-            && next > batch_watermark
-            && self.def.mode != OutputMode::Complete
-            && self.def.trigger != Trigger::Once;
+        self.no_data_batch = self.wants_no_data_batch(next, batch_watermark);
         self.previous_watermark = batch_watermark;
         self.last_no_execution = Some(Instant::now());
         self.shared.push_progress(QueryProgress {

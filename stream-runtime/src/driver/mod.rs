@@ -169,6 +169,21 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// What a partitioned sink is told before the first batch (`dir`: on the driver, with a
+/// checkpoint).
+fn sink_run<'a>(
+    query_id: &'a str,
+    run: &QueryRun,
+    workers: usize,
+    dir: Option<&'a std::path::Path>,
+) -> crate::sink::SinkRun<'a> {
+    crate::sink::SinkRun {
+        query_id,
+        key_groups: (0..workers).map(|w| run.groups.range(w, workers)).collect(),
+        dir,
+    }
+}
+
 /// The query failed somewhere: this worker leaves its loop.
 struct Aborted;
 
@@ -233,8 +248,14 @@ fn work<T: Record>(
             return Err(Aborted);
         }
     };
+    if let Some(sink) = &def.partitioned {
+        if let Err(e) = sink.start(&sink_run(&shared.id, query_run, part.count, None)) {
+            shared.fail(e);
+            return Err(Aborted);
+        }
+    }
     let mut driver = if part.index == 0 {
-        match Driver::new(def, shared.clone(), query_run) {
+        match Driver::new(def, shared.clone(), query_run, part.count) {
             Some(d) => Some(d),
             None => return Ok(()),
         }
@@ -283,7 +304,12 @@ fn work<T: Record>(
         // operator metrics for the batch final.
         step_while(worker, shared, || output.probe.less_than(&next))?;
         match output.end_batch() {
-            Ok(message) => report.sink_message = message,
+            Ok(message) => {
+                if message.is_some() {
+                    crate::crash::point(crate::crash::Point::AfterSinkFiles, plan.batch);
+                }
+                report.sink_message = message
+            }
             Err(e) => {
                 report.error.get_or_insert(e);
             }

@@ -10,7 +10,7 @@ use crate::sink::BatchWriter;
 use crate::time::Time;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use stream_core::{OutputMode, Record};
+use stream_core::Record;
 use timely::dataflow::ProbeHandle;
 
 /// One worker's end of a query's output.
@@ -47,9 +47,6 @@ impl<T: Record> Output<T> {
             }),
             probe: ProbeHandle::new(),
         };
-        // Append mode after aggregations: the last one's closed windows.
-        let stages = def.data.meta.shape.aggregations.len() as u64;
-        let append_final = (def.mode == OutputMode::Append && stages > 0).then(|| stages - 1);
         let (written, stopped) = (out.written.clone(), out.stopped.clone());
         if def.partitioned.is_some() {
             let slot = out.batch.clone();
@@ -60,11 +57,11 @@ impl<T: Record> Output<T> {
                     }
                 }
             };
-            dataflow::write_each(rows, write, append_final, written, stopped, &out.probe);
+            dataflow::write_each(rows, write, written, stopped, &out.probe);
         } else if let Some(writer) = &def.writer {
             let writer = writer.clone();
             let write = move |rows: &mut dyn Iterator<Item = &T>| writer(rows);
-            dataflow::write_each(rows, write, append_final, written, stopped, &out.probe);
+            dataflow::write_each(rows, write, written, stopped, &out.probe);
         } else {
             dataflow::gather(rows, out.gathered.clone(), &out.probe);
         }

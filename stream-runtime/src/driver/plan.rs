@@ -64,7 +64,12 @@ pub(super) struct Driver<'q, T: 'static> {
 }
 
 impl<'q, T: Record> Driver<'q, T> {
-    pub(super) fn new(def: &'q QueryDef<T>, shared: Arc<Shared>, run: &QueryRun) -> Option<Self> {
+    pub(super) fn new(
+        def: &'q QueryDef<T>,
+        shared: Arc<Shared>,
+        run: &QueryRun,
+        workers: usize,
+    ) -> Option<Self> {
         let mut sink = def.sink.lock().unwrap_or_else(|e| e.into_inner()).take()?;
         if let Err(e) = sink.start(&shared.id) {
             shared.fail(e);
@@ -109,6 +114,12 @@ impl<'q, T: Record> Driver<'q, T> {
             wal_commit_ms: 0,
         };
         if let Some(sink) = &def.partitioned {
+            let sink_dir = driver.checkpoint.as_ref().map(|c| c.sink_dir());
+            let sink_run = super::sink_run(&driver.shared.id, run, workers, sink_dir.as_deref());
+            if let Err(e) = sink.start(&sink_run) {
+                driver.shared.fail(e);
+                return Some(driver);
+            }
             match sink.last_committed() {
                 Ok(last) => driver.sink_committed = last,
                 Err(e) => driver.shared.fail(e),

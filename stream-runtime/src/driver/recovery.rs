@@ -7,6 +7,7 @@ use super::BatchPlan;
 use super::QueryRun;
 use crate::checkpoint::log::BatchMetadata;
 use crate::checkpoint::Replay;
+use crate::crash::{self, Point};
 use crate::source::Split;
 use crate::state::{self, maintenance::Maintenance};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -44,6 +45,12 @@ impl<T: Record> Driver<'_, T> {
         self.watermark.restore(recovery.watermark);
         self.previous_watermark = recovery.previous_watermark;
         self.replay = recovery.replay.clone();
+        // The last batch committed asked for a batch without data (its watermark moved): run it
+        // first, as a run never stopped would have. Spark forgets the request across a restart
+        // and waits for new data; we differ on purpose (docs/architecture.md, "Deliberate
+        // differences").
+        self.no_data_batch = self.replay.is_none()
+            && self.wants_no_data_batch(recovery.watermark, recovery.previous_watermark);
     }
 
     /// The plan of the interrupted batch, exactly as logged: the same source ranges, watermark
@@ -91,6 +98,7 @@ impl<T: Record> Driver<'_, T> {
                 return BatchPlan::stop();
             }
             self.wal_commit_ms = started.elapsed().as_millis() as u64;
+            crash::point(Point::AfterOffsets, self.batch);
         }
         self.batch_plan(splits)
     }
@@ -103,6 +111,7 @@ impl<T: Record> Driver<'_, T> {
         };
         match checkpoint.commit(self.batch, next_watermark, MIN_BATCHES_TO_RETAIN) {
             Ok(()) => {
+                crash::point(Point::AfterCommit, self.batch);
                 if let Some(m) = &self.maintenance {
                     m.committed(self.batch + 1);
                 }

@@ -1,8 +1,10 @@
 //! Aggregations: grouping a dataset by columns, a computed key, event-time windows or session
 //! windows, and the aggregates computed per group (Spark's `groupBy(..).agg(..)`).
 
+use super::describe::{schema_text, short_type_name};
 use super::lower::LowerCtx;
 use super::Dataset;
+use crate::checkpoint::OperatorDescription;
 use crate::dataflow::{self, Coll};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -31,7 +33,7 @@ impl<T: Record> Dataset<T> {
         self,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
     ) -> GroupedDataset<T, K> {
-        self.group_by_key(key)
+        self.group_by_key(key).__record_key()
     }
 
     /// Groups rows by a computed key (Spark's typed `groupByKey`).
@@ -43,6 +45,7 @@ impl<T: Record> Dataset<T> {
             data: self,
             key: Arc::new(key),
             event_time: None,
+            key_schema: short_type_name::<K>(),
         }
     }
 
@@ -63,6 +66,7 @@ impl<T: Record> Dataset<T> {
             data: self,
             key: Arc::new(key),
             event_time: Some((column.to_string(), Arc::new(time))),
+            key_schema: short_type_name::<K>(),
         }
     }
 
@@ -131,6 +135,7 @@ impl<T: Record> Dataset<T> {
             column: column.map(str::to_string),
             time: Arc::new(time),
             key: Arc::new(key),
+            key_schema: short_type_name::<K>(),
         }
     }
 }
@@ -144,6 +149,18 @@ pub struct GroupedDataset<T: 'static, K> {
     key: KeyFn<T, K>,
     /// The key holds this event-time column (`group_by_event_time`).
     event_time: Option<(String, TimeFn<T>)>,
+    /// The key's schema, for the checkpoint's description of the query.
+    key_schema: String,
+}
+
+impl<T, K: Record> GroupedDataset<T, K> {
+    /// Names the key's columns in the checkpoint's description of the query (`stream!` does
+    /// this, so that a restart can tell a changed key).
+    #[doc(hidden)]
+    pub fn __record_key(mut self) -> Self {
+        self.key_schema = schema_text(&K::schema());
+        self
+    }
 }
 
 /// Typed constructors of aggregate functions over rows of type `T`, handed to
@@ -229,18 +246,30 @@ impl<T: Record, K: Key> GroupedDataset<T, K> {
         let key = self.key;
         let finish = Arc::new(finish);
         let mut data = self.data;
+        let parameters = match &self.event_time {
+            Some((column, _)) => format!("groups by event time {column}"),
+            None => String::new(),
+        };
         // A key holding the watermarked column expires when the watermark reaches its time.
         let expiry = self
             .event_time
             .filter(|(column, _)| data.meta.has_watermark_on(Some(column)));
-        let stage = data.push_aggregation(AggShape {
-            watermarked_event_time_key: expiry.is_some(),
-            session_window: false,
-        });
+        let stage = data.push_aggregation(
+            AggShape {
+                watermarked_event_time_key: expiry.is_some(),
+                session_window: false,
+            },
+            OperatorDescription {
+                kind: "aggregation".into(),
+                key_schema: self.key_schema,
+                state_schema: short_type_name::<A::Acc>(),
+                parameters,
+                ..Default::default()
+            },
+        );
         data.meta.event_time = expiry.iter().map(|(c, _)| Some(c.clone())).collect();
         let expiry = expiry.map(|(_, time)| time);
         data.then_ctx("aggregation", move |rows, ctx| {
-            let rows = chained_input(rows, stage, ctx.mode);
             let (key, init, aggs, finish) =
                 (key.clone(), aggs.clone(), aggs.clone(), finish.clone());
             let op = ctx.state_op();
@@ -251,8 +280,17 @@ impl<T: Record, K: Key> GroupedDataset<T, K> {
                 emit(key(row), init.init(row), at)
             };
             let state = state_op(ctx, op, "aggregation");
-            dataflow::keyed_aggregate(rows, assign, evict, stage, state, ctx.metrics.clone(), op)
-                .map(move |(k, acc)| finish(k, aggs.finish(&acc)))
+            let out = dataflow::keyed_aggregate(
+                rows,
+                assign,
+                evict,
+                stage,
+                state,
+                ctx.metrics.clone(),
+                op,
+            )
+            .map(move |(k, acc)| finish(k, aggs.finish(&acc)));
+            closed_groups(out, stage, ctx.mode)
         })
     }
 }
@@ -283,19 +321,25 @@ where
 
 impl<T: Record> Dataset<T> {
     /// Records an aggregation in the query's shape; returns its depth in the chain.
-    fn push_aggregation(&mut self, shape: AggShape) -> u64 {
+    fn push_aggregation(&mut self, shape: AggShape, description: OperatorDescription) -> u64 {
+        self.meta.stateful.push(description);
         let aggregations = &mut self.meta.shape.aggregations;
         aggregations.push(shape);
         aggregations.len() as u64 - 1
     }
 }
 
-/// The input of the aggregation at depth `stage` of a chain: in append mode, an aggregation
-/// after another reads only the closed windows' final rows of the one before (Spark's chained
-/// time-window aggregation, e.g. over `window_time(window)`).
-fn chained_input<T: Record>(rows: Coll<'_, T>, stage: u64, mode: OutputMode) -> Coll<'_, T> {
-    if stage > 0 && mode == OutputMode::Append {
-        dataflow::finalized(rows, stage - 1)
+/// What an aggregation gives the operators after it: in append mode each closed group's final
+/// row, once, as an insertion at the time the watermark closed it (its state's retraction
+/// there, negated); in the other modes every change. So whatever follows an aggregation (a
+/// projection, a join, a union with other branches, another aggregation, the sink) sees rows
+/// that are only ever added, as from a source. A chained aggregation at depth `stage + 1`
+/// evicts at `(end, stage + 1)`, after these rows' time `(end, stage)`: an outer window closes
+/// in the same batch as the last inner window inside it (Spark's chained time-window
+/// aggregation, e.g. over `window_time(window)`).
+fn closed_groups<T: Record>(rows: Coll<'_, T>, stage: u64, mode: OutputMode) -> Coll<'_, T> {
+    if mode == OutputMode::Append {
+        dataflow::finalized(rows, stage)
     } else {
         rows
     }
@@ -324,6 +368,18 @@ pub struct WindowedDataset<T: 'static, K> {
     column: Option<String>,
     time: TimeFn<T>,
     key: KeyFn<T, K>,
+    /// The key's schema, for the checkpoint's description of the query.
+    key_schema: String,
+}
+
+impl<T, K: Record> WindowedDataset<T, K> {
+    /// Names the key's columns in the checkpoint's description of the query (`stream!` does
+    /// this, so that a restart can tell a changed key).
+    #[doc(hidden)]
+    pub fn __record_key(mut self) -> Self {
+        self.key_schema = schema_text(&K::schema());
+        self
+    }
 }
 
 /// Rows grouped by session window and key (the same type as for fixed windows).
@@ -349,10 +405,35 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
         let mut data = self.data;
         // Only windows on the watermarked column close (Spark's `watermarkPredicateForKeys`).
         let watermarked = data.meta.has_watermark_on(self.column.as_deref());
-        let stage = data.push_aggregation(AggShape {
-            watermarked_event_time_key: watermarked,
-            session_window: matches!(*grouping, Grouping::Session(_)),
-        });
+        let (kind, parameters) = match &*grouping {
+            Grouping::Fixed(w) if w.size == w.slide => (
+                "window aggregation",
+                format!("tumbling windows of {} ms", w.size),
+            ),
+            Grouping::Fixed(w) => (
+                "window aggregation",
+                format!("windows of {} ms sliding by {} ms", w.size, w.slide),
+            ),
+            Grouping::Session(gap) => ("session window aggregation", gap.1.clone()),
+        };
+        let stage = data.push_aggregation(
+            AggShape {
+                watermarked_event_time_key: watermarked,
+                session_window: matches!(*grouping, Grouping::Session(_)),
+            },
+            OperatorDescription {
+                kind: kind.into(),
+                key_schema: self.key_schema,
+                state_schema: short_type_name::<A::Acc>(),
+                parameters: match &*grouping {
+                    Grouping::Fixed(w) if w.offset != 0 => {
+                        format!("{parameters} starting {} ms after the epoch", w.offset)
+                    }
+                    _ => parameters,
+                },
+                ..Default::default()
+            },
+        );
         // The window column carries the watermark on (a chained window aggregation).
         data.meta.event_time = if watermarked {
             vec![self.column]
@@ -364,7 +445,6 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
             Grouping::Session(_) => "session window aggregation",
         };
         data.then_ctx(op, move |rows, ctx| {
-            let rows = chained_input(rows, stage, ctx.mode);
             let (key, time, init) = (key.clone(), time.clone(), aggs.clone());
             let (aggs, finish) = (aggs.clone(), finish.clone());
             let op = ctx.state_op();
@@ -401,17 +481,18 @@ impl<T: Record, K: Key> WindowedDataset<T, K> {
                         .map(|((k, w), acc)| ((w, k), acc))
                 }
             };
-            windows.map(move |((w, k), acc)| finish(w, k, aggs.finish(&acc)))
+            let out = windows.map(move |((w, k), acc)| finish(w, k, aggs.finish(&acc)));
+            closed_groups(out, stage, ctx.mode)
         })
     }
 }
 
 /// The gap of session windows: fixed, or computed per row (Spark's dynamic gap).
-pub struct SessionGap<T>(Arc<dyn Fn(&T) -> i64 + Send + Sync>);
+pub struct SessionGap<T>(Arc<dyn Fn(&T) -> i64 + Send + Sync>, String);
 
 impl<T> Clone for SessionGap<T> {
     fn clone(&self) -> Self {
-        SessionGap(self.0.clone())
+        SessionGap(self.0.clone(), self.1.clone())
     }
 }
 
@@ -425,12 +506,12 @@ impl<T> SessionGap<T> {
                 reason: "a session gap must be positive".into(),
             });
         }
-        Ok(SessionGap(Arc::new(move |_| ms)))
+        Ok(SessionGap(Arc::new(move |_| ms), format!("gap of {ms} ms")))
     }
 
     /// A gap in milliseconds computed from each row; rows with a gap of zero or less are
     /// dropped, as in Spark.
     pub fn per_row(gap: impl Fn(&T) -> i64 + Send + Sync + 'static) -> Self {
-        SessionGap(Arc::new(gap))
+        SessionGap(Arc::new(gap), "gap computed per row".into())
     }
 }

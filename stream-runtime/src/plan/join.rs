@@ -1,5 +1,6 @@
 //! Stream-static joins (docs/spark-semantics.md 1.8): a stream joined with a static table, which is loaded
-//! once when the query starts and arranged once; the stream side keeps no state.
+//! once when the query starts and arranged once; the stream side keeps no state. The static
+//! side may also be a bounded dataset (`read`), which is how two batch inputs are joined.
 
 use super::lower::{lower_fn, Feed, LowerCtx};
 use super::nulls::has_null;
@@ -15,15 +16,26 @@ use stream_core::Record;
 type Loader<S> = Arc<dyn Fn() -> Result<Vec<S>> + Send + Sync>;
 
 /// A static table: rows read once when the query starts (Spark's `spark.read...` joined with a
-/// stream).
-pub struct StaticTable<S> {
-    load: Loader<S>,
+/// stream), or a bounded dataset ([`read`](super::read)) computed with the query.
+pub struct StaticTable<S: 'static> {
+    load: Load<S>,
+}
+
+/// Where a static table's rows come from.
+enum Load<S: 'static> {
+    /// Loaded on worker 0 at the run's first batch.
+    Rows(Loader<S>),
+    /// A bounded dataset, lowered into the query's dataflow.
+    Dataset(Box<Dataset<S>>),
 }
 
 impl<S> Clone for StaticTable<S> {
     fn clone(&self) -> Self {
         StaticTable {
-            load: self.load.clone(),
+            load: match &self.load {
+                Load::Rows(l) => Load::Rows(l.clone()),
+                Load::Dataset(d) => Load::Dataset(d.clone()),
+            },
         }
     }
 }
@@ -33,14 +45,23 @@ impl<S: Record> StaticTable<S> {
     pub fn from_rows(rows: Vec<S>) -> Self {
         let rows = Arc::new(rows);
         StaticTable {
-            load: Arc::new(move || Ok(rows.as_ref().clone())),
+            load: Load::Rows(Arc::new(move || Ok(rows.as_ref().clone()))),
         }
     }
 
     /// A table read from files (all files present when the query starts).
     pub fn from_files(files: FileSource<S>) -> Self {
         StaticTable {
-            load: Arc::new(move || files.read_all().map(|(rows, _)| rows)),
+            load: Load::Rows(Arc::new(move || files.read_all().map(|(rows, _)| rows))),
+        }
+    }
+
+    /// A table computed by a bounded dataset ([`read`](super::read) and any operators): in a
+    /// batch query it is computed with the rest; in a streaming query its sources are read
+    /// whole, once per run, on worker 0, as a static table is loaded.
+    pub fn from_dataset(data: Dataset<S>) -> Self {
+        StaticTable {
+            load: Load::Dataset(Box::new(data)),
         }
     }
 
@@ -88,6 +109,12 @@ impl<S: Record> From<Vec<S>> for StaticTable<S> {
     }
 }
 
+impl<S: Record> From<Dataset<S>> for StaticTable<S> {
+    fn from(data: Dataset<S>) -> Self {
+        StaticTable::from_dataset(data)
+    }
+}
+
 /// Loads the table into its input on the first batch, on worker 0 only; the arrangement
 /// distributes it by key.
 struct StaticFeed<K: Key, S: Record> {
@@ -125,15 +152,37 @@ fn static_input<'a, K: Key, S: Record>(
     ctx: &mut LowerCtx,
     table: &StaticTable<S>,
     key: Arc<dyn Fn(&S) -> K + Send + Sync>,
+    batch: bool,
 ) -> Coll<'a, (Option<K>, S)> {
-    let (input, rows) = dataflow::RowInput::new(scope);
-    ctx.feeders.push(Box::new(StaticFeed {
-        load: table.load.clone(),
-        key,
-        input,
-        loaded: false,
-    }));
-    rows
+    match &table.load {
+        Load::Rows(load) => {
+            let (input, rows) = dataflow::RowInput::new(scope);
+            ctx.feeders.push(Box::new(StaticFeed {
+                load: load.clone(),
+                key,
+                input,
+                loaded: false,
+            }));
+            rows
+        }
+        Load::Dataset(data) => {
+            // The bounded side lowers as in a batch query (complete mode: its aggregations give
+            // their final rows, nothing is evicted) and, in a streaming query, as a static
+            // table: read once per run, its state not checkpointed (it is read again).
+            let saved = (ctx.mode, ctx.static_side);
+            ctx.mode = stream_core::OutputMode::Complete;
+            ctx.static_side = !batch;
+            let state = if batch { None } else { ctx.take_state() };
+            let rows = (data.lower)(scope, ctx);
+            ctx.restore_state(state);
+            (ctx.mode, ctx.static_side) = saved;
+            // A table row whose key holds a NULL matches no stream row: leave it out.
+            rows.flat_map(move |row| {
+                let k = key(&row);
+                (!has_null(&k)).then_some((Some(k), row))
+            })
+        }
+    }
 }
 
 impl<T: Record> Dataset<T> {
@@ -145,27 +194,65 @@ impl<T: Record> Dataset<T> {
     /// match. A key holding a NULL (`None`) matches nothing, not even another NULL, as in SQL.
     pub fn join_static<S: Record, K: Key, O: Record>(
         self,
-        table: StaticTable<S>,
+        table: impl Into<StaticTable<S>>,
         stream_key: impl Fn(&T) -> K + Send + Sync + 'static,
         table_key: impl Fn(&S) -> K + Send + Sync + 'static,
         how: JoinType,
         combine: impl Fn(&T, Option<&S>) -> O + Send + Sync + 'static,
     ) -> Dataset<O> {
+        let table = table.into();
+        let this = self.ensure_unsorted("join");
         let check = check_stream_static_join(how, true);
         let stream_key = Arc::new(stream_key);
         let table_key: Arc<dyn Fn(&S) -> K + Send + Sync> = Arc::new(table_key);
         let combine = Arc::new(combine);
-        let prev = self.lower.clone();
-        let mut meta = self.meta;
-        meta.operators.push(format!(
-            "{} join with a static table of {}",
-            how.name(),
-            std::any::type_name::<S>()
-        ));
+        let prev = this.lower.clone();
+        let mut meta = this.meta;
+        let batch = meta.bounded;
+        let mut error = None;
+        match &table.load {
+            Load::Rows(_) => meta.operators.push(format!(
+                "{} join with a static table of {}",
+                how.name(),
+                std::any::type_name::<S>()
+            )),
+            Load::Dataset(data) => {
+                let side = &data.meta;
+                error = side.error.clone();
+                if !side.bounded {
+                    error.get_or_insert(StreamError::Analysis(
+                        "the right side of this join is a stream: stream-stream joins are not \
+                         supported yet; join with a static table (read_static) or a bounded \
+                         dataset (read)"
+                            .into(),
+                    ));
+                }
+                if data.sort.is_some() {
+                    error.get_or_insert(StreamError::Analysis(
+                        "the joined dataset ends with order_by or limit, which apply to a \
+                         query's result only: remove them from the joined side"
+                            .into(),
+                    ));
+                }
+                // Two batch inputs: the driver plans the joined side's sources too. A stream
+                // joined with a bounded dataset: worker 0 reads them (see `static_input`).
+                if batch {
+                    meta.sources.extend(side.sources.iter().cloned());
+                }
+                meta.operators.push(format!(
+                    "{} join with a bounded dataset [{}]",
+                    how.name(),
+                    side.operators.join(", ")
+                ));
+            }
+        }
+        if let Some(e) = error {
+            meta.error.get_or_insert(e);
+        }
         let out = Dataset {
             lower: lower_fn(move |scope, ctx| {
                 let stream = prev(scope, ctx);
-                let table = static_input(scope, ctx, &table, table_key.clone());
+                let table = static_input(scope, ctx, &table, table_key.clone(), batch);
                 let (key, combine) = (stream_key.clone(), combine.clone());
                 let op = ctx.state_op();
                 let metrics = ctx.metrics.clone();

@@ -48,6 +48,9 @@ pub(crate) struct LowerCtx {
     pub committers: Vec<Rc<dyn Committer>>,
     /// The first error met while lowering (state that could not be restored).
     pub error: Option<StreamError>,
+    /// Lowering the bounded side of a join in a streaming query: its sources are read whole,
+    /// once per run, on worker 0 (as a static table is), not planned by the driver.
+    pub static_side: bool,
 }
 
 impl LowerCtx {
@@ -68,6 +71,7 @@ impl LowerCtx {
             state,
             committers: Vec::new(),
             error: None,
+            static_side: false,
         }
     }
 
@@ -86,6 +90,20 @@ impl LowerCtx {
         self.committers.push(store.clone());
         store
     }
+    /// Takes the worker's state directory away (lowering what must not be checkpointed: the
+    /// bounded side of a join in a streaming query, read again at every run); give it back
+    /// with [`restore_state`](LowerCtx::restore_state).
+    pub(crate) fn take_state(&mut self) -> Option<StateCtx> {
+        self.state.take()
+    }
+
+    /// Gives back what [`take_state`](LowerCtx::take_state) took.
+    pub(crate) fn restore_state(&mut self, state: Option<StateCtx>) {
+        if state.is_some() {
+            self.state = state;
+        }
+    }
+
     /// Registers the input of a source (by its process-local key); returns the source's
     /// number in the query.
     pub(crate) fn source(&mut self, key: usize) -> usize {
@@ -99,6 +117,16 @@ impl LowerCtx {
         let mut m = self.metrics.borrow_mut();
         m.event_time.push(Default::default());
         m.event_time.len() - 1
+    }
+    /// Registers a `from_json` operator reading values of source `source`; returns its metrics
+    /// index.
+    pub(crate) fn parse_op(&mut self, source: Option<usize>) -> usize {
+        let mut m = self.metrics.borrow_mut();
+        m.parses.push(crate::metrics::ParseStats {
+            source,
+            ..Default::default()
+        });
+        m.parses.len() - 1
     }
     /// Registers a stateful operator; returns its metrics index.
     pub(crate) fn state_op(&mut self) -> usize {
@@ -151,6 +179,10 @@ impl<T: Record> Feed for SourceFeed<T> {
 /// The driver's view of a source: planning batches, without the row type.
 pub(crate) trait PlanSource: Send + Sync {
     fn description(&self) -> String;
+    /// See [`Source::identity`].
+    fn identity(&self) -> String;
+    /// The source's row type, e.g. `Bid`.
+    fn row_type(&self) -> String;
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>>;
     fn commit(&self, end: &Offset);
     fn restore(&self, dir: &std::path::Path) -> Result<()>;
@@ -160,6 +192,12 @@ pub(crate) trait PlanSource: Send + Sync {
 impl<T: 'static> PlanSource for Arc<dyn Source<T>> {
     fn description(&self) -> String {
         Source::description(&**self)
+    }
+    fn identity(&self) -> String {
+        Source::identity(&**self)
+    }
+    fn row_type(&self) -> String {
+        super::describe::short_type_name::<T>()
     }
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>> {
         Source::plan(&**self, start, limit)

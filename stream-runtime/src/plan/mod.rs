@@ -6,7 +6,10 @@
 //! check, and its sources; [`DataStreamWriter`] adds the sink and the query's options.
 
 mod aggregate;
+mod batch;
+pub(crate) mod describe;
 mod join;
+mod json;
 pub(crate) mod lower;
 mod nulls;
 mod writer;
@@ -14,6 +17,7 @@ mod writer;
 pub use aggregate::{
     window_time, Agg, GroupedDataset, Key, KeyCount, SessionDataset, SessionGap, WindowedDataset,
 };
+pub use batch::read;
 pub use join::{read_static, StaticTable};
 pub use writer::DataStreamWriter;
 pub(crate) use writer::QueryDef;
@@ -51,16 +55,30 @@ pub(crate) struct Meta {
     /// The operators, in the order they were built: with the sources' row types, the query's
     /// shape, which every process of a cluster must agree on.
     pub operators: Vec<String>,
+    /// The rows come from bounded inputs only (`read`): a batch query (Spark's `!isStreaming`).
+    pub bounded: bool,
+    /// The stateful operators, in the order of their state's operator numbers (ids are given
+    /// when the query is described for its checkpoint).
+    pub stateful: Vec<crate::checkpoint::OperatorDescription>,
 }
 
 impl Meta {
     /// Both inputs' knowledge, for an operator with two inputs (a union).
     fn merge(mut self, other: Meta) -> Meta {
+        if self.bounded != other.bounded {
+            self.error.get_or_insert(StreamError::Analysis(
+                "Union between streaming and batch Datasets is not supported: both inputs of a \
+                 union read with read_stream(..), or both with read(..)"
+                    .into(),
+            ));
+        }
         self.shape.aggregations.extend(other.shape.aggregations);
+        self.shape.limited |= other.shape.limited;
         self.shape.sorted |= other.shape.sorted;
         self.sources.extend(other.sources);
         self.watermarks.extend(other.watermarks);
         self.event_time.extend(other.event_time);
+        self.stateful.extend(other.stateful);
         self.error = self.error.or(other.error);
         let (a, b) = (self.operators.join(", "), other.operators.join(", "));
         self.operators = vec![format!("union of [{a}] and [{b}]")];
@@ -82,7 +100,7 @@ impl Meta {
     }
 }
 
-/// Sorts a batch's output rows.
+/// Sorts (and cuts, for `limit`) a batch's output rows.
 pub(crate) type SortFn<T> = Arc<dyn Fn(&mut Vec<T>) + Send + Sync>;
 
 impl<T: 'static> Clone for Dataset<T> {
@@ -97,17 +115,33 @@ impl<T: 'static> Clone for Dataset<T> {
 
 /// A streaming dataset read from `source`: Spark's `readStream...load()`.
 pub fn read_stream<T: Record>(source: impl IntoSource<T>) -> Dataset<T> {
+    source_dataset(source.into_source(), false)
+}
+
+/// A dataset read from `source`, bounded (a batch input, [`read`]) or not.
+fn source_dataset<T: Record>(
+    source: Arc<dyn crate::source::Source<T>>,
+    bounded: bool,
+) -> Dataset<T> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT_KEY: AtomicUsize = AtomicUsize::new(0);
     let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
-    let source = source.into_source();
     let entry = SourceEntry {
         key,
         source: Arc::new(source.clone()),
     };
+    let kind = if bounded { "bounded source" } else { "source" };
     Dataset {
         lower: lower_fn(move |scope, ctx| {
             let (input, rows) = dataflow::RowInput::new(scope);
+            // The bounded side of a join in a streaming query: read whole, once per run.
+            if ctx.static_side {
+                ctx.feeders.push(Box::new(batch::StaticSourceFeed::new(
+                    source.clone(),
+                    input,
+                )));
+                return rows;
+            }
             let index = ctx.source(key);
             ctx.feeders.push(Box::new(SourceFeed {
                 index,
@@ -118,7 +152,8 @@ pub fn read_stream<T: Record>(source: impl IntoSource<T>) -> Dataset<T> {
         }),
         meta: Meta {
             sources: vec![entry],
-            operators: vec![format!("source of {}", std::any::type_name::<T>())],
+            operators: vec![format!("{kind} of {}", std::any::type_name::<T>())],
+            bounded,
             ..Meta::default()
         },
         sort: None,
@@ -141,8 +176,9 @@ impl<T: Record> Dataset<T> {
         op: &str,
         step: impl for<'a> Fn(Coll<'a, T>, &mut LowerCtx) -> Coll<'a, U> + Send + Sync + 'static,
     ) -> Dataset<U> {
-        let prev = self.lower;
-        let mut meta = self.meta;
+        let this = self.ensure_unsorted(op);
+        let prev = this.lower;
+        let mut meta = this.meta;
         meta.operators.push(op.to_string());
         Dataset {
             lower: lower_fn(move |scope, ctx| {
@@ -152,6 +188,18 @@ impl<T: Record> Dataset<T> {
             meta,
             sort: None,
         }
+    }
+
+    /// `order_by` and `limit` apply to the result's rows as they are written: an operator after
+    /// them is refused (it would silently drop the order, or the limit).
+    pub(crate) fn ensure_unsorted(self, op: &str) -> Dataset<T> {
+        if self.sort.is_none() {
+            return self;
+        }
+        self.fail(StreamError::Analysis(format!(
+            "{op} comes after order_by or limit, which apply to the rows written: call order_by \
+             and limit last, right before write_stream, write, collect or show"
+        )))
     }
 
     /// Declares `time` the event-time column with a watermark `delay` behind the latest event
@@ -187,6 +235,15 @@ impl<T: Record> Dataset<T> {
         time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
         delay: &str,
     ) -> Dataset<T> {
+        if self.meta.bounded {
+            // Accepted and ignored on bounded inputs, as in Spark's batch queries (a batch
+            // query reads all its input at once: no row is late, every group is final).
+            let mut out = self;
+            out.meta
+                .operators
+                .push("watermark (ignored: bounded input)".into());
+            return out;
+        }
         let delay_ms = match stream_core::parse_duration(delay) {
             Ok(ms) if ms >= 0 => ms,
             Ok(_) => {
@@ -232,6 +289,9 @@ impl<T: Record> Dataset<T> {
     /// any input is silent; like Flink's `withIdleness`). Once the input has data again it
     /// counts again; its rows older than the watermark that moved meanwhile are late.
     pub fn with_idle_timeout(mut self, timeout: &str) -> Dataset<T> {
+        if self.meta.bounded {
+            return self;
+        }
         let ms = match stream_core::parse_duration(timeout) {
             Ok(ms) if ms > 0 => ms,
             Ok(_) => {
@@ -291,29 +351,57 @@ impl<T: Record> Dataset<T> {
 
     /// The rows of both datasets (Spark's `union`: a bag union, duplicates kept).
     pub fn union(self, other: Dataset<T>) -> Dataset<T> {
-        let (a, b) = (self.lower, other.lower);
+        let (this, other) = (
+            self.ensure_unsorted("union"),
+            other.ensure_unsorted("union"),
+        );
+        let (a, b) = (this.lower, other.lower);
         Dataset {
             lower: lower_fn(move |scope, ctx| {
                 let left = a(scope, ctx);
                 left.concat(b(scope, ctx))
             }),
-            meta: self.meta.merge(other.meta),
+            meta: this.meta.merge(other.meta),
             sort: None,
         }
     }
 
-    /// Sorts the output rows by `key` (Spark's `orderBy`): only after an aggregation in complete
-    /// mode, where each batch's whole result table is sorted. Wrap the key in
-    /// `std::cmp::Reverse` to sort descending.
+    /// Sorts the output rows by `key` (Spark's `orderBy`): on a stream only after an
+    /// aggregation in complete mode, where each batch's whole result table is sorted; on a
+    /// bounded input ([`read`]) any result. Wrap the key in `std::cmp::Reverse` to sort
+    /// descending. Call it last (only [`limit`](Dataset::limit) may follow).
     pub fn order_by<S: Ord + Send + Sync + 'static>(
         mut self,
         key: impl Fn(&T) -> S + Send + Sync + 'static,
     ) -> Dataset<T> {
+        if self.sort.is_some() {
+            return self.fail(StreamError::Analysis(
+                "order_by comes after order_by or limit: sort once, with every key, before limit"
+                    .into(),
+            ));
+        }
         self.meta.shape.sorted = true;
         self.meta.operators.push("order_by".into());
         let key = Arc::new(key);
         self.sort = Some(Arc::new(move |rows: &mut Vec<T>| {
             rows.sort_by_key(|r| key(r))
+        }));
+        self
+    }
+
+    /// Keeps the first `n` rows of the result (Spark's `limit`), after
+    /// [`order_by`](Dataset::order_by) if the rows are sorted (otherwise which rows is not
+    /// defined). On a bounded input ([`read`]) any result; on a stream only in complete mode,
+    /// where each batch's result table is cut (Spark also supports append mode). Call it last.
+    pub fn limit(mut self, n: usize) -> Dataset<T> {
+        self.meta.shape.limited = true;
+        self.meta.operators.push(format!("limit {n}"));
+        let sort = self.sort.take();
+        self.sort = Some(Arc::new(move |rows: &mut Vec<T>| {
+            if let Some(sort) = &sort {
+                sort(rows);
+            }
+            rows.truncate(n);
         }));
         self
     }

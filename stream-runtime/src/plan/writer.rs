@@ -3,6 +3,9 @@
 
 use super::lower::SourceEntry;
 use super::Dataset;
+use crate::checkpoint::{
+    OperatorDescription, QueryDescription, SinkDescription, SourceDescription,
+};
 use crate::error::{Result, StreamError};
 use crate::sink::Sink;
 use crate::watermark::WatermarkPolicy;
@@ -19,6 +22,9 @@ pub struct DataStreamWriter<T: 'static> {
     pub(crate) name: Option<String>,
     pub(crate) watermark_policy: WatermarkPolicy,
     pub(crate) checkpoint: Option<PathBuf>,
+    /// A batch query (`collect`, `show`, `write` on bounded inputs): one batch reading
+    /// everything, lowered as in complete mode, with no output-mode rules.
+    pub(crate) batch: bool,
 }
 
 impl<T: Record> DataStreamWriter<T> {
@@ -31,6 +37,19 @@ impl<T: Record> DataStreamWriter<T> {
             name: None,
             watermark_policy: WatermarkPolicy::Min,
             checkpoint: None,
+            batch: false,
+        }
+    }
+
+    /// The query of a batch run over bounded inputs: one batch that reads everything
+    /// (`Trigger::Once`), lowered as in complete mode so that every operator's final result
+    /// comes out of that one batch (nothing is late, no state is evicted).
+    pub(crate) fn batch(data: Dataset<T>, sink: Box<dyn Sink<T>>) -> Self {
+        DataStreamWriter {
+            mode: OutputMode::Complete,
+            trigger: Trigger::Once,
+            batch: true,
+            ..DataStreamWriter::new(data, sink)
         }
     }
 
@@ -74,6 +93,17 @@ impl<T: Record> DataStreamWriter<T> {
         if let Some(e) = &self.data.meta.error {
             return Err(e.clone());
         }
+        if self.batch {
+            return self.sink.check_mode(self.mode);
+        }
+        if self.data.meta.bounded {
+            return Err(StreamError::Analysis(
+                "write_stream can be called only on a streaming Dataset: this one reads bounded \
+                 inputs only (read(..)); run it with collect(), show(n) or write(sink), or read \
+                 its input with read_stream(..)"
+                    .into(),
+            ));
+        }
         stream_core::rules::check_output_mode(&self.data.meta.shape, self.mode)?;
         self.sink.check_mode(self.mode)?;
         if self.data.meta.shape.aggregations.len() as u64 >= crate::time::BATCH_SEQ_BASE {
@@ -95,8 +125,13 @@ impl<T: Record> DataStreamWriter<T> {
             OutputMode::Complete => None,
             _ => self.sink.row_writer(),
         };
+        let sink_description = SinkDescription {
+            description: self.sink.description(),
+            identity: self.sink.batch_log(),
+        };
         QueryDef {
             writer,
+            sink_description,
             partitioned: self.sink.partitioned(),
             sink: Mutex::new(Some(self.sink)),
             data: self.data,
@@ -122,9 +157,35 @@ pub(crate) struct QueryDef<T: 'static> {
     pub trigger: Trigger,
     pub watermark_policy: WatermarkPolicy,
     pub checkpoint: Option<PathBuf>,
+    pub sink_description: SinkDescription,
 }
 
 impl<T> QueryDef<T> {
+    /// The query as its checkpoint records it, for a restart to compare.
+    pub fn description(&self, key_groups: u32) -> QueryDescription {
+        // An operator's id is its number, the one its state directory has (Spark's
+        // `operatorId`), with its kind.
+        let stateful_operators = (self.data.meta.stateful.iter().enumerate())
+            .map(|(i, op)| OperatorDescription {
+                id: format!("{i} ({})", op.kind),
+                ..op.clone()
+            })
+            .collect();
+        QueryDescription {
+            sources: (self.sources.iter())
+                .map(|s| SourceDescription {
+                    identity: s.source.identity(),
+                    row_type: s.source.row_type(),
+                })
+                .collect(),
+            stateful_operators,
+            output_mode: self.mode.name().to_ascii_lowercase(),
+            watermark_policy: self.watermark_policy.name().to_string(),
+            key_groups,
+            sink: self.sink_description.clone(),
+        }
+    }
+
     /// The query's shape as every process of a cluster must build it: its operators in order,
     /// with the sources' and tables' row types, its output mode, and where its rows are written.
     pub fn shape(&self) -> String {

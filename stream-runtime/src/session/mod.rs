@@ -9,7 +9,7 @@ mod manager;
 pub use app::{AppFlags, MainResult, SessionParam};
 pub use manager::StreamingQueryManager;
 
-use crate::checkpoint::Checkpoint;
+use crate::checkpoint::{self, Checkpoint};
 use crate::dataflow;
 use crate::driver;
 use crate::driver::QueryRun;
@@ -281,6 +281,10 @@ impl Session {
                 )))
             }
         };
+        // Before any data is read: the query may have changed since the checkpoint's last run.
+        if hub {
+            checkpoint::check_and_record(dir, &def.description(groups.count))?;
+        }
         let run = QueryRun {
             state_dir: Some(checkpoint.state_dir()),
             checkpoint: Mutex::new(hub.then_some(checkpoint)),

@@ -43,6 +43,15 @@ impl Console {
         out.push_str("-------------------------------------------\n");
         out.push_str(&format!("Batch: {batch_id}\n"));
         out.push_str("-------------------------------------------\n");
+        out.push_str(&self.render_table(rows));
+        out.push('\n');
+        out
+    }
+
+    /// Renders rows as a table, as Spark's `Dataset.show` prints them (a batch query's
+    /// `show(n)` prints this; the console sink prints it under each batch's header).
+    pub fn render_table<T: Record>(&self, rows: &[T]) -> String {
+        let mut out = String::new();
         let header: Vec<String> = T::schema().names().iter().map(|s| s.to_string()).collect();
         let cell = |s: String| -> String {
             if self.truncate && s.chars().count() > 20 {
@@ -102,7 +111,6 @@ impl Console {
                 if n == 1 { "" } else { "s" }
             ));
         }
-        out.push('\n');
         out
     }
 }

@@ -5,6 +5,7 @@
 //! sink once per batch with the batch id, as Spark's `addBatch(batchId, data)`.
 
 mod console;
+pub(crate) mod file;
 mod foreach;
 mod memory;
 
@@ -34,6 +35,15 @@ pub type RowWriter<T> = std::sync::Arc<dyn Fn(&mut dyn Iterator<Item = &T>) + Se
 /// happens once per batch id (a batch run again after a crash is skipped), the sink is
 /// exactly-once.
 pub trait PartitionedSink<T>: Send + Sync + 'static {
+    /// Before the first batch: on every worker (`run.dir` is `None`), then on the driver (with
+    /// a checkpoint, `run.dir` is the sink's own directory in it), before
+    /// [`last_committed`](PartitionedSink::last_committed). Sinks that name per-worker
+    /// resources after the query and the workers' key groups (Kafka's transactional ids) learn
+    /// them here; the driver may finish what a crash interrupted.
+    fn start(&self, run: &SinkRun<'_>) -> Result<()> {
+        let _ = run;
+        Ok(())
+    }
     /// Worker side: a writer for this worker's rows of batch `batch_id` (the worker's global
     /// index is `worker`).
     fn open(&self, batch_id: u64, worker: usize) -> Result<Box<dyn BatchWriter<T>>>;
@@ -43,6 +53,19 @@ pub trait PartitionedSink<T>: Send + Sync + 'static {
     /// Driver side: the last batch committed, if any. A batch at or before it (one a crash
     /// interrupted after its commit) is neither written nor committed again.
     fn last_committed(&self) -> Result<Option<u64>>;
+}
+
+/// What a [`PartitionedSink`] is told before the first batch.
+#[derive(Clone, Debug)]
+pub struct SinkRun<'a> {
+    /// The query's id: from the checkpoint, so the same across restarts.
+    pub query_id: &'a str,
+    /// The key groups each worker owns, by global worker index (their number is the number of
+    /// workers). A key group range names a worker across restarts with the same workers.
+    pub key_groups: Vec<std::ops::Range<u32>>,
+    /// On the driver with a checkpoint: the sink's directory in it (`<checkpoint>/sink`),
+    /// which may not exist yet.
+    pub dir: Option<&'a std::path::Path>,
 }
 
 /// One worker's writer for one batch of a [`PartitionedSink`].
@@ -58,6 +81,12 @@ pub trait BatchWriter<T> {
 pub trait Sink<T>: Send + 'static {
     /// A short description for progress reports, e.g. `ConsoleSink`.
     fn description(&self) -> String;
+    /// Where a sink that keeps its own log of batches keeps it (a file sink's directory): such a
+    /// sink cannot change, or be swapped in, when a query restarts from its checkpoint, since
+    /// its log would not match the checkpoint's batches (Spark's rule for file sinks).
+    fn batch_log(&self) -> Option<String> {
+        None
+    }
     /// Refuses an output mode the sink cannot write (checked when the query starts), e.g. a
     /// file sink only appends.
     fn check_mode(&self, mode: OutputMode) -> Result<()> {

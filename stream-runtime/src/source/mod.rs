@@ -5,10 +5,11 @@
 //! split. Offsets are JSON, as in Spark's offset log, so the next issues can build exactly-once
 //! recovery on them.
 
-mod file;
+pub(crate) mod file;
 mod memory;
 pub mod nexmark;
 mod rate;
+mod rows;
 mod socket;
 
 pub use file::{FileSource, Files, Line, Mode};
@@ -125,6 +126,14 @@ fn truncated_text(bytes: &[u8]) -> String {
     text
 }
 
+/// Where a row came from, for the malformed values `from_json` reports: a name (e.g. `Kafka
+/// topic `bids` partition 3`) and a position in it (an offset). Rows of other types are
+/// reported by their position in the worker's batch.
+pub trait RowOrigin {
+    /// The row's origin and its position there.
+    fn origin(&self) -> (String, u64);
+}
+
 /// What one worker read from one split.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadStats {
@@ -141,12 +150,24 @@ pub struct ReadStats {
     /// [`corrupt`](ReadStats::corrupt) or not (what Spark's `numCorruptRecords` reports).
     #[serde(default)]
     pub corrupt_count: u64,
+    /// The source's own counts, summed over workers and shown in the source's progress
+    /// `metrics` (e.g. the Kafka source's offsets lost to retention).
+    #[serde(default)]
+    pub metrics: std::collections::BTreeMap<String, u64>,
 }
 
 /// A streaming source of rows of type `T`.
 pub trait Source<T>: Send + Sync + 'static {
     /// A short description for progress reports, e.g. `FileStreamSource[data/bids]`.
     fn description(&self) -> String;
+
+    /// What the source reads, without its rate limits, which a restarted query may not change
+    /// (its logged offsets would mean something else): by default its kind, the description
+    /// up to its parameters (`RateStream`); a file source adds its directory.
+    fn identity(&self) -> String {
+        let d = self.description();
+        d.split('[').next().unwrap_or(&d).to_string()
+    }
 
     /// Driver side, with a checkpoint, once before the first plan: the source's own log lives
     /// in `dir` (`sources/<i>/` of the checkpoint); it restores what it kept there and keeps it
@@ -186,6 +207,14 @@ pub trait Source<T>: Send + Sync + 'static {
     /// `Trigger::AvailableNow` to know it can stop).
     fn is_bounded(&self) -> bool {
         false
+    }
+
+    /// Whether a batch query ([`read`](crate::plan::read)) can read this source: it reads
+    /// everything the source holds when the query starts, in one split (`ReadLimit::All`),
+    /// which is fine for sources of data at rest (files, rows in memory). A source that makes
+    /// rows without end refuses, saying how to bound it.
+    fn check_bounded(&self) -> Result<()> {
+        Ok(())
     }
 }
 

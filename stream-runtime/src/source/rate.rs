@@ -147,6 +147,14 @@ impl Rate {
 }
 
 impl Source<RateRow> for Rate {
+    fn check_bounded(&self) -> Result<()> {
+        Err(StreamError::Config(
+            "the rate source makes rows without end, as time passes: a batch query (read) cannot \
+             read it; use RateMicroBatch::new(rows_per_batch).total_rows(n) for a bounded one"
+                .into(),
+        ))
+    }
+
     fn description(&self) -> String {
         format!(
             "RateStream[rowsPerSecond={}, rampUpTimeSeconds={}, numPartitions={}]",
@@ -281,9 +289,11 @@ impl Source<RateRow> for Rate {
 ///
 /// Batch `k` (its start offset) holds the values `[k * R, (k + 1) * R)`, all with timestamp
 /// `start_timestamp + k * advance_millis_per_batch`. There is always one more batch (the source
-/// never ends); `ReadLimit::UpTo` stops at an offset. Offsets count batches (JSON integers).
+/// never ends) unless [`total_rows`](RateMicroBatch::total_rows) bounds it; `ReadLimit::UpTo`
+/// stops at an offset. Offsets count batches (JSON integers).
 pub struct RateMicroBatch {
     rows_per_batch: u64,
+    total_rows: Option<u64>,
     start_timestamp: i64,
     advance_millis_per_batch: i64,
     num_partitions: Option<usize>,
@@ -294,6 +304,7 @@ impl RateMicroBatch {
     pub fn new(rows_per_batch: u64) -> Self {
         RateMicroBatch {
             rows_per_batch,
+            total_rows: None,
             start_timestamp: 0,
             advance_millis_per_batch: 1000,
             num_partitions: None,
@@ -318,9 +329,38 @@ impl RateMicroBatch {
         self.num_partitions = Some(n);
         self
     }
+
+    /// Ends the source after `n` rows (beyond Spark, whose source never ends): the values
+    /// `0..n`, the last batch holding what remains. A bounded source, which a batch query
+    /// ([`read`](crate::plan::read)) reads whole.
+    pub fn total_rows(mut self, n: u64) -> Self {
+        self.total_rows = Some(n);
+        self
+    }
+
+    /// The batch offset after the last row, if the source ends.
+    fn end_batch(&self) -> Option<u64> {
+        self.total_rows
+            .map(|n| n.div_ceil(self.rows_per_batch.max(1)))
+    }
 }
 
 impl Source<RateRow> for RateMicroBatch {
+    fn is_bounded(&self) -> bool {
+        self.total_rows.is_some()
+    }
+
+    fn check_bounded(&self) -> Result<()> {
+        match self.total_rows {
+            Some(_) => Ok(()),
+            None => Err(StreamError::Config(
+                "the rate-micro-batch source makes rows without end: a batch query (read) needs \
+                 a row count, RateMicroBatch::new(rows_per_batch).total_rows(n)"
+                    .into(),
+            )),
+        }
+    }
+
     fn description(&self) -> String {
         format!(
             "RatePerMicroBatchStream[rowsPerBatch={}, numPartitions={}, startTimestamp={}, \
@@ -345,9 +385,17 @@ impl Source<RateRow> for RateMicroBatch {
             ));
         }
         let from = offset_count(start);
-        let mut to = from + 1;
+        let end = self.end_batch();
+        let mut to = match (limit, end) {
+            // Everything: to the end, if there is one (one batch otherwise, as Spark's).
+            (ReadLimit::All, Some(end)) => end,
+            _ => from + 1,
+        };
         if let ReadLimit::UpTo(cap) = limit {
             to = to.min(offset_count(Some(cap)));
+        }
+        if let Some(end) = end {
+            to = to.min(end);
         }
         Ok(Split::counted(start, to))
     }
@@ -368,7 +416,10 @@ impl Source<RateRow> for RateMicroBatch {
             let ts = self
                 .start_timestamp
                 .saturating_add((batch as i64).saturating_mul(self.advance_millis_per_batch));
-            for v in part.share(batch * r, (batch + 1) * r) {
+            let last = self
+                .total_rows
+                .map_or((batch + 1) * r, |n| n.min((batch + 1) * r));
+            for v in part.share(batch * r, last) {
                 stats.rows += 1;
                 emit(RateRow {
                     timestamp: Timestamp(ts),

@@ -165,7 +165,7 @@ pub(crate) fn write_delta<K: Serialize, V: Serialize>(
     let dir = ctx.op_dir(op);
     let range = ctx.range();
     let path = dir.join(format!("{version}.{}-{}.delta", range.start, range.end));
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(records.len() * 32);
     for record in records {
         rmp_serde::encode::write_named(&mut bytes, record)
             .map_err(|e| error(&path, format!("cannot encode a record: {e}")))?;

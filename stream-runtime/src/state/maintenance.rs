@@ -9,6 +9,7 @@
 
 use super::files::{self, StateFile};
 use crate::checkpoint;
+use crate::crash::{self, Point};
 use crate::error::{Result, StreamError};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -21,7 +22,18 @@ pub(crate) const MIN_DELTAS_FOR_SNAPSHOT: u64 = 10;
 
 /// The maintenance thread of a query's state.
 pub(crate) struct Maintenance {
-    versions: mpsc::Sender<u64>,
+    versions: Option<mpsc::Sender<u64>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Maintenance {
+    /// The query ended: a snapshot under way is finished, not left half written.
+    fn drop(&mut self) {
+        self.versions.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Maintenance {
@@ -30,7 +42,7 @@ impl Maintenance {
     /// space and restart time, and the next round tries again.
     pub fn start(dir: PathBuf, groups: u32, retain: u64) -> Maintenance {
         let (versions, rx) = mpsc::channel::<u64>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("state-maintenance".into())
             .spawn(move || {
                 let mut last_snapshot = 0;
@@ -49,12 +61,17 @@ impl Maintenance {
                 }
             })
             .expect("spawning the state maintenance thread");
-        Maintenance { versions }
+        Maintenance {
+            versions: Some(versions),
+            thread: Some(thread),
+        }
     }
 
     /// Version `version` is committed.
     pub fn committed(&self, version: u64) {
-        let _ = self.versions.send(version);
+        if let Some(v) = &self.versions {
+            let _ = v.send(version);
+        }
     }
 }
 
@@ -90,12 +107,19 @@ pub(crate) fn snapshot(op_dir: &Path, groups: u32, version: u64) -> Result<()> {
         bytes.extend_from_slice(key);
         bytes.extend_from_slice(value);
     }
+    if crash::is_armed(Point::DuringSnapshot, version) {
+        // What a crash in the middle of the atomic write leaves: half a temporary file.
+        let tmp = op_dir.join(format!(".{version}.snapshot.crashed.tmp"));
+        let _ = std::fs::write(tmp, &bytes[..bytes.len() / 2]);
+        crash::crash(Point::DuringSnapshot, version);
+    }
     checkpoint::write_atomic(&op_dir.join(format!("{version}.snapshot")), &bytes)
 }
 
 /// Deletes the files that no version from `keep_from` on needs: snapshots older than the
 /// newest one at or before `keep_from`, and the deltas up to it.
 fn retire(op_dir: &Path, keep_from: u64) -> Result<()> {
+    remove_stale_temp_files(op_dir);
     let all = files::list(op_dir)?;
     let Some(base) = all
         .iter()
@@ -122,6 +146,27 @@ fn retire(op_dir: &Path, keep_from: u64) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Removes what crashed atomic writes left: temporary files (`.<name>.<suffix>.tmp`) not
+/// touched for an hour (a live writer renames its own within moments).
+fn remove_stale_temp_files(op_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(op_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+        if name.starts_with('.') && name.ends_with(".tmp") && stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// MessagePack's `nil`: a removed key's value in a delta.

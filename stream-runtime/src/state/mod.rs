@@ -11,8 +11,9 @@
 //! the worker owning key groups `lo..hi` changed in the batch that made `version` (version =
 //! batch + 1, as Spark's); `state/<operator>/<version>.snapshot` holds every key at `version`.
 //! Records are MessagePack: self-describing, so that state can be read without the query's
-//! types (`state-inspect`).
+//! types (`stream-state`).
 
+pub(crate) mod bench;
 mod files;
 mod json;
 pub(crate) mod maintenance;

@@ -71,14 +71,16 @@ where
         let Some((ctx, op, dirty)) = checkpoint else {
             return Ok(());
         };
-        let mut seen = Map::default();
-        let records = dirty.drain(..).filter_map(|key| {
-            seen.insert(key.clone(), ()).is_none().then(|| {
+        // A key changed twice in a batch is written twice, with its final value both times:
+        // restore applies records in order, and deduplicating cost more than the repeats
+        // (a key changes at most once per time of the batch).
+        let records: Vec<(u32, K, Option<&V>)> = dirty
+            .drain(..)
+            .map(|key| {
                 let value = map.get(&key);
                 (ctx.groups.of(&key), key, value)
             })
-        });
-        let records: Vec<(u32, K, Option<&V>)> = records.collect();
+            .collect();
         files::write_delta(ctx, *op, version, &records)
     }
 }

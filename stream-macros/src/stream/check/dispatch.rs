@@ -3,7 +3,7 @@
 //! rest.
 
 use super::super::ast::Call;
-use super::super::ops::{Place, Step};
+use super::super::ops::{batch, Place, Step};
 use super::{Checker, Info, Stage};
 use syn::Ident;
 
@@ -30,6 +30,29 @@ impl Checker {
         let stage = info.stage.clone();
         let outer_name = info.outer_name.take();
         let after_watermark = std::mem::take(&mut info.after_watermark);
+        // ---- batch or stream ----
+        if op.streaming_only() && info.bounded == Some(true) {
+            self.error(method.span(), batch::streaming_only(&m));
+            return None;
+        }
+        if op.runs_batch() && info.bounded == Some(false) {
+            self.error(method.span(), batch::batch_only(&m));
+            return None;
+        }
+        if let Stage::Done(action) = &stage {
+            let action = if action == "collect" {
+                ".collect()".to_string()
+            } else {
+                format!(".{action}(..)")
+            };
+            self.error(
+                method.span(),
+                format!(
+                    "`.{m}` comes after `{action}`, which runs the batch query; call `{action}` last"
+                ),
+            );
+            return None;
+        }
         if let Stage::Writer(w) = &stage {
             if w.started {
                 self.error(
@@ -41,11 +64,12 @@ impl Checker {
         }
         if let (Some(at), Stage::Rows(_)) = (&info.sorted_at, &stage) {
             if !op.allowed_after_sort() {
+                let (what, before) = sorted_message(at, info.bounded);
                 self.error(
                     method.span(),
                     format!(
-                        "`.{m}` comes after `.{at}(..)`, which sorts the rows written to the sink; \
-                         move `.{at}(..)` last, right before `.write_stream(..)`"
+                        "`.{m}` comes after `.{at}(..)`, which {what}; move `.{at}(..)` last, \
+                         right before {before}"
                     ),
                 );
                 return None;
@@ -99,6 +123,7 @@ impl Checker {
             }
             // ---- datasets: every operator, also those of a grouping (they report it) ----
             Stage::Rows(_) => {}
+            Stage::Done(_) => unreachable!("reported above"),
         }
         let at = Site {
             method,
@@ -109,4 +134,18 @@ impl Checker {
         self.unchecked = info.unchecked.clone();
         op.check(self, at, info)
     }
+}
+
+/// What `.order_by(..)` / `.limit(..)` (`at`) does, and what may follow it, for messages.
+pub fn sorted_message(at: &Ident, bounded: Option<bool>) -> (&'static str, String) {
+    let what = if at == "limit" {
+        "keeps the first rows written to the sink"
+    } else {
+        "sorts the rows written to the sink"
+    };
+    let before = match bounded {
+        Some(true) => batch::ACTIONS.to_string(),
+        _ => "`.write_stream(..)`".to_string(),
+    };
+    (what, before)
 }

@@ -62,6 +62,9 @@ pub enum Stage {
     },
     /// A writer (after `.write_stream(..)`).
     Writer(Writer),
+    /// A batch query's result, after the action that runs it (`.collect()`, `.show(n)`,
+    /// `.write(sink)`): nothing may follow.
+    Done(Ident),
     /// A static table (`read_static`), with its binding's name once known.
     Table(Option<Ident>),
 }
@@ -86,6 +89,8 @@ pub struct Writer {
     pub trigger: bool,
     /// `.query_name(..)` was given.
     pub name: bool,
+    /// `.checkpoint_location(..)` was given.
+    pub checkpoint: bool,
     /// `.start()` was called.
     pub started: bool,
     /// The output-mode rules were run.
@@ -176,6 +181,10 @@ pub struct Info {
     pub tables: Vec<JTable>,
     /// The `.order_by` token, once the rows are sorted.
     pub sorted_at: Option<Ident>,
+    /// The rows come from bounded inputs only (`read`, a batch query: `Some(true)`) or from a
+    /// stream (`read_stream`: `Some(false)`); `None` for a dataset of the surrounding code,
+    /// which the builder checks when the query runs.
+    pub bounded: Option<bool>,
     /// The pipeline starts with a name from the surrounding code, and no call was made yet
     /// (it may be a static table joined with a stream: `people.join(stream, ..)`).
     pub outer_name: Option<Ident>,
@@ -197,6 +206,7 @@ impl Info {
             append_probe: None,
             tables: Vec::new(),
             sorted_at: None,
+            bounded: None,
             outer_name: None,
         }
     }

@@ -16,7 +16,7 @@ mod info;
 mod plan;
 
 pub use columns::{mentions, names, unqualify};
-pub use dispatch::Site;
+pub use dispatch::{sorted_message, Site};
 pub use info::*;
 pub use plan::*;
 
@@ -167,7 +167,25 @@ impl Checker {
                     row_type: row_type.clone(),
                     arg: arg.clone(),
                 },
-                Info::new(Stage::Rows(Rows::Opaque)),
+                Info {
+                    bounded: Some(false),
+                    ..Info::new(Stage::Rows(Rows::Opaque))
+                },
+            ),
+            Source::Read {
+                func,
+                row_type,
+                arg,
+            } => (
+                LSource::Read {
+                    func: func.clone(),
+                    row_type: row_type.clone(),
+                    arg: arg.clone(),
+                },
+                Info {
+                    bounded: Some(true),
+                    ..Info::new(Stage::Rows(Rows::Opaque))
+                },
             ),
             Source::ReadStatic {
                 func,

@@ -43,10 +43,20 @@ pub struct Lowered {
 }
 
 /// Where a lowered pipeline starts.
+#[derive(Clone)]
 pub enum LSource {
     /// `read_stream::<T>(arg)`.
     ReadStream {
         /// The user's `read_stream` token.
+        func: Ident,
+        /// The row type, if given.
+        row_type: Option<Box<Type>>,
+        /// The source expression.
+        arg: Box<Expr>,
+    },
+    /// `read::<T>(arg)`.
+    Read {
+        /// The user's `read` token.
         func: Ident,
         /// The row type, if given.
         row_type: Option<Box<Type>>,

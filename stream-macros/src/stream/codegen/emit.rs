@@ -171,6 +171,8 @@ pub enum Check {
     /// The row type `read_stream(source)` infers from its source derives `Record`
     /// (`ReadStream`).
     ReadStream,
+    /// `from_json`'s column is a string or binary (`JsonValue`).
+    JsonValue,
 }
 
 impl Check {
@@ -183,6 +185,7 @@ impl Check {
             Check::Condition => "condition",
             Check::RowType => "row_type",
             Check::ReadStream => "read_stream",
+            Check::JsonValue => "json_value",
         }
     }
 
@@ -195,6 +198,7 @@ impl Check {
             Check::Condition => ("FilterCondition", "into_bool"),
             Check::RowType => ("DeriveRecord", ""),
             Check::ReadStream => ("ReadStream", "read_stream"),
+            Check::JsonValue => ("JsonValue", "json_bytes"),
         }
     }
 }

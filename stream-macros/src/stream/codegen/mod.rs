@@ -181,30 +181,7 @@ fn gen_struct(s: &GenStruct) -> TokenStream {
 fn probe(p: &Lowered, (probe, message, span): &(AppendProbe, String, Span)) -> TokenStream {
     let span = *span;
     let mut out = pipeline(&Lowered {
-        source: match &p.source {
-            LSource::ReadStream {
-                func,
-                row_type,
-                arg,
-            } => LSource::ReadStream {
-                func: func.clone(),
-                row_type: row_type.clone(),
-                arg: arg.clone(),
-            },
-            LSource::ReadStatic {
-                func,
-                row_type,
-                arg,
-            } => LSource::ReadStatic {
-                func: func.clone(),
-                row_type: row_type.clone(),
-                arg: arg.clone(),
-            },
-            LSource::Name { ident, clone } => LSource::Name {
-                ident: ident.clone(),
-                clone: *clone,
-            },
-        },
+        source: p.source.clone(),
         steps: Vec::new(),
     });
     for s in &p.steps[..probe.call.min(p.steps.len())] {
@@ -270,6 +247,11 @@ pub fn pipeline(p: &Lowered) -> TokenStream {
     let rt = rt();
     let mut out = match &p.source {
         LSource::ReadStream {
+            func,
+            row_type,
+            arg,
+        }
+        | LSource::Read {
             func,
             row_type,
             arg,

@@ -217,7 +217,7 @@ fn join_and_sort_errors() {
     let e = check_err(quote!(
         read_stream::<Bid>(s).join(read_static::<P>(x), a == b)
     ));
-    assert!(e.starts_with("bind the static table to a name"), "{e}");
+    assert!(e.starts_with("bind the joined side to a name"), "{e}");
     let e = check_err(quote!(read_stream::<Bid>(s).select(a).order_by(a)));
     assert!(
         e.contains("sorts the result table of an aggregation"),
@@ -365,4 +365,38 @@ fn an_append_error_on_unchecked_names_is_left_to_rustc() {
             .write_stream(c)
     });
     assert!(e.contains("Append output mode is not supported"), "{e}");
+}
+
+#[test]
+fn batch_pipelines_read_limit_and_run() {
+    let out = expand(quote!(read::<Bid>(src)
+        .filter(price > 1)
+        .order_by(price)
+        .limit(3)
+        .collect()));
+    assert!(
+        out.contains(":: stream_runtime :: read :: < < Bid as DeriveRecord > :: Row > (src)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(". limit ({ let __n : usize = 3 ; __n }) . collect ()"),
+        "{out}"
+    );
+    let out = expand(quote!(read::<Bid>(src).show()));
+    assert!(out.contains(". show (20)"), "{out}");
+    // A second watermark is no error on a batch query, which ignores both.
+    expand(quote!(read::<Bid>(src)
+        .with_watermark(a, "1 second")
+        .with_watermark(b, "1 second")
+        .write(sink)));
+    // Every writer option is a streaming-only call.
+    for e in [
+        check_err(quote!(read::<Bid>(src).query_name("q"))),
+        check_err(quote!(read::<Bid>(src).write(s).output_mode(Update))),
+        check_err(quote!(read::<Bid>(src).write(s).checkpoint_location("cp"))),
+    ] {
+        assert!(e.contains("is for streaming queries"), "{e}");
+    }
+    let e = check_err(quote!(read_stream::<Bid>(src).show(3)));
+    assert!(e.contains("runs a batch query"), "{e}");
 }

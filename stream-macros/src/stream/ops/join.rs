@@ -165,16 +165,20 @@ fn join(
 ) -> Option<Box<dyn Step>> {
     let other = &spec.other;
     let table = match (&other.source, other.calls.is_empty()) {
-        (Source::ReadStatic { func, .. }, _) => {
+        (Source::ReadStatic { func, .. } | Source::Read { func, .. }, _) => {
             cx.error(
                 func.span(),
-                "bind the static table to a name first, `let people = read_static::<Person>(source);`, \
-                 then `.join(people, bidder == id)`: its name qualifies its columns (`people.state`)",
+                format!(
+                    "bind the joined side to a name first, `let people = {func}::<Person>(source);`, \
+                     then `.join(people, bidder == id)`: its name qualifies its columns (`people.state`)"
+                ),
             );
             return None;
         }
-        (Source::Name(n), true) => match cx.binding(n).map(|i| &i.stage) {
-            Some(Stage::Table(_)) => Some(n.clone()),
+        (Source::Name(n), true) => match cx.binding(n).map(|i| (&i.stage, i.bounded)) {
+            Some((Stage::Table(_), _)) => Some(n.clone()),
+            // A bounded dataset (`read`): joined as a static table, computed with the query.
+            Some((Stage::Rows(_), Some(true))) => Some(n.clone()),
             // Two names of the surrounding code: the receiver is the stream, unless the
             // join type says that the static table is on the left.
             None if outer_name.is_none()
@@ -192,16 +196,20 @@ fn join(
             // `people.join(stream, ..)` with `people` from the surrounding code.
             return join_table_left(cx, method, spec, outer_name, info);
         }
-        cx.error(
-            method.span(),
+        let msg = if info.bounded == Some(true) {
+            "the argument of `.join` is a stream, and this pipeline is a batch query (`read(..)`): \
+             a batch query joins bounded inputs only; read the other side with `read(..)` too, or \
+             make the stream the receiver, `stream.join(batch, bidder == id)`"
+        } else {
             "the argument of `.join` is a stream: stream-stream joins are not supported by `stream!` yet; \
              join a stream with a static table, `let people = read_static::<Person>(source);` \
-             then `stream.join(people, bidder == id)`",
-        );
+             then `stream.join(people, bidder == id)`"
+        };
+        cx.error(method.span(), msg);
         return None;
     };
     let (table_lowered, _) = cx.pipeline(other);
-    let (how, how_span) = join_type(cx, spec, true);
+    let (how, how_span) = join_type(cx, spec, true, info.bounded == Some(true));
     let (stream_key, table_key) = join_keys(cx, spec, &table, &rows, info, false);
     let out = match how {
         JoinType::LeftOuter => JoinOut::Outer,
@@ -300,7 +308,7 @@ fn join_table_left(
         );
     }
     *info = stream_info;
-    let (how, how_span) = join_type(cx, spec, false);
+    let (how, how_span) = join_type(cx, spec, false, false);
     let (stream_key, table_key) = join_keys(cx, spec, &table, &rows, info, true);
     let out = match how {
         JoinType::RightOuter => JoinOut::Outer,
@@ -318,8 +326,14 @@ fn join_table_left(
     }))
 }
 
-/// The join type (inner by default), checked with `stream_core`'s rules.
-fn join_type(cx: &mut Checker, spec: &JoinSpec, stream_on_left: bool) -> (JoinType, Span) {
+/// The join type (inner by default), checked with `stream_core`'s rules (`batch`: the
+/// receiver is a batch input, joined with another one as with a static table).
+fn join_type(
+    cx: &mut Checker,
+    spec: &JoinSpec,
+    stream_on_left: bool,
+    batch: bool,
+) -> (JoinType, Span) {
     let Some(lit) = &spec.how else {
         return (JoinType::Inner, spec.on_span);
     };
@@ -338,6 +352,18 @@ fn join_type(cx: &mut Checker, spec: &JoinSpec, stream_on_left: bool) -> (JoinTy
     if let Err(e) = check_stream_static_join(how, stream_on_left) {
         let msg = e.message.split_whitespace().collect::<Vec<_>>().join(" ");
         let hint = match (stream_on_left, how) {
+            (true, JoinType::RightOuter | JoinType::FullOuter) if batch => {
+                cx.error(
+                    lit.span(),
+                    format!(
+                        "a `{}` join of two batch inputs is not supported by `stream!` yet: it joins \
+                         them as a stream with a static table, \"inner\", \"left_outer\", \"left_semi\" \
+                         or \"left_anti\"; for \"right_outer\", swap the two sides and write \"left_outer\"",
+                        lit.value()
+                    ),
+                );
+                return (JoinType::Inner, lit.span());
+            }
             (true, JoinType::RightOuter) => {
                 "; to keep every stream row write \"left_outer\" (the stream is the left side)"
             }

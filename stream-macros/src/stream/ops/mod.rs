@@ -6,10 +6,13 @@
 //! - [`projection`]: `filter` / `where` / `where_`, `select`, `with_column`, `map`, `flat_map`,
 //!   `union`;
 //! - [`aggregation`]: `with_watermark`, `with_idle_timeout`, `group_by` (columns, `window(..)`,
-//!   `session_window(..)`), `group_by_key`, `agg`, `count`, `order_by` / `sort`;
-//! - [`join`]: stream-static joins, with the stream or the static table on the left;
+//!   `session_window(..)`), `group_by_key`, `agg`, `count`, `order_by` / `sort`, `limit`;
+//! - [`join`]: stream-static joins, with the stream or the static table on the left, and
+//!   joins with a bounded dataset (`read`: two batch inputs, or a stream and a batch input);
 //! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
-//!   `query_name`, `start`.
+//!   `query_name`, `checkpoint_location`, `start`;
+//! - [`batch`]: the actions of a batch query (a pipeline over `read(..)`): `collect`, `show`,
+//!   `write`.
 //!
 //! To add an operator, say `drop_duplicates` in a new deduplication family:
 //!
@@ -26,6 +29,7 @@
 //! `pipeline`.
 
 pub mod aggregation;
+pub mod batch;
 pub mod join;
 pub mod projection;
 pub mod writer;
@@ -62,12 +66,17 @@ pub const METHODS: &[(&str, Parse)] = &[
     ("count", aggregation::agg::parse_count),
     ("order_by", aggregation::order_by::parse),
     ("sort", aggregation::order_by::parse),
+    ("limit", aggregation::limit::parse),
     ("join", join::parse),
     ("write_stream", writer::parse_write_stream),
     ("output_mode", writer::parse_output_mode),
     ("trigger", writer::parse_trigger),
     ("query_name", writer::parse_query_name),
+    ("checkpoint_location", writer::parse_checkpoint_location),
     ("start", writer::parse_start),
+    ("collect", batch::parse_collect),
+    ("show", batch::parse_show),
+    ("write", batch::parse_write),
 ];
 
 /// The parse function of the method `name` (written without `r#`), if the language has it.
@@ -102,8 +111,21 @@ pub trait Operator: Any {
         false
     }
 
-    /// May follow `.order_by(..)` (only `write_stream`).
+    /// May follow `.order_by(..)` and `.limit(..)` (`limit`, `write_stream`, the batch
+    /// actions).
     fn allowed_after_sort(&self) -> bool {
+        false
+    }
+
+    /// Means something on a stream only: an error on a batch pipeline. Every option of the
+    /// writer is (`output_mode`, `trigger`, `checkpoint_location`, ..: a batch query has no
+    /// writer), and `write_stream`.
+    fn streaming_only(&self) -> bool {
+        self.place() == Place::Writer
+    }
+
+    /// Runs a batch query (`collect`, `show`, `write`): an error on a stream.
+    fn runs_batch(&self) -> bool {
         false
     }
 

@@ -1,5 +1,5 @@
 //! The writer and its options: `.write_stream(sink)`, then `.output_mode(..)`, `.trigger(..)`,
-//! `.query_name(..)` and `.start()`.
+//! `.query_name(..)`, `.checkpoint_location(..)` and `.start()`.
 
 use super::super::check::{Checker, Info, Site, Stage, Writer};
 use super::super::codegen::rt;
@@ -21,6 +21,9 @@ pub struct Trigger(pub TriggerSpec);
 
 /// `.query_name(name)`.
 pub struct QueryName(pub Expr);
+
+/// `.checkpoint_location(dir)`.
+pub struct CheckpointLocation(pub Expr);
 
 /// `.start()`.
 pub struct Start;
@@ -71,6 +74,12 @@ pub fn parse_trigger(_: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operator>> 
 pub fn parse_query_name(_: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operator>> {
     expect_args(mc, 1, ".query_name(\"name\")")?;
     Ok(Box::new(QueryName(mc.args[0].clone())))
+}
+
+/// Parses `.checkpoint_location(dir)`.
+pub fn parse_checkpoint_location(_: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operator>> {
+    expect_args(mc, 1, ".checkpoint_location(\"/path/to/checkpoint\")")?;
+    Ok(Box::new(CheckpointLocation(mc.args[0].clone())))
 }
 
 /// Parses `.start()`.
@@ -174,6 +183,10 @@ fn writer(at: Site) -> Writer {
 }
 
 impl Operator for WriteStream {
+    fn streaming_only(&self) -> bool {
+        true
+    }
+
     fn allowed_after_sort(&self) -> bool {
         true
     }
@@ -185,6 +198,7 @@ impl Operator for WriteStream {
             mode: None,
             trigger: false,
             name: false,
+            checkpoint: false,
             started: false,
             checked: false,
         });
@@ -250,6 +264,29 @@ impl Operator for QueryName {
         Some(Box::new(QueryNameStep {
             method,
             name: self.0.clone(),
+        }))
+    }
+}
+
+impl Operator for CheckpointLocation {
+    fn place(&self) -> Place {
+        Place::Writer
+    }
+
+    fn check(&self, cx: &mut Checker, at: Site, info: &mut Info) -> Option<Box<dyn Step>> {
+        let method = at.method.clone();
+        let mut w = writer(at);
+        if w.checkpoint {
+            cx.error(
+                method.span(),
+                "`.checkpoint_location` is given twice; keep one",
+            );
+        }
+        w.checkpoint = true;
+        info.stage = Stage::Writer(w);
+        Some(Box::new(CheckpointLocationStep {
+            method,
+            dir: self.0.clone(),
         }))
     }
 }
@@ -342,6 +379,14 @@ pub struct QueryNameStep {
     pub name: Expr,
 }
 
+/// `.checkpoint_location(dir)`.
+pub struct CheckpointLocationStep {
+    /// The user's method token.
+    pub method: Ident,
+    /// The directory, any Rust expression.
+    pub dir: Expr,
+}
+
 /// `.start()`.
 pub struct StartStep {
     /// The user's method token.
@@ -385,6 +430,13 @@ impl Step for QueryNameStep {
     fn generate(&self) -> TokenStream {
         let Self { method, name } = self;
         quote!(.#method(#name))
+    }
+}
+
+impl Step for CheckpointLocationStep {
+    fn generate(&self) -> TokenStream {
+        let Self { method, dir } = self;
+        quote!(.#method(#dir))
     }
 }
 

@@ -149,8 +149,8 @@ pub fn parse_pipeline(expr: &Expr) -> Result<Pipeline> {
 
 /// The start of a pipeline: `read_stream::<T>(..)`, `read_static::<T>(..)` or a name.
 fn parse_source(expr: &Expr) -> Result<Source> {
-    const HOW: &str =
-        "a pipeline starts with `read_stream::<T>(source)` or with the name of a `let` binding";
+    const HOW: &str = "a pipeline starts with `read_stream::<T>(source)` (a stream), \
+                       `read::<T>(source)` (a batch query) or the name of a `let` binding";
     match expr {
         Expr::Call(call) => {
             let Expr::Path(path) = &*call.func else {
@@ -160,7 +160,8 @@ fn parse_source(expr: &Expr) -> Result<Source> {
                 return Err(Error::new(path.span(), HOW));
             };
             let is_static = last.ident == "read_static";
-            if last.ident != "read_stream" && !is_static {
+            let is_batch = last.ident == "read";
+            if last.ident != "read_stream" && !is_static && !is_batch {
                 return Err(Error::new(
                     last.ident.span(),
                     format!("unknown source function `{}`; {HOW}", last.ident),
@@ -192,7 +193,7 @@ fn parse_source(expr: &Expr) -> Result<Source> {
                     last.ident.span(),
                     format!(
                         "`{func_name}` takes one argument, the source (e.g. `{}`), not {}",
-                        if is_static {
+                        if is_static || is_batch {
                             "Files::json(\"people\")"
                         } else {
                             "MemoryStream::new()"
@@ -202,7 +203,13 @@ fn parse_source(expr: &Expr) -> Result<Source> {
                 ));
             }
             let (func, arg) = (last.ident.clone(), Box::new(call.args[0].clone()));
-            Ok(if is_static {
+            Ok(if is_batch {
+                Source::Read {
+                    func,
+                    row_type,
+                    arg,
+                }
+            } else if is_static {
                 Source::ReadStatic {
                     func,
                     row_type,

@@ -17,6 +17,33 @@ pub(crate) enum Format {
     Csv,
     /// Each line is one row of a one-column record (`value: String`).
     Text,
+    /// Apache Parquet (the `parquet` feature).
+    #[cfg(feature = "parquet")]
+    Parquet,
+}
+
+impl Format {
+    /// Spark's name of the format.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Text => "text",
+            #[cfg(feature = "parquet")]
+            Format::Parquet => "parquet",
+        }
+    }
+
+    /// The extension of the files a sink writes, as Spark names them (`c000.<ext>`).
+    pub(crate) fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Text => "txt",
+            #[cfg(feature = "parquet")]
+            Format::Parquet => "snappy.parquet",
+        }
+    }
 }
 
 /// What one line turned into.
@@ -62,6 +89,9 @@ pub(crate) struct LineParser {
     header_warning: Option<String>,
     /// The column names of `T`, for CSV error messages by position.
     columns: Vec<&'static str>,
+    /// The values this file's partition directories give (`col=value/`), as JSON, by column
+    /// index in `T`'s schema: the file does not hold these columns.
+    partitions: Vec<(usize, serde_json::Value)>,
     record: ByteRecord,
     field: Vec<u8>,
 }
@@ -75,9 +105,20 @@ impl LineParser {
             header_pending: csv.header,
             header_warning: None,
             columns: T::schema().names(),
+            partitions: Vec::new(),
             record: ByteRecord::new(),
             field: Vec::new(),
         }
+    }
+
+    /// The parser of a file whose directories give these partition values (columns `T` does
+    /// not have are ignored).
+    pub(crate) fn with_partitions<T: Record>(
+        mut self,
+        values: Vec<(String, Option<String>)>,
+    ) -> Self {
+        self.partitions = partition_json::<T>(values);
+        self
     }
 
     /// The warning Spark logs when a CSV header does not match the schema (its names or their
@@ -95,7 +136,15 @@ impl LineParser {
                 }
                 // Spark's JSON reader: a number in a timestamp column is epoch seconds.
                 match with_text_timestamps(TextTimestamps::SparkJson, || {
-                    serde_json::from_slice::<T>(line)
+                    if self.partitions.is_empty() {
+                        return serde_json::from_slice::<T>(line);
+                    }
+                    let mut row: serde_json::Map<String, serde_json::Value> =
+                        serde_json::from_slice(line)?;
+                    for (i, v) in &self.partitions {
+                        row.insert(self.columns[*i].to_string(), v.clone());
+                    }
+                    serde_json::from_value::<T>(row.into())
                 }) {
                     Ok(row) => Parsed::Row(row),
                     Err(e) => Parsed::Malformed(e.to_string()),
@@ -107,6 +156,8 @@ impl LineParser {
                 Err(e) => Parsed::Malformed(e),
             },
             Format::Csv => self.parse_csv(line),
+            #[cfg(feature = "parquet")]
+            Format::Parquet => Parsed::Malformed("a Parquet file has no lines".into()),
         }
     }
 
@@ -129,6 +180,9 @@ impl LineParser {
             self.header_warning = self.check_header();
             return Parsed::Skip;
         }
+        if !self.partitions.is_empty() {
+            self.insert_partitions();
+        }
         let expected = self.columns.len();
         if self.record.len() != expected {
             return Parsed::Malformed(format!(
@@ -143,6 +197,27 @@ impl LineParser {
             Ok(row) => Parsed::Row(row),
             Err(e) => Parsed::Malformed(self.csv_error(e)),
         }
+    }
+
+    /// Puts the partition values among the fields of `self.record`, at their columns' places
+    /// (a partitioned CSV file holds the other columns, in order).
+    fn insert_partitions(&mut self) {
+        let data = std::mem::take(&mut self.record);
+        let mut fields = data.iter();
+        for i in 0..self.columns.len() {
+            match self.partitions.iter().find(|(p, _)| *p == i) {
+                Some((_, serde_json::Value::String(v))) => self.record.push_field(v.as_bytes()),
+                Some((_, serde_json::Value::Null)) => self.record.push_field(b""),
+                Some((_, v)) => self.record.push_field(v.to_string().as_bytes()),
+                None => {
+                    if let Some(f) = fields.next() {
+                        self.record.push_field(f);
+                    }
+                }
+            }
+        }
+        // Extra fields: the count check below reports them.
+        fields.for_each(|f| self.record.push_field(f));
     }
 
     /// Spark's warning for a header (in `self.record`) that does not match the schema: another
@@ -188,6 +263,41 @@ impl LineParser {
         }
         e.to_string()
     }
+}
+
+/// Partition values (`col`, unescaped text, `None` for NULL) as JSON values of `T`'s columns,
+/// by column index: numbers and booleans as such, the rest as strings (a timestamp's text
+/// parses as a timestamp string). Columns `T` does not have are left out.
+pub(crate) fn partition_json<T: Record>(
+    values: Vec<(String, Option<String>)>,
+) -> Vec<(usize, serde_json::Value)> {
+    use serde_json::Value as J;
+    use stream_core::DataType;
+    let schema = T::schema();
+    values
+        .into_iter()
+        .filter_map(|(col, text)| {
+            let i = schema.fields.iter().position(|f| f.name == col)?;
+            let mut t = &schema.fields[i].data_type;
+            while let DataType::Nullable(inner) = t {
+                t = inner;
+            }
+            let value = match text {
+                None => J::Null,
+                Some(text) => match t {
+                    DataType::Integer(_) | DataType::Unsigned(_) | DataType::Float(_) => {
+                        serde_json::from_str::<serde_json::Number>(&text)
+                            .map_or(J::String(text), J::Number)
+                    }
+                    DataType::Boolean if text == "true" || text == "false" => {
+                        J::Bool(text == "true")
+                    }
+                    _ => J::String(text),
+                },
+            };
+            Some((i, value))
+        })
+        .collect()
 }
 
 /// Deserializes a text line as the record `{"value": line}`.

@@ -1,8 +1,12 @@
-//! The file source: new files of a directory, in JSON lines, CSV or text, like Spark's
-//! `readStream.json(dir)` / `.csv(dir)` / `.text(dir)`.
+//! The file source: new files of a directory, in JSON lines, CSV, text or Parquet, like Spark's
+//! `readStream.json(dir)` / `.csv(dir)` / `.text(dir)` / `.parquet(dir)`. The same builder,
+//! [`Files`], makes the file sink (`sink/file/`).
 
-mod format;
+pub(crate) mod format;
+mod listing;
 mod log;
+#[cfg(feature = "parquet")]
+mod parquet;
 
 use super::{offset_count, CorruptRecord, Offset, Partition, ReadLimit, ReadStats, Source, Split};
 use crate::error::{Result, StreamError};
@@ -14,7 +18,6 @@ use std::io::{BufRead, BufReader};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::SystemTime;
 use stream_core::Record;
 
 /// What the file source does with a record it cannot parse (Spark's `mode` option).
@@ -80,6 +83,17 @@ impl Files {
     pub fn text<T>(dir: impl AsRef<Path>) -> FileSource<T> {
         FileSource::new(dir.as_ref(), Format::Text)
     }
+
+    /// Parquet (needs the `parquet` feature of `stream-runtime`): each file's rows, read into
+    /// `T` by column name (columns `T` lacks are ignored, `Option` columns the file lacks are
+    /// `None`). Timestamps are read from Parquet's `TIMESTAMP` (any unit; Spark's `INT96` is
+    /// not read), a window or a nested record from a struct column. As a sink, files are
+    /// written as Spark writes them: snappy-compressed, timestamps as `TIMESTAMP(MICROS)`
+    /// adjusted to UTC.
+    #[cfg(feature = "parquet")]
+    pub fn parquet<T>(dir: impl AsRef<Path>) -> FileSource<T> {
+        FileSource::new(dir.as_ref(), Format::Parquet)
+    }
 }
 
 /// A streaming source over the files of a directory (Spark's `FileStreamSource`); build it
@@ -108,13 +122,33 @@ impl Files {
 ///
 /// With a checkpoint the seen-files log is also kept in the checkpoint (`sources/<i>/`), so a
 /// restarted query never reads a file twice.
+///
+/// A directory written by a file sink (it has a `_spark_metadata` log) is read as Spark reads
+/// it: only the files the log lists, each batch's files in the order of their modification
+/// times; partition directories (`col=value/`) give their column's value to the rows of their
+/// files, which do not hold the column. Files of a write that never committed are not read.
+///
+/// # As a sink
+///
+/// `.write_stream(Files::json(dir))` (or `csv`, `text`, `parquet`) is Spark's file sink:
+/// exactly-once, Append mode only. Every worker writes its rows of a batch to its own new
+/// files, `part-<worker>-<uuid>-c000.<ext>`; the driver then logs the batch's files in
+/// `<dir>/_spark_metadata/<batch>`, in Spark's format, so that Spark
+/// (`spark.read.json(dir)`) and this file source read exactly the committed files. A batch run
+/// again after a crash is not written twice. [`partition_by`](FileSource::partition_by) writes
+/// Hive-style partition directories, [`retention`](FileSource::retention) bounds the log.
+/// Rows are written as Spark's writers write them (see `docs/architecture.md`, "The file sink").
 pub struct FileSource<T> {
-    dir: PathBuf,
-    format: Format,
+    pub(crate) dir: PathBuf,
+    pub(crate) format: Format,
     mode: Mode,
     max_files_per_trigger: Option<usize>,
     latest_first: bool,
-    csv: CsvOptions,
+    pub(crate) csv: CsvOptions,
+    /// Sink only: the partition columns.
+    pub(crate) partition_by: Vec<String>,
+    /// Sink only: log entries older than this are dropped when the log is compacted.
+    pub(crate) retention: Option<std::time::Duration>,
     max_corrupt_records: usize,
     log: Mutex<SeenFiles>,
     _rows: PhantomData<fn() -> T>,
@@ -129,6 +163,8 @@ impl<T> FileSource<T> {
             max_files_per_trigger: None,
             latest_first: false,
             csv: CsvOptions::default(),
+            partition_by: Vec::new(),
+            retention: None,
             max_corrupt_records: 1000,
             log: Mutex::default(),
             _rows: PhantomData,
@@ -155,11 +191,33 @@ impl<T> FileSource<T> {
         self
     }
 
+    /// Sink only: writes each row into the directory of its values of `columns`,
+    /// `col=value/` (nested in the order given), without those columns in the file, as Spark's
+    /// `partitionBy`. Values are written as Spark casts them to strings (a timestamp as
+    /// `2026-01-01 00:00:05.12` in UTC), with Hive's escaping (`:` as `%3A`); NULL or an empty
+    /// string is `__HIVE_DEFAULT_PARTITION__`. Partition columns must be columns of the rows,
+    /// not structs, and not all of them.
+    pub fn partition_by(mut self, columns: &[&str]) -> Self {
+        self.partition_by = columns.iter().map(|c| c.to_string()).collect();
+        self
+    }
+
+    /// Sink only: leaves the entries of files older than `retention` (by their modification
+    /// time) out of the log's compact files, so that the log does not grow forever (Spark 3.1+'s
+    /// `retention` option of the file sink). Readers that honour the log then no longer see those
+    /// files; the files themselves stay on disk, as with Spark. Without it, every compact file
+    /// holds every file ever written.
+    pub fn retention(mut self, retention: std::time::Duration) -> Self {
+        self.retention = Some(retention);
+        self
+    }
+
     /// CSV only: whether the first line of each file is a header (default `false`). As with
     /// Spark's default `enforceSchema = true`, the header line is skipped and its names are not
     /// used: fields are matched to the record's columns by position either way. A header whose
     /// names or number of columns differ from the record's is reported with a warning on
-    /// standard error (Spark logs one), and the rows are read by position all the same.
+    /// standard error (Spark logs one), and the rows are read by position all the same. As a
+    /// sink, every file starts with a header line of the column names.
     pub fn header(mut self, header: bool) -> Self {
         self.csv.header = header;
         self
@@ -193,60 +251,10 @@ impl<T> FileSource<T> {
         &self.dir
     }
 
-    /// The regular, non-hidden files not yet in `seen`, in reading order, with their
-    /// modification times (epoch ms).
+    /// The files not yet in `seen`, in reading order, with their modification times (epoch
+    /// ms).
     fn list_new(&self, seen: &HashSet<String>) -> Result<Vec<(String, i64)>> {
-        let meta = fs::metadata(&self.dir).map_err(|e| {
-            StreamError::Source(format!(
-                "file source path `{}` cannot be read: {e}",
-                self.dir.display()
-            ))
-        })?;
-        let mut found: Vec<(SystemTime, String)> = Vec::new();
-        let mut consider = |path: PathBuf, meta: fs::Metadata| {
-            let name = path.to_string_lossy().into_owned();
-            if meta.is_file() && !seen.contains(&name) {
-                let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-                found.push((mtime, name));
-            }
-        };
-        if meta.is_file() {
-            consider(self.dir.clone(), meta);
-        } else {
-            let entries = fs::read_dir(&self.dir).map_err(|e| {
-                StreamError::Source(format!(
-                    "cannot list the file source directory `{}`: {e}",
-                    self.dir.display()
-                ))
-            })?;
-            for entry in entries {
-                let entry = entry.map_err(|e| {
-                    StreamError::Source(format!(
-                        "cannot list the file source directory `{}`: {e}",
-                        self.dir.display()
-                    ))
-                })?;
-                let file_name = entry.file_name();
-                let hidden = file_name.to_string_lossy().starts_with(['.', '_']);
-                if hidden {
-                    continue;
-                }
-                // Follows symbolic links; a file deleted meanwhile is simply not listed.
-                if let Ok(meta) = fs::metadata(entry.path()) {
-                    consider(entry.path(), meta);
-                }
-            }
-        }
-        if self.latest_first {
-            found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        } else {
-            found.sort();
-        }
-        let ms = |t: SystemTime| {
-            t.duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64)
-        };
-        Ok(found.into_iter().map(|(t, name)| (name, ms(t))).collect())
+        listing::list(&self.dir, self.latest_first, seen)
     }
 
     /// The files of `split` (its `detail`).
@@ -266,9 +274,22 @@ impl<T: Record> FileSource<T> {
         let io_error = |e: std::io::Error| {
             StreamError::Source(format!("cannot read file source file `{path}`: {e}"))
         };
+        let partitions = listing::partition_values(&self.dir, Path::new(path));
+        #[cfg(feature = "parquet")]
+        if self.format == Format::Parquet {
+            // A Parquet row is reported by its number, and its text is the row as JSON.
+            return parquet::read_file::<T>(path, partitions, &mut |row_no, row| {
+                let (parsed, raw) = match row {
+                    Ok(row) => (Parsed::Row(row), String::new()),
+                    Err((raw, error)) => (Parsed::Malformed(error), raw),
+                };
+                self.take(parsed, path, row_no, raw.as_bytes(), stats, emit)
+            });
+        }
         let file = fs::File::open(path).map_err(io_error)?;
         let mut reader = BufReader::with_capacity(1 << 16, file);
-        let mut parser = LineParser::new::<T>(self.format, self.csv);
+        let mut parser =
+            LineParser::new::<T>(self.format, self.csv).with_partitions::<T>(partitions);
         let mut buf = Vec::new();
         let mut line_no = 0u64;
         loop {
@@ -289,32 +310,50 @@ impl<T: Record> FileSource<T> {
                 // Spark logs this and reads the file by position all the same.
                 eprintln!("warning: {warning}; CSV file: {path}");
             }
-            match parsed {
-                Parsed::Row(row) => {
-                    stats.rows += 1;
-                    emit(row);
-                }
-                Parsed::Skip => {}
-                Parsed::Malformed(error) => match self.mode {
-                    Mode::FailFast => {
-                        return Err(StreamError::Malformed {
-                            file: path.to_string(),
-                            line: line_no,
-                            error,
-                        })
-                    }
-                    Mode::DropMalformed => stats.dropped_malformed += 1,
-                    Mode::Permissive => {
-                        stats.corrupt_count += 1;
-                        if stats.corrupt.len() < self.max_corrupt_records {
-                            stats
-                                .corrupt
-                                .push(CorruptRecord::new(path, line_no, line, &error));
-                        }
-                    }
-                },
-            }
+            self.take(parsed, path, line_no, line, stats, emit)?;
         }
+    }
+
+    /// Emits a row, or handles a malformed record (line `line_no` of `path`, text `raw`) as
+    /// the mode says.
+    fn take(
+        &self,
+        parsed: Parsed<T>,
+        path: &str,
+        line_no: u64,
+        raw: &[u8],
+        stats: &mut ReadStats,
+        emit: &mut dyn FnMut(T),
+    ) -> Result<()> {
+        match parsed {
+            Parsed::Row(row) => {
+                stats.rows += 1;
+                emit(row);
+            }
+            Parsed::Skip => {}
+            Parsed::Malformed(error) => match self.mode {
+                Mode::FailFast => {
+                    return Err(StreamError::Malformed {
+                        file: path.to_string(),
+                        line: line_no,
+                        error: format!(
+                            "{error} (mode is fail-fast; use .mode(Mode::DropMalformed) or \
+                             .mode(Mode::Permissive) to skip or keep such records)"
+                        ),
+                    })
+                }
+                Mode::DropMalformed => stats.dropped_malformed += 1,
+                Mode::Permissive => {
+                    stats.corrupt_count += 1;
+                    if stats.corrupt.len() < self.max_corrupt_records {
+                        stats
+                            .corrupt
+                            .push(CorruptRecord::new(path, line_no, raw, &error));
+                    }
+                }
+            },
+        }
+        Ok(())
     }
 
     /// Reads every file now in the directory (in reading order), without touching the
@@ -346,6 +385,9 @@ impl<T: Record> FileSource<T> {
 impl<T: Record> Source<T> for FileSource<T> {
     fn description(&self) -> String {
         format!("FileStreamSource[{}]", self.dir.display())
+    }
+    fn identity(&self) -> String {
+        self.description()
     }
 
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>> {

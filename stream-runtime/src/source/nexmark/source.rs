@@ -211,4 +211,15 @@ impl<T: NexmarkRow> Source<T> for NexmarkSource<T> {
     fn is_bounded(&self) -> bool {
         self.config.events < UNBOUNDED_EVENTS
     }
+
+    fn check_bounded(&self) -> Result<()> {
+        if self.is_bounded() {
+            return Ok(());
+        }
+        Err(StreamError::Config(
+            "nexmark: the generator makes events without end: a batch query (read) needs a \
+             finite number of events, NexmarkConfig::with_events(n)"
+                .into(),
+        ))
+    }
 }

@@ -344,13 +344,13 @@ impl Step for GroupByStep {
                     let ms = proc_macro2::Literal::i64_suffixed(*ms);
                     let gap =
                         quote_spanned!(*span=> ::stream_runtime::__private::fixed_session_gap(#ms));
-                    quote!(.#m(#gap, #time_name, move |#r| #t, #key))
+                    quote!(.#m(#gap, #time_name, move |#r| #t, #key).__record_key())
                 }
                 LGap::PerRow(e) => {
                     // A method of the support module, so that the gap's row type is known.
                     let m = Ident::new("__group_by_session_per_row_on", method.span());
                     let v = checked(Check::Gap, e.span(), value(e, false));
-                    quote!(.#m(move |#r| #v, #time_name, move |#r| #t, #key))
+                    quote!(.#m(move |#r| #v, #time_name, move |#r| #t, #key).__record_key())
                 }
             };
         }
@@ -364,13 +364,13 @@ impl Step for GroupByStep {
                 );
                 let spec = quote_spanned!(w.span=> ::stream_runtime::WindowSpec { size: #size, slide: #slide, offset: #offset });
                 let t = event_time(&w.time);
-                quote!(.#m(#spec, #time_name, move |#r| #t, #key))
+                quote!(.#m(#spec, #time_name, move |#r| #t, #key).__record_key())
             }
             (None, Some(k)) => {
                 let m = Ident::new("group_by_event_time", method.span());
                 let t = event_time(&k.time);
                 let origin = &k.origin;
-                quote!(.#m(#origin, move |#r| #t, #key))
+                quote!(.#m(#origin, move |#r| #t, #key).__record_key())
             }
             (None, None) => {
                 let m = Ident::new("group_by", method.span());

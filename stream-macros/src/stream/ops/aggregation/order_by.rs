@@ -88,7 +88,8 @@ impl Operator for OrderBy {
         };
         let method = at.method;
         let m = method.to_string();
-        if info.shape.aggregations.is_empty() {
+        // A batch query sorts any rows (the builder checks a dataset of the surrounding code).
+        if info.shape.aggregations.is_empty() && info.bounded == Some(false) {
             cx.error(
                 method.span(),
                 format!(

@@ -81,7 +81,12 @@ impl Operator for WithWatermark {
             Err(e) => cx.error(delay.span(), e),
         }
         let name = column_name(column);
-        if let Some((first, _)) = info.event_time.first() {
+        // A batch query ignores watermarks (as Spark's), so a second one is no error there.
+        let first = info
+            .event_time
+            .first()
+            .filter(|_| info.bounded != Some(true));
+        if let Some((first, _)) = first {
             let after = if info.watermark_of(first).is_some() {
                 String::new()
             } else {

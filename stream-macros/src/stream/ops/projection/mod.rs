@@ -1,7 +1,9 @@
-//! Projections and filters: `.filter(..)` / `.r#where(..)` / `.where_(..)`, `.select(..)`,
-//! `.with_column(..)`, the typed `.map(..)` and `.flat_map(..)`, and `.union(..)`.
+//! Projections and filters: `.filter(..)` / `.r#where(..)` / `.where_(..)`, `.select(..)`
+//! (and `.select(from_json::<T>(col))`), `.with_column(..)`, the typed `.map(..)` and
+//! `.flat_map(..)`, and `.union(..)`.
 
 pub mod filter;
+pub mod from_json;
 pub mod map;
 pub mod select;
 pub mod union;

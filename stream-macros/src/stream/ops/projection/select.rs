@@ -10,8 +10,11 @@ use syn::{Error, ExprMethodCall, Ident, Result};
 /// `.select(item, ...)`.
 pub struct Select(pub Vec<NamedExpr>);
 
-/// Parses `.select(item, ..)`.
+/// Parses `.select(item, ..)`, or `.select(from_json::<T>(col))`.
 pub fn parse(_: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operator>> {
+    if let Some(op) = super::from_json::parse_in_select(mc)? {
+        return Ok(op);
+    }
     if mc.args.is_empty() {
         return Err(Error::new(
             mc.method.span(),

@@ -2,7 +2,9 @@
 //! columns in the same order.
 
 use super::super::super::ast::Pipeline;
-use super::super::super::check::{names, Checker, Info, Lowered, Rows, Site, Stage};
+use super::super::super::check::{
+    names, sorted_message, Checker, Info, Lowered, Rows, Site, Stage,
+};
 use super::super::super::codegen::pipeline;
 use super::super::super::parse::{expect_args, parse_pipeline};
 use super::super::{Operator, Step};
@@ -44,10 +46,21 @@ impl Operator for Union {
         info.event_time
             .extend(other_info.event_time.iter().cloned());
         if let Some(at) = &other_info.sorted_at {
+            let (what, before) = sorted_message(at, info.bounded);
             cx.error(
                 at.span(),
-                format!("`.{at}(..)` sorts the rows written to the sink: sort after `.union(..)`, right before `.write_stream(..)`"),
+                format!("`.{at}(..)` {what}: call it after `.union(..)`, right before {before}"),
             );
+        }
+        match (info.bounded, other_info.bounded) {
+            (Some(a), Some(b)) if a != b => cx.error(
+                method.span(),
+                "Union between streaming and batch Datasets is not supported: one side reads a \
+                 stream (`read_stream(..)`), the other bounded input (`read(..)`); read both the \
+                 same way, or join the stream with the batch side",
+            ),
+            (None, b) => info.bounded = b,
+            _ => {}
         }
         if info.tables != other_info.tables {
             cx.error(

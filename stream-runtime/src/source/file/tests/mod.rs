@@ -2,7 +2,7 @@ use super::*;
 use crate::source::IntoSource;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// A fresh directory under the system temp dir, removed on drop.
 struct TempDir(PathBuf);
