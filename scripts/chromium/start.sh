@@ -3,7 +3,7 @@
 # apt-get), and prints the path of its binary, for STREAM_CHROMIUM:
 #   export STREAM_CHROMIUM=$(scripts/chromium/start.sh)
 # Each test launches its own headless browser from it, so there is nothing to keep running.
-# The web UI's browser test (stream-ui/tests/browser.rs) runs it headless; it reads the path
+# The web UI's browser test (stream-runtime/tests/ui_browser.rs) runs it headless; it reads the path
 # from STREAM_CHROMIUM, or runs this script itself.
 set -euo pipefail
 

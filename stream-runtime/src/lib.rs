@@ -27,6 +27,8 @@ pub mod sink;
 pub mod source;
 mod state;
 pub mod time;
+#[cfg(feature = "ui")]
+pub mod ui;
 pub mod watermark;
 
 #[doc(hidden)]

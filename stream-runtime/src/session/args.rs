@@ -5,11 +5,12 @@ use super::Session;
 use crate::error::{Result, StreamError};
 
 /// Flags that belong to the engine, each followed by a value.
-const ENGINE_FLAGS: [(&str, &str); 4] = [
+const ENGINE_FLAGS: [(&str, &str); 5] = [
     ("-w", "--workers"),
     ("-n", "--processes"),
     ("-p", "--process"),
     ("-h", "--hostfile"),
+    ("--ui-port", "--ui-port"),
 ];
 
 /// The engine's flags, as `--help` prints them.
@@ -20,6 +21,8 @@ Engine options (Structured Streaming for Rust):
   -p, --process I      this process's index, from 0 (default 0)
   -h, --hostfile FILE  the cluster's addresses, one `host:port` per line, process 0 first
                        (a bare host gets port 2101 + its index; default localhost:2101, ...)
+      --ui-port PORT   serve the live web UI and Prometheus /metrics on 127.0.0.1:PORT
+                       (0: any free port; process 0 serves it; feature `ui`)
       --help           print this help";
 
 impl Session {
@@ -55,6 +58,7 @@ impl Session {
 
 pub(super) fn parse(args: impl IntoIterator<Item = String>, app_flags: bool) -> Result<Session> {
     let mut s = Session::local();
+    let mut ui_port = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -97,6 +101,11 @@ pub(super) fn parse(args: impl IntoIterator<Item = String>, app_flags: bool) -> 
                 }
             }
             "-p" => s.process = number()?,
+            "--ui-port" => {
+                ui_port = Some(value.parse::<u16>().map_err(|_| {
+                    StreamError::Config(format!("`--ui-port` takes a port number, not `{value}`"))
+                })?)
+            }
             _ => s.hostfile = Some(value.clone()),
         }
     }
@@ -106,7 +115,17 @@ pub(super) fn parse(args: impl IntoIterator<Item = String>, app_flags: bool) -> 
             s.process, s.processes
         )));
     }
-    Ok(s)
+    match ui_port {
+        None => Ok(s),
+        #[cfg(feature = "ui")]
+        Some(port) => s.ui_port(port),
+        #[cfg(not(feature = "ui"))]
+        Some(_) => Err(StreamError::Config(
+            "`--ui-port`: this program was built without the web UI (enable the `ui` feature \
+             of stream-runtime)"
+                .into(),
+        )),
+    }
 }
 
 /// A host file's line as an address: `host:port`, or a bare host, which gets port
@@ -165,6 +184,15 @@ mod tests {
         // An application with flags of its own gets them.
         let s = parse(args("--limit 3 -w 2"), true).unwrap();
         assert_eq!((s.workers(), s.app_args()), (2, &args("--limit 3")[..]));
+    }
+
+    #[test]
+    fn the_ui_port_is_a_number() {
+        let e = Session::from_arg_list(args("--ui-port x"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`--ui-port` takes a port number"), "{e}");
+        assert!(Session::from_arg_list(args("--ui-port 70000")).is_err());
     }
 
     #[test]

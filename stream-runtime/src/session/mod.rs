@@ -39,6 +39,9 @@ pub struct Session {
     /// Whether to show the progress line on stderr (`None`: when stderr is a terminal).
     console_progress: Option<bool>,
     queries: StreamingQueryManager,
+    /// The web UI this session serves (`ui_port`), alive while a clone of the session is.
+    #[cfg(feature = "ui")]
+    ui: Option<crate::ui::Served>,
 }
 
 impl Default for Session {
@@ -63,6 +66,8 @@ impl Session {
             idle_interval: DEFAULT_IDLE_INTERVAL,
             console_progress: None,
             queries: StreamingQueryManager::default(),
+            #[cfg(feature = "ui")]
+            ui: None,
         }
     }
 
@@ -94,6 +99,27 @@ impl Session {
     pub fn console_progress(mut self, show: bool) -> Session {
         self.console_progress = Some(show);
         self
+    }
+
+    /// Serves the live web UI and the Prometheus endpoint (`/metrics`) of this session's
+    /// queries on `127.0.0.1:port` (0: any free port), for as long as a clone of the session
+    /// lives; the command line's `--ui-port PORT` does the same. In a cluster, process 0
+    /// serves it (the other processes ignore the option). Needs the `ui` feature; see
+    /// [`Ui`](crate::ui::Ui).
+    #[cfg(feature = "ui")]
+    pub fn ui_port(mut self, port: u16) -> Result<Session> {
+        if self.process == 0 {
+            let ui = crate::ui::Ui::serve(&self, port)?;
+            eprintln!("Structured Streaming UI at {}", ui.url());
+            self.ui = Some(crate::ui::Served::new(ui));
+        }
+        Ok(self)
+    }
+
+    /// The URL of the web UI this session serves (see [`Session::ui_port`]), if any.
+    #[cfg(feature = "ui")]
+    pub fn ui_url(&self) -> Option<String> {
+        self.ui.as_ref().map(|u| u.url())
     }
 
     /// The session's queries (Spark's `spark.streams`): the active ones, waiting for any to

@@ -1,18 +1,20 @@
 //! A live web UI and a Prometheus endpoint for the queries of a [`Session`], served by the
 //! application on `127.0.0.1` (Spark's Structured Streaming tab and its `PrometheusServlet`).
 //!
+//! Opt in with the `ui` feature, then give the session a port (or run the application with
+//! `--ui-port PORT`):
+//!
 //! ```no_run
 //! use stream_runtime::prelude::*;
-//! use stream_ui::Ui;
 //!
 //! # fn main() -> Result<(), StreamError> {
-//! let session = Session::from_args()?;
-//! let ui = Ui::serve(&session, 4040)?; // http://127.0.0.1:4040/ and /metrics
-//! eprintln!("UI at {}", ui.url());
-//! // ... start queries on `session`; the UI serves while `ui` lives.
+//! let session = Session::from_args()?.ui_port(4040)?; // http://127.0.0.1:4040/ and /metrics
+//! // ... start queries on `session`; the UI serves while a clone of `session` lives.
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! [`Ui::serve`] serves it for as long as the returned value lives instead.
 //!
 //! - `/` the page: active and finished queries (with the error of a failed one) and, for the
 //!   selected query, charts that update every second: input and process rate, batch duration
@@ -29,8 +31,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use store::Store;
-use stream_runtime::listener::{ListenerId, QueryStartedEvent};
-use stream_runtime::{Session, StreamError};
+use crate::listener::{ListenerId, QueryStartedEvent};
+use crate::{Session, StreamError};
 
 const INDEX_HTML: &str = include_str!("assets/index.html");
 const UI_JS: &str = include_str!("assets/ui.js");
@@ -101,6 +103,35 @@ impl Ui {
         format!("http://{}/", self.addr)
     }
 }
+
+/// A UI kept by a [`Session`] (and its clones) that serves it.
+#[derive(Clone)]
+pub(crate) struct Served(Arc<Ui>);
+
+impl Served {
+    pub(crate) fn new(ui: Ui) -> Served {
+        Served(Arc::new(ui))
+    }
+
+    pub(crate) fn url(&self) -> String {
+        self.0.url()
+    }
+}
+
+impl std::fmt::Debug for Served {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ui({})", self.0.addr)
+    }
+}
+
+// Sessions are equal when they share their UI, as they share their queries.
+impl PartialEq for Served {
+    fn eq(&self, other: &Served) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Served {}
 
 impl Drop for Ui {
     fn drop(&mut self) {

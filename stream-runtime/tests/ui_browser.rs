@@ -7,10 +7,10 @@
 //! Chromium comes from `STREAM_CHROMIUM`, or from `scripts/chromium/start.sh`, which installs
 //! it if it is missing.
 
-mod common;
+mod ui_support;
 
 use base64::Engine;
-use common::{wait_for, BOUND};
+use ui_support::{wait_for, BOUND};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use stream_runtime::prelude::*;
-use stream_ui::Ui;
+use stream_runtime::ui::Ui;
 
 /// The chromium binary: `STREAM_CHROMIUM`, or what the start script prints.
 fn chromium() -> PathBuf {

@@ -2,15 +2,15 @@
 //! last 100 progress reports of each, the last 100 queries; Spark's
 //! `spark.sql.streaming.ui.retainedProgressUpdates` and `retainedQueries`).
 
-use crate::metrics::Metrics;
+use crate::ui::metrics::Metrics;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use stream_runtime::listener::{
+use crate::listener::{
     QueryIdleEvent, QueryProgressEvent, QueryStartedEvent, QueryTerminatedEvent,
     StreamingQueryListener,
 };
-use stream_runtime::QueryProgress;
+use crate::QueryProgress;
 
 /// Progress reports kept per query.
 pub const RETAINED_PROGRESS: usize = 100;
@@ -133,7 +133,7 @@ impl StreamingQueryListener for Store {
             q.exception = e.exception.clone();
             q.error_class = e.error_class_on_exception.clone();
             q.idle_since = None;
-            label = Some(crate::metrics::label(q.name.as_deref(), &q.id));
+            label = Some(crate::ui::metrics::label(q.name.as_deref(), &q.id));
         });
         if let Some(label) = label {
             self.metrics.remove(&label);

@@ -2,12 +2,12 @@
 //! the batch duration by phase and the rows dropped by the watermark, on a hand-worked query;
 //! a query's series go when it ends.
 
-mod common;
+mod ui_support;
 
-use common::{get, wait_for};
+use ui_support::{get, wait_for};
 use std::collections::BTreeMap;
 use stream_runtime::prelude::*;
-use stream_ui::Ui;
+use stream_runtime::ui::Ui;
 
 #[derive(Record)]
 struct Event {
@@ -152,6 +152,46 @@ fn the_port_must_be_free_and_unknown_paths_are_404() {
     // The UI stops when dropped (tiny_http's accept thread closes the port a moment later).
     let addr = ui.addr();
     drop(ui);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(addr).is_ok() {
+        assert!(std::time::Instant::now() < deadline, "{addr} still open");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_sessions_ui_port_serves_while_a_clone_of_the_session_lives() {
+    let session = Session::from_arg_list(["--ui-port".to_string(), "0".to_string()]).unwrap();
+    let url = session.ui_url().expect("the session serves a UI");
+    let addr: std::net::SocketAddr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let clone = session.clone();
+    drop(session);
+    // A query started on the clone is listed and measured.
+    let input = MemoryStream::new();
+    let query = stream! {
+        read_stream::<Event>(input.clone())
+            .write_stream(MemorySink::new())
+            .query_name("through_the_option")
+    };
+    let q = clone.start(query).unwrap();
+    input.add_data([at(1)]);
+    q.process_all_available().unwrap();
+    wait_for("the query's gauges", || {
+        get(addr, "/metrics")
+            .body
+            .contains("query=\"through_the_option\"")
+            .then_some(())
+    });
+    assert!(get(addr, "/api/queries")
+        .body
+        .contains("through_the_option"));
+    q.stop().unwrap();
+    drop(q);
+    drop(clone);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while std::net::TcpStream::connect(addr).is_ok() {
         assert!(std::time::Instant::now() < deadline, "{addr} still open");

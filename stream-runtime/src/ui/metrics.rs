@@ -6,7 +6,7 @@
 
 use prometheus::core::Collector;
 use prometheus::{CounterVec, Encoder, GaugeVec, Opts, Registry, TextEncoder};
-use stream_runtime::QueryProgress;
+use crate::QueryProgress;
 
 /// Spark's gauges (`inputRate-total`, ...) and the names they have here.
 pub const SPARK_GAUGES: [(&str, &str, &str); 6] = [
@@ -105,13 +105,13 @@ impl Metrics {
     /// Updates a query's metrics from its new progress report.
     pub fn progress(&self, p: &QueryProgress) {
         let query = label(p.name.as_deref(), &p.id);
-        let states = |f: fn(&stream_runtime::progress::StateOperatorProgress) -> u64| {
+        let states = |f: fn(&crate::progress::StateOperatorProgress) -> u64| {
             p.state_operators.iter().map(f).sum::<u64>() as f64
         };
         let watermark = p
             .event_time
             .get("watermark")
-            .and_then(|w| stream_runtime::Timestamp::parse_iso(w))
+            .and_then(|w| crate::Timestamp::parse_iso(w))
             .map_or(0.0, |t| t.0 as f64);
         let values = [
             p.input_rows_per_second,
