@@ -389,3 +389,194 @@ fn an_unreachable_database_fails_the_query_at_start_naming_it() {
         "{e}"
     );
 }
+
+/// An `array<string>` column (a `Field` of the test's own: the derive maps no Rust type to an
+/// array; Kafka's headers are the runtime's one).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+struct Tags(Vec<String>);
+
+impl stream_core::Field for Tags {
+    fn data_type() -> stream_core::DataType {
+        stream_core::DataType::Array(Box::new(stream_core::DataType::String))
+    }
+    fn to_value(&self) -> stream_core::Value {
+        stream_core::Value::Array(
+            self.0
+                .iter()
+                .map(|t| stream_core::Value::Str(t.clone()))
+                .collect(),
+        )
+    }
+    fn cmp_field(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+    fn hash_field<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::hash::Hash::hash(&self.0, state)
+    }
+}
+
+#[derive(Record)]
+struct Address {
+    city: String,
+    zip: i64,
+}
+
+#[derive(Record)]
+struct Rich {
+    id: i64,
+    data: Vec<u8>,
+    address: Address,
+    tags: Tags,
+    note: Option<String>,
+    at: Timestamp,
+    window: Window,
+    ok: bool,
+    ratio: f64,
+}
+
+#[test]
+fn binary_nested_array_and_window_columns_keep_their_values() {
+    let (t, c) = tables("types");
+    let input = MemoryStream::new();
+    let sink = Postgres::<Rich>::new(url(), &t).commit_table(&c);
+    let q = Session::local()
+        .start(read_stream::<Rich>(input.clone()).write_stream(sink))
+        .unwrap();
+    let window = |s: i64| Window {
+        start: Timestamp(s * 1000),
+        end: Timestamp(s * 1000 + 10_000),
+    };
+    input.add_data([
+        Rich {
+            id: 1,
+            data: vec![0x00, 0xff, 0x10],
+            address: Address {
+                city: "Zürich \"old\", \\ town".into(),
+                zip: 8001,
+            },
+            tags: Tags(vec!["a".into(), "b,c".into()]),
+            note: None,
+            at: Timestamp(1_500),
+            window: window(0),
+            ok: true,
+            ratio: 0.1,
+        },
+        Rich {
+            id: 2,
+            data: Vec::new(),
+            address: Address {
+                city: String::new(),
+                zip: -1,
+            },
+            tags: Tags(Vec::new()),
+            note: Some("n'1".into()),
+            at: Timestamp(-2_000),
+            window: window(-10),
+            ok: false,
+            ratio: -2.5e300,
+        },
+    ]);
+    q.process_all_available().unwrap();
+    q.stop().unwrap();
+    type Row = (
+        i64,
+        String,
+        String,
+        i64,
+        i32,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = client()
+        .query(
+            &format!(
+                "SELECT id, encode(data, 'hex'), address->>'city', (address->>'zip')::bigint, \
+                 jsonb_array_length(tags), tags->>1, note FROM {t} ORDER BY id"
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.get(0),
+                r.get(1),
+                r.get(2),
+                r.get(3),
+                r.get(4),
+                r.get(5),
+                r.get(6),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                1,
+                "00ff10".to_string(),
+                "Zürich \"old\", \\ town".to_string(),
+                8001,
+                2,
+                Some("b,c".to_string()),
+                None
+            ),
+            (
+                2,
+                String::new(),
+                String::new(),
+                -1,
+                0,
+                None,
+                Some("n'1".into())
+            ),
+        ]
+    );
+    let times: Vec<(i64, i64, i64, bool, f64)> = client()
+        .query(
+            &format!(
+                "SELECT (extract(epoch from at) * 1000)::bigint, \
+                 (extract(epoch from window_start) * 1000)::bigint, \
+                 (extract(epoch from window_end) * 1000)::bigint, ok, ratio FROM {t} ORDER BY id"
+            ),
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect();
+    assert_eq!(
+        times,
+        [
+            (1_500, 0, 10_000, true, 0.1),
+            (-2_000, -10_000, 0, false, -2.5e300)
+        ]
+    );
+    let types: Vec<(String, String)> = client()
+        .query(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns \
+             WHERE table_name = $1 ORDER BY ordinal_position",
+            &[&t],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let want = [
+        ("id", "bigint"),
+        ("data", "bytea"),
+        ("address", "jsonb"),
+        ("tags", "jsonb"),
+        ("note", "text"),
+        ("at", "timestamp with time zone"),
+        ("window_start", "timestamp with time zone"),
+        ("window_end", "timestamp with time zone"),
+        ("ok", "boolean"),
+        ("ratio", "double precision"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(types, want);
+}

@@ -10,7 +10,6 @@
 mod ui_support;
 
 use base64::Engine;
-use ui_support::{wait_for, BOUND};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -20,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use stream_runtime::prelude::*;
 use stream_runtime::ui::Ui;
+use ui_support::{wait_for, BOUND};
 
 /// The chromium binary: `STREAM_CHROMIUM`, or what the start script prints.
 fn chromium() -> PathBuf {

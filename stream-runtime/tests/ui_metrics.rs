@@ -4,10 +4,10 @@
 
 mod ui_support;
 
-use ui_support::{get, wait_for};
 use std::collections::BTreeMap;
 use stream_runtime::prelude::*;
 use stream_runtime::ui::Ui;
+use ui_support::{get, wait_for};
 
 #[derive(Record)]
 struct Event {

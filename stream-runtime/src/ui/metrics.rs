@@ -4,9 +4,9 @@
 //! rows dropped by the watermark. A query's series go when it ends, as Spark removes its
 //! metrics source.
 
+use crate::QueryProgress;
 use prometheus::core::Collector;
 use prometheus::{CounterVec, Encoder, GaugeVec, Opts, Registry, TextEncoder};
-use crate::QueryProgress;
 
 /// Spark's gauges (`inputRate-total`, ...) and the names they have here.
 pub const SPARK_GAUGES: [(&str, &str, &str); 6] = [

@@ -26,13 +26,13 @@
 pub mod metrics;
 mod store;
 
+use crate::listener::{ListenerId, QueryStartedEvent};
+use crate::{Session, StreamError};
 use metrics::Metrics;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use store::Store;
-use crate::listener::{ListenerId, QueryStartedEvent};
-use crate::{Session, StreamError};
 
 const INDEX_HTML: &str = include_str!("assets/index.html");
 const UI_JS: &str = include_str!("assets/ui.js");

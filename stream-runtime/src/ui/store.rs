@@ -2,15 +2,15 @@
 //! last 100 progress reports of each, the last 100 queries; Spark's
 //! `spark.sql.streaming.ui.retainedProgressUpdates` and `retainedQueries`).
 
-use crate::ui::metrics::Metrics;
-use serde::Serialize;
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use crate::listener::{
     QueryIdleEvent, QueryProgressEvent, QueryStartedEvent, QueryTerminatedEvent,
     StreamingQueryListener,
 };
+use crate::ui::metrics::Metrics;
 use crate::QueryProgress;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 /// Progress reports kept per query.
 pub const RETAINED_PROGRESS: usize = 100;
