@@ -61,7 +61,7 @@ pub mod prelude {
     pub use crate::session::Session;
     pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink, Noop};
     pub use crate::source::{
-        Files, Line, MemoryStream, Mode, Rate, RateMicroBatch, RateRow, Socket,
+        Files, Line, MemoryStream, Mode, Rate, RateMicroBatch, RateRow, Socket, TimestampedLine,
     };
     pub use crate::{stream, Record, StreamError};
     pub use stream_core::rules::JoinType;

@@ -15,7 +15,7 @@ mod socket;
 pub use file::{FileSource, Files, Line, Mode};
 pub use memory::MemoryStream;
 pub use rate::{Rate, RateMicroBatch, RateRow};
-pub use socket::Socket;
+pub use socket::{Socket, SocketWithTimestamp, TimestampedLine};
 
 use crate::error::Result;
 use serde::{Deserialize, Serialize};

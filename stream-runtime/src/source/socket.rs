@@ -7,9 +7,11 @@
 
 use super::{offset_count, Line, Offset, Partition, ReadLimit, ReadStats, Source, Split};
 use crate::error::{Result, StreamError};
+use crate::progress::now_ms;
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex, OnceLock};
+use stream_core::Timestamp;
 
 /// Lines of text from `host:port`, one [`Line`] per line (without its terminator), like Spark's
 /// `spark.readStream.format("socket")`.
@@ -37,7 +39,8 @@ pub struct Socket {
 struct Received {
     /// The offset of `lines[0]`.
     base: u64,
-    lines: std::collections::VecDeque<String>,
+    /// Each line with when it arrived.
+    lines: std::collections::VecDeque<(String, Timestamp)>,
     /// Why reading stopped, if it failed.
     error: Option<String>,
 }
@@ -56,6 +59,12 @@ impl Socket {
             port,
             lines: OnceLock::new(),
         }
+    }
+
+    /// Also the time each line arrived, in column `timestamp` (Spark's `includeTimestamp`
+    /// option): rows are [`TimestampedLine`]s.
+    pub fn include_timestamp(self) -> SocketWithTimestamp {
+        SocketWithTimestamp(self)
     }
 
     fn address(&self) -> String {
@@ -85,6 +94,88 @@ impl Socket {
     }
 }
 
+impl Socket {
+    /// The lines of `split` with their arrival times (worker 0 holds them all).
+    fn read_lines(
+        &self,
+        split: &Split,
+        part: Partition,
+        emit: &mut dyn FnMut(&str, Timestamp),
+    ) -> Result<ReadStats> {
+        let mut stats = ReadStats::default();
+        if part.index != 0 {
+            return Ok(stats);
+        }
+        let (from, to) = (
+            offset_count(split.start.as_ref()),
+            offset_count(Some(&split.end)),
+        );
+        let lines = self.lines.get().ok_or_else(|| {
+            StreamError::Source(format!("{} read before it connected", self.description()))
+        })?;
+        let received = lock(lines);
+        if from < received.base || to > received.end() {
+            return Err(StreamError::Source(format!(
+                "{} was asked for lines {from}..{to}, but holds {}..{} (it is not \
+                 fault-tolerant: earlier lines were committed and discarded)",
+                self.description(),
+                received.base,
+                received.end()
+            )));
+        }
+        let range = (from - received.base) as usize..(to - received.base) as usize;
+        for (value, at) in received.lines.range(range) {
+            stats.rows += 1;
+            emit(value, *at);
+        }
+        Ok(stats)
+    }
+}
+
+/// A line of text and when it arrived: the rows of [`Socket::include_timestamp`].
+#[derive(crate::Record)]
+pub struct TimestampedLine {
+    /// The line, without its line terminator.
+    pub value: String,
+    /// When the source received it (processing time, not event time).
+    pub timestamp: Timestamp,
+}
+
+/// [`Socket`] with each line's arrival time (see [`Socket::include_timestamp`]).
+pub struct SocketWithTimestamp(Socket);
+
+impl Source<TimestampedLine> for SocketWithTimestamp {
+    fn description(&self) -> String {
+        Source::<Line>::description(&self.0)
+    }
+
+    fn replan(&self, start: Option<&Offset>, end: &Offset) -> Result<Split> {
+        Source::<Line>::replan(&self.0, start, end)
+    }
+
+    fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>> {
+        Source::<Line>::plan(&self.0, start, limit)
+    }
+
+    fn read(
+        &self,
+        split: &Split,
+        part: Partition,
+        emit: &mut dyn FnMut(TimestampedLine),
+    ) -> Result<ReadStats> {
+        self.0.read_lines(split, part, &mut |value, timestamp| {
+            emit(TimestampedLine {
+                value: value.to_string(),
+                timestamp,
+            })
+        })
+    }
+
+    fn commit(&self, end: &Offset) {
+        Source::<Line>::commit(&self.0, end)
+    }
+}
+
 /// Appends every line of `stream` to `received` until the server closes the connection (or
 /// reading fails, which is kept for the next batch to report).
 fn read_lines(stream: TcpStream, received: &Mutex<Received>, name: &str) {
@@ -98,7 +189,7 @@ fn read_lines(stream: TcpStream, received: &Mutex<Received>, name: &str) {
                 let text = buf.strip_suffix(b"\n").unwrap_or(&buf);
                 let text = text.strip_suffix(b"\r").unwrap_or(text);
                 let line = String::from_utf8_lossy(text).into_owned();
-                lock(received).lines.push_back(line);
+                lock(received).lines.push_back((line, Timestamp(now_ms())));
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
@@ -149,35 +240,11 @@ impl Source<Line> for Socket {
         part: Partition,
         emit: &mut dyn FnMut(Line),
     ) -> Result<ReadStats> {
-        let mut stats = ReadStats::default();
-        if part.index != 0 {
-            return Ok(stats);
-        }
-        let (from, to) = (
-            offset_count(split.start.as_ref()),
-            offset_count(Some(&split.end)),
-        );
-        let lines = self.lines.get().ok_or_else(|| {
-            StreamError::Source(format!("{} read before it connected", self.description()))
-        })?;
-        let received = lock(lines);
-        if from < received.base || to > received.end() {
-            return Err(StreamError::Source(format!(
-                "{} was asked for lines {from}..{to}, but holds {}..{} (it is not \
-                 fault-tolerant: earlier lines were committed and discarded)",
-                self.description(),
-                received.base,
-                received.end()
-            )));
-        }
-        let range = (from - received.base) as usize..(to - received.base) as usize;
-        for value in received.lines.range(range) {
-            stats.rows += 1;
+        self.read_lines(split, part, &mut |value, _| {
             emit(Line {
-                value: value.clone(),
-            });
-        }
-        Ok(stats)
+                value: value.to_string(),
+            })
+        })
     }
 
     fn commit(&self, end: &Offset) {
@@ -240,6 +307,31 @@ mod tests {
         std::thread::sleep(Duration::from_millis(50));
         let next = socket.plan(Some(&split.end), &ReadLimit::Default).unwrap();
         assert_eq!(next, None);
+    }
+
+    #[test]
+    fn include_timestamp_adds_each_lines_arrival_time() {
+        let server = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        let socket = Socket::new("127.0.0.1", port).include_timestamp();
+        assert_eq!(socket.plan(None, &ReadLimit::Default).unwrap(), None);
+        let (mut client, _) = server.accept().unwrap();
+        let before = now_ms();
+        client.write_all(b"x\n").unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        client.write_all(b"y\n").unwrap();
+        let split = wait_for(&socket.0, 2);
+        let after = now_ms();
+        let mut got = Vec::new();
+        let whole = Partition { index: 0, count: 1 };
+        socket.read(&split, whole, &mut |l| got.push(l)).unwrap();
+        let values: Vec<_> = got.iter().map(|l| l.value.as_str()).collect();
+        assert_eq!(values, ["x", "y"]);
+        let (x, y) = (got[0].timestamp.0, got[1].timestamp.0);
+        assert!(
+            before <= x && x + 30 <= y && y <= after,
+            "{before} {x} {y} {after}"
+        );
     }
 
     #[test]
