@@ -1,14 +1,15 @@
-//! Kafka in, Kafka out, exactly once: JSON Nexmark bids read from a topic, counted per
-//! 2-second window and auction, the closed windows written to another topic in Kafka
-//! transactions. Killed at any moment and restarted on the same checkpoint, it writes exactly
-//! what an uninterrupted run writes (readers with `isolation.level=read_committed` see each row
-//! once).
+//! Kafka in, Kafka and files out, exactly once: JSON Nexmark bids read from a topic, counted
+//! per 2-second window and auction, the closed windows written to another topic in Kafka
+//! transactions and/or as JSON files by the transactional file sink. Killed at any moment and
+//! restarted on the same checkpoint, it writes exactly what an uninterrupted run writes
+//! (readers with `isolation.level=read_committed` see each row once; readers of the file sink's
+//! `_spark_metadata` log see each row once).
 //!
 //! ```text
 //! scripts/kafka/start.sh     # a broker on 127.0.0.1:19092
 //! cargo run --release --example kafka_etl -- fill --bootstrap 127.0.0.1:19092 --topic bids --events 200000
 //! cargo run --release --example kafka_etl -- run --bootstrap 127.0.0.1:19092 --input bids \
-//!     --output bid-windows --checkpoint /tmp/kafka-etl [-w 2]
+//!     --output bid-windows [--output-dir /tmp/bid-windows] --checkpoint /tmp/kafka-etl [-w 2]
 //! cargo run --release --example kafka_etl -- bench --bootstrap 127.0.0.1:19092 --topic bids [-w 2]
 //! ```
 //!
@@ -16,7 +17,9 @@
 //! as JSON, bid `i` to partition `i % 4`. `run` processes what the input topic holds
 //! (`Trigger::AvailableNow`, at most `--max-offsets-per-trigger` offsets a batch) and stops; run
 //! again, it resumes from its checkpoint. Output rows: key `auction`, value
-//! `{"window_start":..,"window_end":..,"auction":..,"bids":..,"volume":..}` (epoch ms).
+//! `{"window_start":..,"window_end":..,"auction":..,"bids":..,"volume":..}` (epoch ms) in topic
+//! `--output`; the same objects as JSON lines in directory `--output-dir` (one query per sink,
+//! checkpointed in `<checkpoint>/kafka` and `<checkpoint>/files`).
 //! `bench` measures reading the topic layer by layer (see `kafka_etl/bench.rs` and
 //! `docs/performance.md`).
 
@@ -38,6 +41,16 @@ struct Bid {
     price: u64,
     channel: String,
     date_time: Timestamp,
+}
+
+/// A closed window, as the file sink writes it (the Kafka value's fields as columns).
+#[derive(Record)]
+struct WindowRow {
+    window_start: i64,
+    window_end: i64,
+    auction: u64,
+    bids: i64,
+    volume: u64,
 }
 
 /// An output row: Kafka's key and value columns.
@@ -74,8 +87,12 @@ enum Command {
         bootstrap: String,
         #[arg(long)]
         input: String,
+        /// The output topic (written in Kafka transactions).
+        #[arg(long, required_unless_present = "output_dir")]
+        output: Option<String>,
+        /// The output directory (JSON files, by the transactional file sink).
         #[arg(long)]
-        output: String,
+        output_dir: Option<std::path::PathBuf>,
         #[arg(long)]
         checkpoint: std::path::PathBuf,
         #[arg(long, default_value_t = 5000)]
@@ -141,50 +158,80 @@ fn fill(bootstrap: &str, topic: &str, events: u64, partitions: i32) -> Result<()
     Ok(())
 }
 
+/// Where `run` writes.
+struct Outputs<'a> {
+    topic: Option<&'a str>,
+    dir: Option<&'a std::path::Path>,
+}
+
 fn run(
     session: &Session,
     bootstrap: &str,
     input: &str,
-    output: &str,
+    outputs: Outputs,
     checkpoint: &std::path::Path,
     max_offsets: u64,
 ) -> Result<(), StreamError> {
-    let mut admin = Client::new(Config::new(bootstrap));
-    admin
-        .create_topic(output, 4, &[])
-        .map_err(|e| StreamError::Sink(e.to_string()))?;
     let source = Kafka::source()
         .bootstrap_servers(bootstrap)
         .subscribe(input)
         .starting_offsets("earliest")
         .max_offsets_per_trigger(max_offsets);
-    let sink = Kafka::sink()
-        .bootstrap_servers(bootstrap)
-        .topic(output)
-        .exactly_once(true);
-    let writer = stream! {
-        read_stream::<KafkaRow>(source)
-            .select(from_json::<Bid>(value, Mode::FailFast))
-            .with_watermark(date_time, "1 second")
-            .group_by(window(date_time, "2 seconds"), auction)
-            .agg(count() as bids, sum(price) as volume)
-            .map(|r| Out {
-                key: r.auction.to_string(),
-                value: serde_json::json!({
-                    "window_start": r.window.start.millis(),
-                    "window_end": r.window.end.millis(),
-                    "auction": r.auction,
-                    "bids": r.bids,
-                    "volume": r.volume,
+    let mut queries = Vec::new();
+    if let Some(output) = outputs.topic {
+        let mut admin = Client::new(Config::new(bootstrap));
+        admin
+            .create_topic(output, 4, &[])
+            .map_err(|e| StreamError::Sink(e.to_string()))?;
+        let sink = Kafka::sink()
+            .bootstrap_servers(bootstrap)
+            .topic(output)
+            .exactly_once(true);
+        let source = source.clone();
+        let writer = stream! {
+            read_stream::<KafkaRow>(source)
+                .select(from_json::<Bid>(value, Mode::FailFast))
+                .with_watermark(date_time, "1 second")
+                .group_by(window(date_time, "2 seconds"), auction)
+                .agg(count() as bids, sum(price) as volume)
+                .map(|r| Out {
+                    key: r.auction.to_string(),
+                    value: serde_json::json!({
+                        "window_start": r.window.start.millis(),
+                        "window_end": r.window.end.millis(),
+                        "auction": r.auction,
+                        "bids": r.bids,
+                        "volume": r.volume,
+                    })
+                    .to_string(),
                 })
-                .to_string(),
-            })
-            .write_stream(sink)
-            .output_mode(Append)
-            .trigger(AvailableNow)
-    };
-    let query = session.start(writer.checkpoint_location(checkpoint))?;
-    query.await_termination()
+                .write_stream(sink)
+                .output_mode(Append)
+                .trigger(AvailableNow)
+        };
+        queries.push(session.start(writer.checkpoint_location(checkpoint.join("kafka")))?);
+    }
+    if let Some(dir) = outputs.dir {
+        let writer = stream! {
+            read_stream::<KafkaRow>(source)
+                .select(from_json::<Bid>(value, Mode::FailFast))
+                .with_watermark(date_time, "1 second")
+                .group_by(window(date_time, "2 seconds"), auction)
+                .agg(count() as bids, sum(price) as volume)
+                .map(|r| WindowRow {
+                    window_start: r.window.start.millis(),
+                    window_end: r.window.end.millis(),
+                    auction: r.auction,
+                    bids: r.bids as i64,
+                    volume: r.volume as u64,
+                })
+                .write_stream(Files::json(dir))
+                .output_mode(Append)
+                .trigger(AvailableNow)
+        };
+        queries.push(session.start(writer.checkpoint_location(checkpoint.join("files")))?);
+    }
+    queries.iter().try_for_each(|q| q.await_termination())
 }
 
 fn main() -> std::process::ExitCode {
@@ -221,13 +268,17 @@ fn main() -> std::process::ExitCode {
             bootstrap,
             input,
             output,
+            output_dir,
             checkpoint,
             max_offsets_per_trigger,
         } => run(
             &session,
             &bootstrap,
             &input,
-            &output,
+            Outputs {
+                topic: output.as_deref(),
+                dir: output_dir.as_deref(),
+            },
             &checkpoint,
             max_offsets_per_trigger,
         )

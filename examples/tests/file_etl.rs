@@ -15,6 +15,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 mod common;
 
+use common::{listed, logged_lines, output_lines};
+
 /// 2026-01-01T00:00:00Z, epoch milliseconds.
 const BASE: i64 = 1_767_225_600_000;
 /// Files arrive in bursts (those added while one process runs), burst `b` with event times in
@@ -172,83 +174,6 @@ fn expected(all: &[(String, i64, i64)]) -> Vec<String> {
         .collect();
     lines.sort();
     lines
-}
-
-/// The files `out/_spark_metadata` lists, by Spark's rules: the latest `N.compact` (if any)
-/// and the batches after it, each log file `v1` and then one JSON file status per line.
-/// Also the number of batches logged.
-fn listed(out: &Path) -> (Vec<PathBuf>, u64) {
-    let log = out.join("_spark_metadata");
-    let mut ids: Vec<(u64, bool)> = std::fs::read_dir(&log)
-        .unwrap()
-        .filter_map(|e| {
-            let name = e.unwrap().file_name().into_string().unwrap();
-            match name.strip_suffix(".compact") {
-                Some(id) => Some((id.parse().ok()?, true)),
-                None => Some((name.parse().ok()?, false)),
-            }
-        })
-        .collect();
-    ids.sort();
-    let Some(&(latest, _)) = ids.last() else {
-        return (Vec::new(), 0);
-    };
-    let start = ids.iter().rev().find(|(_, c)| *c).map_or(0, |(id, _)| *id);
-    let mut files = Vec::new();
-    for id in start..=latest {
-        let name = if ids.contains(&(id, true)) {
-            format!("{id}.compact")
-        } else {
-            id.to_string()
-        };
-        let text = std::fs::read_to_string(log.join(&name)).unwrap();
-        let mut lines = text.lines();
-        assert_eq!(lines.next(), Some("v1"), "{name}");
-        for line in lines {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            assert_eq!(v["action"], "add", "{line}");
-            let uri = v["path"].as_str().unwrap();
-            files.push(PathBuf::from(uri.strip_prefix("file://").unwrap()));
-        }
-    }
-    (files, latest + 1)
-}
-
-/// The lines of the files the log lists, sorted.
-fn logged_lines(files: &[PathBuf]) -> Vec<String> {
-    let mut lines: Vec<String> = files
-        .iter()
-        .flat_map(|f| {
-            let text = std::fs::read_to_string(f).unwrap();
-            text.lines().map(String::from).collect::<Vec<_>>()
-        })
-        .collect();
-    lines.sort();
-    lines
-}
-
-/// The output's lines (of the files the log lists), sorted, and the number of batches; every
-/// part file in the directory is listed, once.
-fn output_lines(out: &Path) -> (Vec<String>, u64) {
-    let (files, batches) = listed(out);
-    let mut on_disk: Vec<PathBuf> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("part-")
-        })
-        .collect();
-    on_disk.sort();
-    let mut logged = files.clone();
-    logged.sort();
-    assert_eq!(
-        on_disk, logged,
-        "the part files are those the log lists, once each"
-    );
-    (logged_lines(&files), batches)
 }
 
 /// The highest batch id in checkpoint log `dir` (`offsets` or `commits`).

@@ -1,12 +1,14 @@
 //! `examples/kafka_etl` against the real broker: killed with `kill -9` at random moments and
 //! restarted, on 1 and 2 workers, and crashed at the sink's commit in every batch, it leaves in
 //! its output topic exactly what an uninterrupted run leaves, as Kafka's own Java consumer
-//! reads it with `isolation.level=read_committed`; and the uninterrupted run's windows equal a
-//! naive computation over the bids written.
+//! reads it with `isolation.level=read_committed`, and in its output directory exactly the
+//! rows an uninterrupted run commits (by the file sink's `_spark_metadata` log); the
+//! uninterrupted run's windows equal a naive computation over the bids written. Run as a
+//! two-process cluster, it writes the same.
 
 mod common;
 
-use common::example_binary;
+use common::{example_binary, output_lines, run_two_processes};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -30,6 +32,51 @@ fn etl(args: &[&str]) -> Command {
     c
 }
 
+/// `run`'s arguments: input topic, output topic and directory (`<checkpoint>-out`), checkpoint.
+fn run_args<'a>(
+    bootstrap: &'a str,
+    input: &'a str,
+    output: &'a str,
+    checkpoint: &'a str,
+) -> Vec<String> {
+    [
+        "run",
+        "--bootstrap",
+        bootstrap,
+        "--input",
+        input,
+        "--output",
+        output,
+        "--output-dir",
+        &format!("{checkpoint}-out"),
+        "--checkpoint",
+        checkpoint,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// The rows the file sink committed in `<checkpoint>-out`, each as `auction<TAB>value` with
+/// the value's keys in the order the Kafka rows have them (sorted), sorted.
+fn committed_files(checkpoint: &str) -> Vec<String> {
+    let (lines, _) = output_lines(std::path::Path::new(&format!("{checkpoint}-out")));
+    let mut rows: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!("{}\t{v}", v["auction"])
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn remove(checkpoint: &str) {
+    let _ = std::fs::remove_dir_all(checkpoint);
+    let _ = std::fs::remove_dir_all(format!("{checkpoint}-out"));
+}
+
 /// Runs the query to its end (it stops once it has read everything); returns how long it took.
 fn run_to_end(
     bootstrap: &str,
@@ -39,21 +86,10 @@ fn run_to_end(
     workers: &str,
 ) -> Duration {
     let started = Instant::now();
-    let out = etl(&[
-        "run",
-        "--bootstrap",
-        bootstrap,
-        "--input",
-        input,
-        "--output",
-        output,
-        "--checkpoint",
-        checkpoint,
-        "-w",
-        workers,
-    ])
-    .output()
-    .unwrap();
+    let mut args = run_args(bootstrap, input, output, checkpoint);
+    args.extend(["-w".to_string(), workers.to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = etl(&args).output().unwrap();
     assert!(
         out.status.success(),
         "kafka_etl run failed: {}",
@@ -62,9 +98,9 @@ fn run_to_end(
     started.elapsed()
 }
 
-/// How many batches the checkpoint has committed (`commits/<batch>` files).
+/// How many batches the Kafka query's checkpoint has committed (`kafka/commits/<batch>` files).
 fn committed_batches(checkpoint: &str) -> usize {
-    std::fs::read_dir(std::path::Path::new(checkpoint).join("commits"))
+    std::fs::read_dir(std::path::Path::new(checkpoint).join("kafka/commits"))
         .map(|d| {
             d.filter_map(|e| e.ok())
                 .filter(|e| e.file_name().to_string_lossy().parse::<u64>().is_ok())
@@ -229,7 +265,25 @@ fn killed_at_random_moments_it_writes_exactly_what_an_uninterrupted_run_writes()
     let uninterrupted = read_committed(&bootstrap, &reference, expected.len());
     assert!(!expected.is_empty());
     assert_same("the uninterrupted run", &uninterrupted, &expected);
-    let _ = std::fs::remove_dir_all(&reference_cp);
+    assert_same(
+        "the uninterrupted run's files",
+        &committed_files(&reference_cp),
+        &expected,
+    );
+    remove(&reference_cp);
+
+    // Two processes of one worker each share the partitions and write the same.
+    let two = unique("etl-two-processes");
+    let two_cp = cp("etl-two-processes");
+    let args: Vec<std::ffi::OsString> = run_args(&bootstrap, &input, &two, &two_cp)
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    run_two_processes("kafka_etl", &args);
+    let got = read_committed(&bootstrap, &two, uninterrupted.len());
+    assert_same("two processes", &got, &uninterrupted);
+    assert_same("two processes' files", &committed_files(&two_cp), &expected);
+    remove(&two_cp);
 
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -244,21 +298,10 @@ fn killed_at_random_moments_it_writes_exactly_what_an_uninterrupted_run_writes()
         let mut mid_run = 0;
         // Killed again and again, each run resuming the last, until one finishes by itself.
         for _ in 0..12 {
-            let mut child = etl(&[
-                "run",
-                "--bootstrap",
-                &bootstrap,
-                "--input",
-                &input,
-                "--output",
-                &output,
-                "--checkpoint",
-                &checkpoint,
-                "-w",
-                workers,
-            ])
-            .spawn()
-            .unwrap();
+            let mut args = run_args(&bootstrap, &input, &output, &checkpoint);
+            args.extend(["-w".to_string(), workers.to_string()]);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let mut child = etl(&args).spawn().unwrap();
             // A random moment of the run's progress, whatever the machine's speed: once it has
             // committed 1 to 3 more batches, 0 to 300 ms into the next one.
             let before = committed_batches(&checkpoint);
@@ -299,12 +342,14 @@ fn killed_at_random_moments_it_writes_exactly_what_an_uninterrupted_run_writes()
         );
         run_to_end(&bootstrap, &input, &output, &checkpoint, workers);
         let got = read_committed(&bootstrap, &output, uninterrupted.len());
+        let what = format!("{workers} worker(s), kills at {kills:?} (seed {seed})");
+        assert_same(&what, &got, &uninterrupted);
         assert_same(
-            &format!("{workers} worker(s), kills at {kills:?} (seed {seed})"),
-            &got,
-            &uninterrupted,
+            &format!("{what}, files"),
+            &committed_files(&checkpoint),
+            &expected,
         );
-        let _ = std::fs::remove_dir_all(&checkpoint);
+        remove(&checkpoint);
     }
 
     // Crash points (the engine's STREAM_CRASH_AT aborts the process as `kill -9` would, at a
@@ -319,22 +364,13 @@ fn killed_at_random_moments_it_writes_exactly_what_an_uninterrupted_run_writes()
         } else {
             "before-sink-commit"
         };
-        let out = etl(&[
-            "run",
-            "--bootstrap",
-            &bootstrap,
-            "--input",
-            &input,
-            "--output",
-            &output,
-            "--checkpoint",
-            &checkpoint,
-            "-w",
-            "2",
-        ])
-        .env("STREAM_CRASH_AT", format!("{point}@{batch}"))
-        .output()
-        .unwrap();
+        let mut args = run_args(&bootstrap, &input, &output, &checkpoint);
+        args.extend(["-w".to_string(), "2".to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = etl(&args)
+            .env("STREAM_CRASH_AT", format!("{point}@{batch}"))
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         // A batch without rows for the sink may finish the run before the point is reached.
         assert!(
@@ -346,5 +382,10 @@ fn killed_at_random_moments_it_writes_exactly_what_an_uninterrupted_run_writes()
     run_to_end(&bootstrap, &input, &output, &checkpoint, "2");
     let got = read_committed(&bootstrap, &output, uninterrupted.len());
     assert_same("crashed at every batch's sink commit", &got, &uninterrupted);
-    let _ = std::fs::remove_dir_all(&checkpoint);
+    assert_same(
+        "crashed at every batch's sink commit, files",
+        &committed_files(&checkpoint),
+        &expected,
+    );
+    remove(&checkpoint);
 }

@@ -36,6 +36,10 @@ fn main() {
             every_process_reads_its_share,
         ),
         (
+            "two_queries_run_at_once_on_every_process",
+            two_queries_at_once,
+        ),
+        (
             "a_panic_on_process_1_ends_the_query_everywhere",
             panic_everywhere,
         ),
@@ -217,6 +221,20 @@ fn every_process_reads_its_share() {
     assert_eq!(p0.result(HANG), Ok(()));
     assert_eq!(p1.result(HANG), Ok(()));
     assert_eq!(p0.wait_for("ROWS", HANG).as_deref(), Some("100"));
+}
+
+fn two_queries_at_once() {
+    let c = Cluster::new("two");
+    for f in 0..3 {
+        let lines: String = (0..10)
+            .map(|i| format!("{{\"value\":\"{f}-{i}\"}}\n"))
+            .collect();
+        std::fs::write(c.dir.join(format!("part-{f}.json")), lines).unwrap();
+    }
+    let (mut p0, mut p1) = c.both("two");
+    assert_eq!(p0.result(HANG), Ok(()));
+    assert_eq!(p1.result(HANG), Ok(()));
+    assert_eq!(p0.wait_for("ROWS", HANG).as_deref(), Some("30 30"));
 }
 
 fn panic_everywhere() {
@@ -444,6 +462,7 @@ fn child(scenario: &str, process: &str, hosts: &Path, dir: &Path) {
                 .start(data.write_stream(Noop))
                 .and_then(|q| q.await_termination())
         }
+        "two" => two_at_once(&session, dir, process == "1"),
         "batch" => session.collect(batch_query(dir)).map(|rows| {
             if process == "0" {
                 println!("ROWS {rows:?}");
@@ -460,6 +479,35 @@ fn child(scenario: &str, process: &str, hosts: &Path, dir: &Path) {
 #[derive(Record)]
 struct Total {
     rows: i64,
+}
+
+/// Two queries of the session at once, each counting the directory's rows (each query of a
+/// cluster has its own connections).
+fn two_at_once(session: &Session, dir: &Path, p1: bool) -> Result<(), StreamError> {
+    let start = |name: &str| -> Result<_, StreamError> {
+        let total = std::sync::Arc::new(std::sync::Mutex::new(0i64));
+        let into = total.clone();
+        let query = read_stream::<Line>(Files::json(dir))
+            .group_by_key(|_| 0u8)
+            .agg(|a| (a.count(),), |_, (rows,)| Total { rows })
+            .write_stream(ForeachBatch::new(move |_, rows: Vec<Total>| {
+                if let Some(t) = rows.first() {
+                    *into.lock().unwrap() = t.rows;
+                }
+            }))
+            .output_mode(Complete)
+            .query_name(name)
+            .trigger(AvailableNow);
+        Ok((session.start(query)?, total))
+    };
+    let (first, a) = start("first")?;
+    let (second, b) = start("second")?;
+    first.await_termination()?;
+    second.await_termination()?;
+    if !p1 {
+        println!("ROWS {} {}", a.lock().unwrap(), b.lock().unwrap());
+    }
+    Ok(())
 }
 
 /// Process 1 builds another query's source first (so its sources are numbered differently in

@@ -1,5 +1,5 @@
-//! Helpers shared by the example tests: finding the example binaries `cargo test` built, and
-//! running one as a two-process cluster on loopback.
+//! Helpers shared by the example tests: finding the example binaries `cargo test` built,
+//! running one as a two-process cluster on loopback, and reading what a file sink committed.
 
 use std::ffi::OsString;
 use std::net::TcpListener;
@@ -73,4 +73,84 @@ pub fn run_two_processes(name: &str, args: &[OsString]) -> (Output, Output) {
         String::from_utf8_lossy(&out1.stderr)
     );
     (out0, out1)
+}
+
+/// The files `out/_spark_metadata` lists, by Spark's rules: the latest `N.compact` (if any)
+/// and the batches after it, each log file `v1` and then one JSON file status per line.
+/// Also the number of batches logged.
+#[allow(dead_code)] // not every test binary reads a file sink
+pub fn listed(out: &Path) -> (Vec<PathBuf>, u64) {
+    let log = out.join("_spark_metadata");
+    let mut ids: Vec<(u64, bool)> = std::fs::read_dir(&log)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            match name.strip_suffix(".compact") {
+                Some(id) => Some((id.parse().ok()?, true)),
+                None => Some((name.parse().ok()?, false)),
+            }
+        })
+        .collect();
+    ids.sort();
+    let Some(&(latest, _)) = ids.last() else {
+        return (Vec::new(), 0);
+    };
+    let start = ids.iter().rev().find(|(_, c)| *c).map_or(0, |(id, _)| *id);
+    let mut files = Vec::new();
+    for id in start..=latest {
+        let name = if ids.contains(&(id, true)) {
+            format!("{id}.compact")
+        } else {
+            id.to_string()
+        };
+        let text = std::fs::read_to_string(log.join(&name)).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("v1"), "{name}");
+        for line in lines {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["action"], "add", "{line}");
+            let uri = v["path"].as_str().unwrap();
+            files.push(PathBuf::from(uri.strip_prefix("file://").unwrap()));
+        }
+    }
+    (files, latest + 1)
+}
+
+/// The lines of the files the log lists, sorted.
+#[allow(dead_code)]
+pub fn logged_lines(files: &[PathBuf]) -> Vec<String> {
+    let mut lines: Vec<String> = files
+        .iter()
+        .flat_map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            text.lines().map(String::from).collect::<Vec<_>>()
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The output's lines (of the files the log lists), sorted, and the number of batches; every
+/// part file in the directory is listed, once.
+#[allow(dead_code)]
+pub fn output_lines(out: &Path) -> (Vec<String>, u64) {
+    let (files, batches) = listed(out);
+    let mut on_disk: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("part-")
+        })
+        .collect();
+    on_disk.sort();
+    let mut logged = files.clone();
+    logged.sort();
+    assert_eq!(
+        on_disk, logged,
+        "the part files are those the log lists, once each"
+    );
+    (logged_lines(&files), batches)
 }

@@ -139,6 +139,31 @@ pub(super) fn address(line: &str, index: usize) -> String {
     }
 }
 
+/// The addresses query `k` of a cluster session listens on: each port plus `k` times the
+/// number of processes, so that the session's queries run at once, each on its own
+/// connections (query 0 uses the host file's ports; with the default ports 2101 + i, query `k`
+/// of `n` processes uses 2101 + k·n + i).
+pub(super) fn query_ports(addresses: &[String], k: usize) -> Result<Vec<String>> {
+    let shift = k * addresses.len();
+    addresses
+        .iter()
+        .map(|a| {
+            let port = a
+                .rsplit_once(':')
+                .and_then(|(host, p)| Some((host, p.parse::<usize>().ok()?)));
+            match port {
+                Some((host, p)) if p + shift <= usize::from(u16::MAX) => {
+                    Ok(format!("{host}:{}", p + shift))
+                }
+                _ => Err(StreamError::Config(format!(
+                    "query {k} of this session would listen on `{a}`'s port + {shift}, which is \
+                     no port: fewer queries per session, or lower ports in the host file"
+                ))),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +218,20 @@ mod tests {
             .to_string();
         assert!(e.contains("`--ui-port` takes a port number"), "{e}");
         assert!(Session::from_arg_list(args("--ui-port 70000")).is_err());
+    }
+
+    #[test]
+    fn each_query_of_a_cluster_gets_its_own_ports() {
+        let hosts = args("localhost:2101 [::1]:2102");
+        assert_eq!(query_ports(&hosts, 0).unwrap(), hosts);
+        assert_eq!(
+            query_ports(&hosts, 3).unwrap(),
+            args("localhost:2107 [::1]:2108")
+        );
+        let e = query_ports(&args("h:65535 h:2"), 1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("query 1") && e.contains("`h:65535`"), "{e}");
     }
 
     #[test]

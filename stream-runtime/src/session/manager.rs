@@ -25,6 +25,8 @@ struct Inner {
     bus: Arc<Bus>,
     /// The progress line's listener, once installed.
     console_progress: std::sync::OnceLock<ListenerId>,
+    /// How many queries this session started on a cluster (each gets its own ports).
+    cluster_queries: std::sync::atomic::AtomicUsize,
 }
 
 impl StreamingQueryManager {
@@ -142,6 +144,16 @@ impl std::fmt::Debug for StreamingQueryManager {
 }
 
 /// Sessions compare by their configuration.
+impl StreamingQueryManager {
+    /// The number of the next query started on a cluster: 0, 1, 2, … in start order, which is
+    /// the same on every process (they run one program).
+    pub(super) fn next_cluster_query(&self) -> usize {
+        self.inner
+            .cluster_queries
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 impl PartialEq for StreamingQueryManager {
     fn eq(&self, _: &Self) -> bool {
         true

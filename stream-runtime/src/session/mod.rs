@@ -201,7 +201,10 @@ impl Session {
     /// Checks and starts a query; returns its handle at once.
     pub fn start<T: Record>(&self, writer: DataStreamWriter<T>) -> Result<StreamingQuery> {
         writer.check()?;
-        let layout = self.layout()?;
+        let mut layout = self.layout()?;
+        if let Layout::Cluster { addresses, .. } = &mut layout {
+            *addresses = args::query_ports(addresses, self.queries.next_cluster_query())?;
+        }
         let mut active = self.queries.queries();
         if let Some(name) = &writer.name {
             if active.iter().any(|q| q.name.as_ref() == Some(name)) {
