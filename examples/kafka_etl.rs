@@ -222,8 +222,8 @@ fn run(
                     window_start: r.window.start.millis(),
                     window_end: r.window.end.millis(),
                     auction: r.auction,
-                    bids: r.bids as i64,
-                    volume: r.volume as u64,
+                    bids: r.bids,
+                    volume: r.volume,
                 })
                 .write_stream(Files::json(dir))
                 .output_mode(Append)
