@@ -8,6 +8,8 @@
 mod aggregate;
 mod batch;
 pub(crate) mod describe;
+mod group_state;
+mod groups_with_state;
 mod join;
 mod json;
 pub(crate) mod lower;
@@ -18,6 +20,8 @@ pub use aggregate::{
     window_time, Agg, GroupedDataset, Key, KeyCount, SessionDataset, SessionGap, WindowedDataset,
 };
 pub use batch::read;
+pub use group_state::{GroupRows, GroupState};
+pub use groups_with_state::StateValue;
 pub use join::{read_static, StaticTable};
 pub use writer::DataStreamWriter;
 pub(crate) use writer::QueryDef;
@@ -74,6 +78,7 @@ impl Meta {
         }
         self.shape.aggregations.extend(other.shape.aggregations);
         self.shape.limited |= other.shape.limited;
+        self.shape.group_states.extend(other.shape.group_states);
         self.shape.sorted |= other.shape.sorted;
         self.sources.extend(other.sources);
         self.watermarks.extend(other.watermarks);
