@@ -121,7 +121,7 @@ impl Operator for GroupsWithState {
                 g.span(),
                 format!("`.{name}(..)` needs a typed key, as Spark's `groupByKey`: group with `.group_by_key(|row| row.key)` instead of columns"),
             );
-            return None;
+            return reported(cx, info);
         }
         let (timeout, timeout_span) = self.timeout;
         let watermark = !info.event_time.is_empty();
@@ -130,7 +130,7 @@ impl Operator for GroupsWithState {
                 timeout_span.unwrap_or(method.span()),
                 "EventTimeTimeout needs a watermark: add `.with_watermark(col, \"delay\")` before `.group_by_key(..)`, or use ProcessingTimeTimeout or NoTimeout",
             );
-            return None;
+            return reported(cx, info);
         }
         // Spark drops the rows at or below the watermark before the function, with
         // EventTimeTimeout: the builder needs the watermarked column of the rows.
@@ -157,13 +157,7 @@ impl Operator for GroupsWithState {
             aggregations_before: info.shape.aggregations.len(),
             watermark,
         });
-        // The function makes the rows: of a type the macro cannot see, with no watermark.
-        info.stage = Stage::Rows(Rows::Opaque);
-        info.family = cx.new_family();
-        info.watermarks.clear();
-        info.event_time.clear();
-        info.unchecked.clear();
-        info.tables.clear();
+        function_rows(cx, info);
         Some(Box::new(GroupsWithStateStep {
             method,
             mode: self.mode.as_ref().map(|m| (m.mode, m.span)),
@@ -172,6 +166,24 @@ impl Operator for GroupsWithState {
             late,
         }))
     }
+}
+
+/// The function makes the rows: of a type the macro cannot see, with no watermark.
+fn function_rows(cx: &mut Checker, info: &mut Info) {
+    info.stage = Stage::Rows(Rows::Opaque);
+    info.family = cx.new_family();
+    info.watermarks.clear();
+    info.event_time.clear();
+    info.unchecked.clear();
+    info.tables.clear();
+}
+
+/// After a reported error: the calls that follow are checked on the function's rows, and the
+/// output-mode rules are not run (one mistake is reported once).
+fn reported(cx: &mut Checker, info: &mut Info) -> Option<Box<dyn Step>> {
+    function_rows(cx, info);
+    info.failed = true;
+    None
 }
 
 // ---- codegen ----
