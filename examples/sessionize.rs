@@ -120,7 +120,7 @@ fn main() -> Result<(), StreamError> {
     .start()?;
     let steps = [
         vec![
-            click("ann", "home", 0),
+            click("ann", "home", 2),
             click("bob", "home", 5),
             click("ann", "shoes", 20),
         ],

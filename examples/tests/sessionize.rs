@@ -26,7 +26,7 @@ fn prints_the_hand_worked_sessions() {
             "  session bob [5s, 60s) 2 clicks: home search",
             // Step 3: cid's gap (80 s -> 120 s), then the watermark (110 s) passes ann's
             // timeout (70 s) and bob's (105 s).
-            "  session ann [0s, 70s) 3 clicks: home shoes cart",
+            "  session ann [2s, 70s) 3 clicks: home shoes cart",
             "  session bob [75s, 105s) 1 clicks: home",
             "  session cid [80s, 110s) 1 clicks: home",
             // Step 4: the watermark (190 s) passes cid's timeout (150 s).
