@@ -565,25 +565,10 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
         .connect_timeout(Duration::from_secs(5));
     let out = dir.join("out");
     let slow = std::env::var_os("CRASH_TEST_SLOW").is_some();
-    let foreach = ForeachBatch::new(move |batch: u64, rows: Vec<_>| {
-        let mut lines: Vec<String> = rows.iter().map(|r: &_| Record::to_json(r)).collect();
-        lines.sort();
-        // One file per call, written whole: a crash leaves either all of it or nothing.
-        let call = format!("{batch:04}.{}-{}", std::process::id(), unique());
-        let tmp = out.join(format!(".{call}"));
-        std::fs::write(
-            &tmp,
-            lines.iter().map(|l| l.clone() + "\n").collect::<String>(),
-        )
-        .unwrap();
-        std::fs::rename(&tmp, out.join(call)).unwrap();
-        println!("BATCH {batch}");
-        if slow {
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    });
+    let foreach = foreach_writer(out.clone(), slow);
     let input = Files::json(dir.join("in")).max_files_per_trigger(1);
     let started = if sink == "group_state" {
+        let foreach = foreach_writer(out, slow);
         session.start(stream! {
             read_stream::<Payment>(input)
                 .group_by_key(|p: &Payment| p.user.clone())
@@ -631,6 +616,30 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
             std::process::exit(1);
         }
     }
+}
+
+/// A sink writing each call's rows, sorted, as a file `out/<batch>.<call>`.
+fn foreach_writer<R: Record>(
+    out: PathBuf,
+    slow: bool,
+) -> ForeachBatch<impl FnMut(u64, Vec<R>) + Send + 'static> {
+    ForeachBatch::new(move |batch: u64, rows: Vec<R>| {
+        let mut lines: Vec<String> = rows.iter().map(|r: &R| Record::to_json(r)).collect();
+        lines.sort();
+        // One file per call, written whole: a crash leaves either all of it or nothing.
+        let call = format!("{batch:04}.{}-{}", std::process::id(), unique());
+        let tmp = out.join(format!(".{call}"));
+        std::fs::write(
+            &tmp,
+            lines.iter().map(|l| l.clone() + "\n").collect::<String>(),
+        )
+        .unwrap();
+        std::fs::rename(&tmp, out.join(call)).unwrap();
+        println!("BATCH {batch}");
+        if slow {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
 }
 
 /// A number unique within this process.

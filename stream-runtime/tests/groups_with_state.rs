@@ -377,3 +377,61 @@ fn state_survives_a_restart_on_another_number_of_workers() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An aggregation after `flat_map_groups_with_state(Append, ..)`, in Update mode (Spark's
+/// allowed shape): the function drops each user's first click, the count counts the rest.
+#[test]
+fn an_aggregation_after_flat_map_groups_with_state() {
+    let steps = vec![
+        vec![click("a", 1), click("a", 2), click("b", 3)],
+        vec![click("b", 4), click("a", 5)],
+    ];
+    // Worked by hand: a's second click, then b's second and a's third.
+    let want = vec![
+        vec![("a".to_string(), 1)],
+        vec![("a".to_string(), 2), ("b".to_string(), 1)],
+    ];
+    for workers in [1, 2] {
+        let input = MemoryStream::new();
+        let sink = MemorySink::new();
+        let query = read_stream::<Click>(input.clone())
+            .group_by_key(|c| c.user.clone())
+            .flat_map_groups_with_state(
+                Append,
+                NoTimeout,
+                |_user: String, rows: GroupRows<Click>, state: &mut GroupState<i64>| {
+                    let mut seen = state.get().copied().unwrap_or(0);
+                    let mut out = Vec::new();
+                    for c in rows {
+                        seen += 1;
+                        if seen > 1 {
+                            out.push(c);
+                        }
+                    }
+                    state.update(seen);
+                    out
+                },
+            )
+            .group_by_key(|c| c.user.clone())
+            .count()
+            .write_stream(sink.clone())
+            .output_mode(Update);
+        let q = Session::with_workers(workers).start(query).unwrap();
+        let mut got = Vec::new();
+        let mut seen = 0;
+        for step in &steps {
+            input.add_data(step.clone());
+            q.process_all_available().unwrap();
+            let rows = sink.rows();
+            let mut new: Vec<(String, i64)> = rows[seen..]
+                .iter()
+                .map(|r| (r.key.clone(), r.count))
+                .collect();
+            seen = rows.len();
+            new.sort();
+            got.push(new);
+        }
+        q.stop().unwrap();
+        assert_eq!(got, want, "{workers} workers");
+    }
+}
