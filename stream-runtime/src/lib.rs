@@ -57,7 +57,8 @@ pub mod prelude {
     pub use crate::listener::StreamingQueryListener;
     pub use crate::plan::{
         read, read_static, read_stream, window_time, DataStreamWriter, Dataset, GroupRows,
-        GroupState, KeyCount, SessionGap, StaticTable,
+        GroupState, KeyCount, ListState, MapState, ProcessorHandle, SessionGap, StateDeclarations,
+        StatefulProcessor, StaticTable, TimeMode, TimerValues, ValueState,
     };
     pub use crate::session::Session;
     pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink, Noop};

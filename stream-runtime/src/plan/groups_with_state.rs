@@ -4,18 +4,19 @@
 //! mechanism (checkpointed, restored and rescaled by key group); the operator is
 //! `dataflow::groups_with_state`.
 
-use super::aggregate::{GroupedDataset, Key};
+use super::aggregate::{GroupedDataset, Key, KeyFn, TimeFn};
 use super::describe::short_type_name;
 use super::group_state::{GroupRows, GroupState};
-use super::lower::Feed;
+use super::lower::{Feed, LowerCtx};
 use super::Dataset;
 use crate::checkpoint::OperatorDescription;
-use crate::dataflow::{self, BatchClock, RowInput, TimeoutClock};
+use crate::dataflow::{self, BatchClock, Coll, RowInput, TimeoutClock};
 use crate::error::{Result, StreamError};
 use crate::source::{Partition, ReadStats, Split};
 use crate::time::Time;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::rc::Rc;
 use std::sync::Arc;
 use stream_core::rules::GroupStateShape;
 use stream_core::{GroupStateTimeout, OutputMode, Record};
@@ -131,19 +132,7 @@ impl<T: Record, K: Key> GroupedDataset<T, K> {
         data.meta.event_time.clear();
         let func = Arc::new(func);
         data.then_ctx(name, move |rows, ctx| {
-            let op = ctx.state_op();
-            let (input, ticks) = RowInput::new(rows.scope());
-            ctx.feeders.push(Box::new(TickFeed { input, clock: None }));
-            let store = dataflow::GroupStateStore {
-                store: ctx.store(op, name),
-                groups: ctx.groups,
-                workers: ctx.workers,
-            };
-            let (key, func) = (key.clone(), func.clone());
-            let late = late.clone().map(|time| {
-                std::rc::Rc::new(move |row: &T| time(row).millis())
-                    as std::rc::Rc<dyn Fn(&T) -> i64>
-            });
+            let func = func.clone();
             let call = move |k: &K,
                              rows: Vec<T>,
                              slot: &mut Option<dataflow::Stored<S>>,
@@ -163,20 +152,56 @@ impl<T: Record, K: Key> GroupedDataset<T, K> {
                 GroupStateTimeout::ProcessingTimeTimeout => TimeoutClock::Processing,
                 GroupStateTimeout::EventTimeTimeout => TimeoutClock::Event,
             };
-            dataflow::groups_with_state(
-                rows,
-                ticks,
-                move |row: &T| key(row),
-                late,
-                call,
-                clock,
-                store,
-                name,
-                ctx.metrics.clone(),
-                op,
-            )
+            lower_groups_with_state(rows, ctx, key.clone(), late.clone(), call, clock, name)
         })
     }
+}
+
+/// Lowers a per-key operator calling `call` (see `dataflow::groups_with_state`), with its
+/// store and the tick input of each batch's clock.
+pub(super) fn lower_groups_with_state<'a, T, K, S, O>(
+    rows: Coll<'a, T>,
+    ctx: &mut LowerCtx,
+    key: KeyFn<T, K>,
+    late: Option<TimeFn<T>>,
+    call: impl FnMut(
+            &K,
+            Vec<T>,
+            &mut Option<dataflow::Stored<S>>,
+            bool,
+            &BatchClock,
+        ) -> dataflow::CallResult<O>
+        + 'static,
+    clock: TimeoutClock,
+    name: &'static str,
+) -> Coll<'a, O>
+where
+    T: Record,
+    K: Key,
+    S: StateValue,
+    O: Record,
+{
+    let op = ctx.state_op();
+    let (input, ticks) = RowInput::new(rows.scope());
+    ctx.feeders.push(Box::new(TickFeed { input, clock: None }));
+    let store = dataflow::GroupStateStore {
+        store: ctx.store(op, name),
+        groups: ctx.groups,
+        workers: ctx.workers,
+    };
+    let late = late.map(|time| Rc::new(move |row: &T| time(row).millis()) as Rc<dyn Fn(&T) -> i64>);
+    dataflow::groups_with_state(
+        rows,
+        ticks,
+        move |row: &T| key(row),
+        late,
+        call,
+        clock,
+        store,
+        name,
+        ctx.metrics.clone(),
+        op,
+    )
 }
 
 /// The input of a `[flat_]map_groups_with_state` operator on one worker that tells it each

@@ -14,6 +14,8 @@ mod join;
 mod json;
 pub(crate) mod lower;
 mod nulls;
+mod stateful_processor;
+mod transform_with_state;
 mod writer;
 
 pub use aggregate::{
@@ -23,6 +25,10 @@ pub use batch::read;
 pub use group_state::{GroupRows, GroupState};
 pub use groups_with_state::StateValue;
 pub use join::{read_static, StaticTable};
+pub use stateful_processor::{
+    ListState, MapState, ProcessorHandle, StateDeclarations, StatefulProcessor, TimeMode,
+    TimerValues, ValueState,
+};
 pub use writer::DataStreamWriter;
 pub(crate) use writer::QueryDef;
 
