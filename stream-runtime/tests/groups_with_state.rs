@@ -216,9 +216,12 @@ fn processing_time_timeout_fires_without_new_data() {
     }
 }
 
+/// A wrong use of `GroupState`.
+type Misuse = fn(&mut GroupState<i64>);
+
 fn failing_query(
     timeout: GroupStateTimeout,
-    misuse: fn(&mut GroupState<i64>),
+    misuse: Misuse,
 ) -> (MemoryStream<Click>, DataStreamWriter<UserCount>) {
     let input = MemoryStream::new();
     let query = read_stream::<Click>(input.clone())
@@ -241,7 +244,7 @@ fn failing_query(
 /// a panic.
 #[test]
 fn misuses_of_group_state_fail_the_query_naming_the_key() {
-    let cases: [(GroupStateTimeout, fn(&mut GroupState<i64>), &str); 5] = [
+    let cases: [(GroupStateTimeout, Misuse, &str); 5] = [
         (
             NoTimeout,
             |s| s.set_timeout_timestamp_ms(100_000),

@@ -92,7 +92,7 @@ fn value_list_and_map_state_per_key_on_1_and_2_workers() {
         vec![click("a", "shoes", 4), click("c", "cart", 5)],
     ];
     // Worked by hand.
-    let want = vec![
+    let want = [
         vec![("a", 2, "home shoes", "home"), ("b", 1, "home", "home")],
         vec![
             ("a", 3, "home shoes shoes", "shoes"),

@@ -68,6 +68,9 @@ pub(crate) struct Stored<S> {
 /// state changed, or the error that fails the query.
 pub(crate) type CallResult<O> = Result<(Vec<O>, bool), String>;
 
+/// A row's event time in epoch ms (to drop late rows).
+pub(crate) type EventTimeFn<T> = Rc<dyn Fn(&T) -> i64>;
+
 /// Where the operator keeps its keys' state, placed on workers by key group.
 pub(crate) struct GroupStateStore<K, S> {
     pub store: Rc<RefCell<Store<K, Stored<S>>>>,
@@ -82,7 +85,7 @@ pub(crate) fn groups_with_state<'a, T, K, S, O>(
     rows: Coll<'a, T>,
     ticks: Coll<'a, BatchClock>,
     key: impl Fn(&T) -> K + 'static,
-    late: Option<Rc<dyn Fn(&T) -> i64>>,
+    late: Option<EventTimeFn<T>>,
     mut call: impl FnMut(&K, Vec<T>, &mut Option<Stored<S>>, bool, &BatchClock) -> CallResult<O>
         + 'static,
     timeouts: TimeoutClock,

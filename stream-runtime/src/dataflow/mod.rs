@@ -11,7 +11,7 @@ mod session;
 pub(crate) use aggregate::{keyed_aggregate, Partial, StateOp};
 pub(crate) use cluster::{connect, execute_cluster, execute_local};
 pub(crate) use group_state::{
-    groups_with_state, BatchClock, CallResult, GroupStateStore, Stored, TimeoutClock,
+    groups_with_state, BatchClock, CallResult, EventTimeFn, GroupStateStore, Stored, TimeoutClock,
 };
 pub(crate) use input::RowInput;
 pub(crate) use join::half_join;

@@ -189,7 +189,8 @@ where
         groups: ctx.groups,
         workers: ctx.workers,
     };
-    let late = late.map(|time| Rc::new(move |row: &T| time(row).millis()) as Rc<dyn Fn(&T) -> i64>);
+    let late =
+        late.map(|time| Rc::new(move |row: &T| time(row).millis()) as dataflow::EventTimeFn<T>);
     dataflow::groups_with_state(
         rows,
         ticks,
