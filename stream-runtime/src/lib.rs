@@ -40,8 +40,9 @@ pub use handle::{QueryStatus, StreamingQuery};
 pub use metrics::StateStats;
 pub use plan::{
     read, read_static, read_stream, window_time, Agg, DataStreamWriter, Dataset, GroupRows,
-    GroupState, GroupedDataset, Key, KeyCount, SessionDataset, SessionGap, StateValue, StaticTable,
-    WindowedDataset,
+    GroupState, GroupedDataset, Key, KeyCount, ListState, MapState, ProcessorHandle,
+    SessionDataset, SessionGap, StateDeclarations, StateValue, StatefulProcessor, StaticTable,
+    TimeMode, TimerValues, ValueState, WindowedDataset,
 };
 pub use progress::QueryProgress;
 pub use session::{Session, StreamingQueryManager};

@@ -186,7 +186,8 @@ fn event_time_timers_fire_once_each_when_the_watermark_passes() {
         // follows); a@25 registered.
         vec![click("a", "z", 20)],
         // Watermark 40 - 10 = 30: a@25 fires; c@45 registered.
-        vec![click("c", "x", 40)],
+        // b@5 is at or below the watermark (10): dropped, so no timer at 10.
+        vec![click("c", "x", 40), click("b", "x", 5)],
     ];
     let want = vec![
         vec![],
@@ -200,12 +201,15 @@ fn event_time_timers_fire_once_each_when_the_watermark_passes() {
     for workers in [1, 2] {
         let input = MemoryStream::new();
         let sink = MemorySink::new();
-        let query = read_stream::<Click>(input.clone())
-            .with_watermark_on("ts", |c| c.ts, "10 seconds")
-            .group_by_key(|c| c.user.clone())
-            .transform_with_state(Timers, TimeMode::EventTime, Append)
-            .write_stream(sink.clone())
-            .output_mode(Append);
+        let source = input.clone();
+        let query = stream! {
+            read_stream::<Click>(source)
+                .with_watermark(ts, "10 seconds")
+                .group_by_key(|c: &Click| c.user.clone())
+                .transform_with_state(Timers, TimeMode::EventTime, Append)
+                .write_stream(sink.clone())
+                .output_mode(Append)
+        };
         let q = Session::with_workers(workers).start(query).unwrap();
         let mut got = Vec::new();
         let mut seen = 0;

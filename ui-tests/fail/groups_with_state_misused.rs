@@ -58,4 +58,34 @@ fn main() {
             .write_stream(Console::new())
             .output_mode(Update)
     };
+    // transform_with_state: event-time timers need a watermark; Append or Update only.
+    let _tws_no_watermark = stream! {
+        read_stream::<Click>(MemoryStream::new())
+            .group_by_key(|c: &Click| c.user.clone())
+            .transform_with_state(Noop, TimeMode::EventTime, Update)
+            .write_stream(Console::new())
+            .output_mode(Update)
+    };
+    let _tws_complete = stream! {
+        read_stream::<Click>(MemoryStream::new())
+            .group_by_key(|c: &Click| c.user.clone())
+            .transform_with_state(Noop, TimeMode::None, Complete)
+            .write_stream(Console::new())
+            .output_mode(Update)
+    };
+}
+
+struct Noop;
+
+impl StatefulProcessor<String, Click, Count> for Noop {
+    fn init(&mut self, _: &mut StateDeclarations, _: OutputMode, _: TimeMode) {}
+    fn handle_input_rows(
+        &self,
+        _: &String,
+        _: GroupRows<Click>,
+        _: &mut ProcessorHandle<'_>,
+        _: TimerValues,
+    ) -> Vec<Count> {
+        Vec::new()
+    }
 }

@@ -46,4 +46,40 @@ fn main() {
             .write_stream(Console::new())
             .output_mode(Update)
     };
+    // transform_with_state with a processor, event-time timers after a watermark.
+    let _processor = stream! {
+        read_stream::<Click>(MemoryStream::new())
+            .with_watermark(ts, "10 seconds")
+            .group_by_key(|c: &Click| c.user.clone())
+            .transform_with_state(Expire, TimeMode::EventTime, Append)
+            .write_stream(Console::new())
+            .output_mode(Append)
+    };
+}
+
+struct Expire;
+
+impl StatefulProcessor<String, Click, Session> for Expire {
+    fn init(&mut self, _: &mut StateDeclarations, _: OutputMode, _: TimeMode) {}
+    fn handle_input_rows(
+        &self,
+        _: &String,
+        rows: GroupRows<Click>,
+        h: &mut ProcessorHandle<'_>,
+        _: TimerValues,
+    ) -> Vec<Session> {
+        for c in rows {
+            h.register_timer(c.ts.millis() + 30_000);
+        }
+        Vec::new()
+    }
+    fn handle_expired_timer(
+        &self,
+        user: &String,
+        _: &mut ProcessorHandle<'_>,
+        _: TimerValues,
+        _: i64,
+    ) -> Vec<Session> {
+        vec![Session { user: user.clone(), clicks: 0 }]
+    }
 }

@@ -1,5 +1,6 @@
-//! Arbitrary stateful processing on a keyed grouping: `.map_groups_with_state([timeout,] f)`
-//! and `.flat_map_groups_with_state(mode, timeout, f)` after `.group_by_key(|row| key)`
+//! Arbitrary stateful processing on a keyed grouping: `.map_groups_with_state([timeout,] f)`,
+//! `.flat_map_groups_with_state(mode, timeout, f)` and `.transform_with_state(processor,
+//! time_mode, mode)` after `.group_by_key(|row| key)`
 //! (Spark's `mapGroupsWithState` / `flatMapGroupsWithState`). The function is the user's typed
 //! closure `(key, rows, &mut GroupState<S>)`, passed through; the checks are Spark's
 //! analysis-time rules: a typed key, a watermark for `EventTimeTimeout`, the operator's mode,
@@ -18,8 +19,12 @@ use stream_core::{GroupStateTimeout, OutputMode};
 use syn::spanned::Spanned;
 use syn::{Error, Expr, ExprMethodCall, Ident, Result};
 
-/// `.map_groups_with_state(..)` (`mode: None`) or `.flat_map_groups_with_state(..)`.
+/// `.map_groups_with_state(..)` (`mode: None`), `.flat_map_groups_with_state(..)` or
+/// `.transform_with_state(processor, time_mode, mode)` (`transform`, its time mode as the
+/// timeout it works like).
 pub struct GroupsWithState {
+    /// `transform_with_state`: `func` is the processor.
+    pub transform: bool,
     /// The operator's output mode (flat only).
     pub mode: Option<ModeSpec>,
     /// The timeout, with where it was written (`None`: not written, NoTimeout).
@@ -44,6 +49,7 @@ pub fn parse_map(name: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operator>> {
             )),
         };
     Ok(Box::new(GroupsWithState {
+        transform: false,
         mode: None,
         timeout,
         func: func.clone(),
@@ -64,9 +70,47 @@ pub fn parse_flat_map(name: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operato
         ));
     }
     Ok(Box::new(GroupsWithState {
+        transform: false,
         mode: Some(mode),
         timeout: parse_timeout(timeout)?,
         func: (*func).clone(),
+    }))
+}
+
+/// Parses `.transform_with_state(processor, time_mode, mode)`.
+pub fn parse_transform(name: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operator>> {
+    let args: Vec<&Expr> = mc.args.iter().collect();
+    let [processor, time_mode, mode] = args.as_slice() else {
+        return Err(usage(
+            name,
+            mc,
+            ".transform_with_state(MyProcessor::default(), TimeMode::None, Update)",
+        ));
+    };
+    let mode = parse_mode(mode)?;
+    if mode.mode == OutputMode::Complete {
+        return Err(Error::new(
+            mode.span,
+            "transform_with_state takes Append or Update as its output mode, not Complete",
+        ));
+    }
+    let e = strip_groups(time_mode);
+    let timeout = match last_ident(e).map(|i| i.to_string()).as_deref() {
+        Some("None") => GroupStateTimeout::NoTimeout,
+        Some("ProcessingTime") => GroupStateTimeout::ProcessingTimeTimeout,
+        Some("EventTime") => GroupStateTimeout::EventTimeTimeout,
+        _ => {
+            return Err(Error::new(
+                e.span(),
+                "unknown time mode; use TimeMode::None, TimeMode::ProcessingTime or TimeMode::EventTime",
+            ))
+        }
+    };
+    Ok(Box::new(GroupsWithState {
+        transform: true,
+        mode: Some(mode),
+        timeout: (timeout, Some(e.span())),
+        func: (*processor).clone(),
     }))
 }
 
@@ -125,6 +169,13 @@ impl Operator for GroupsWithState {
         }
         let (timeout, timeout_span) = self.timeout;
         let watermark = !info.event_time.is_empty();
+        if timeout == GroupStateTimeout::EventTimeTimeout && !watermark && self.transform {
+            cx.error(
+                timeout_span.unwrap_or(method.span()),
+                "TimeMode::EventTime needs a watermark: add `.with_watermark(col, \"delay\")` before `.group_by_key(..)`, or use TimeMode::ProcessingTime or TimeMode::None",
+            );
+            return reported(cx, info);
+        }
         if timeout == GroupStateTimeout::EventTimeTimeout && !watermark {
             cx.error(
                 timeout_span.unwrap_or(method.span()),
@@ -159,6 +210,7 @@ impl Operator for GroupsWithState {
         });
         function_rows(cx, info);
         Some(Box::new(GroupsWithStateStep {
+            transform: self.transform,
             method,
             mode: self.mode.as_ref().map(|m| (m.mode, m.span)),
             timeout: (timeout, timeout_span),
@@ -190,6 +242,8 @@ fn reported(cx: &mut Checker, info: &mut Info) -> Option<Box<dyn Step>> {
 
 /// The builder call, with the user's function.
 pub struct GroupsWithStateStep {
+    /// `transform_with_state`.
+    pub transform: bool,
     /// The user's method token.
     pub method: Ident,
     /// The operator's mode, with its span (flat only).
@@ -205,6 +259,7 @@ pub struct GroupsWithStateStep {
 impl Step for GroupsWithStateStep {
     fn generate(&self) -> TokenStream {
         let Self {
+            transform,
             method,
             mode,
             timeout,
@@ -217,6 +272,20 @@ impl Step for GroupsWithStateStep {
             quote!(.late_rows_by(#origin, move |#r| #t))
         });
         let span = timeout.1.unwrap_or(method.span());
+        if let (true, Some((m, mspan))) = (*transform, *mode) {
+            let t = Ident::new(
+                match timeout.0 {
+                    GroupStateTimeout::NoTimeout => "None",
+                    GroupStateTimeout::ProcessingTimeTimeout => "ProcessingTime",
+                    GroupStateTimeout::EventTimeTimeout => "EventTime",
+                },
+                span,
+            );
+            let time_mode = quote_spanned!(span=> ::stream_runtime::TimeMode::#t);
+            let m = Ident::new(m.name(), mspan);
+            let mode = quote_spanned!(mspan=> ::stream_runtime::OutputMode::#m);
+            return quote!(#late .#method(#func, #time_mode, #mode));
+        }
         let t = Ident::new(timeout.0.name(), span);
         let timeout = quote_spanned!(span=> ::stream_runtime::GroupStateTimeout::#t);
         match mode {

@@ -7,7 +7,8 @@
 //!   `union`;
 //! - [`aggregation`]: `with_watermark`, `with_idle_timeout`, `group_by` (columns, `window(..)`,
 //!   `session_window(..)`), `group_by_key`, `agg`, `count`, `order_by` / `sort`, `limit`;
-//! - [`group_state`]: `map_groups_with_state`, `flat_map_groups_with_state` after
+//! - [`group_state`]: `map_groups_with_state`, `flat_map_groups_with_state`,
+//!   `transform_with_state` after
 //!   `group_by_key` (arbitrary stateful processing);
 //! - [`join`]: stream-static joins, with the stream or the static table on the left, and
 //!   joins with a bounded dataset (`read`: two batch inputs, or a stream and a batch input);
@@ -69,6 +70,7 @@ pub const METHODS: &[(&str, Parse)] = &[
     ("count", aggregation::agg::parse_count),
     ("map_groups_with_state", group_state::parse_map),
     ("flat_map_groups_with_state", group_state::parse_flat_map),
+    ("transform_with_state", group_state::parse_transform),
     ("order_by", aggregation::order_by::parse),
     ("sort", aggregation::order_by::parse),
     ("limit", aggregation::limit::parse),
