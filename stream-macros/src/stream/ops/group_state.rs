@@ -95,6 +95,7 @@ pub fn parse_transform(name: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operat
         ));
     }
     let e = strip_groups(time_mode);
+    let span = last_ident(e).map_or(e.span(), |i| i.span());
     let timeout = match last_ident(e).map(|i| i.to_string()).as_deref() {
         Some("None") => GroupStateTimeout::NoTimeout,
         Some("ProcessingTime") => GroupStateTimeout::ProcessingTimeTimeout,
@@ -109,7 +110,7 @@ pub fn parse_transform(name: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operat
     Ok(Box::new(GroupsWithState {
         transform: true,
         mode: Some(mode),
-        timeout: (timeout, Some(e.span())),
+        timeout: (timeout, Some(span)),
         func: (*processor).clone(),
     }))
 }
@@ -135,7 +136,7 @@ fn parse_timeout(expr: &Expr) -> Result<(GroupStateTimeout, Option<Span>)> {
             ))
         }
     };
-    Ok((timeout, Some(e.span())))
+    Ok((timeout, Some(last_ident(e).map_or(e.span(), |i| i.span()))))
 }
 
 // ---- check ----
