@@ -438,3 +438,54 @@ fn an_aggregation_after_flat_map_groups_with_state() {
         assert_eq!(got, want, "{workers} workers");
     }
 }
+
+/// A processing-time timeout pending when the query stops fires after a restart, with no new
+/// data (the restarted query runs a batch without data to learn of it).
+#[test]
+fn a_pending_processing_time_timeout_fires_after_a_restart() {
+    let dir = std::env::temp_dir().join(format!("mgws-timeout-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("in")).unwrap();
+    std::fs::write(dir.join("in").join("1.json"), "{\"user\":\"a\"}\n").unwrap();
+    let start = || {
+        let sink = MemorySink::new();
+        let query = read_stream::<Visit>(Files::json(dir.join("in")))
+            .group_by_key(|v| v.user.clone())
+            .flat_map_groups_with_state(
+                Update,
+                ProcessingTimeTimeout,
+                |user: String, rows: GroupRows<Visit>, state: &mut GroupState<i64>| {
+                    if state.has_timed_out() {
+                        state.remove();
+                        return Some(UserCount { user, count: -1 });
+                    }
+                    let count = state.get().copied().unwrap_or(0) + rows.len() as i64;
+                    state.update(count);
+                    state.set_timeout_duration("2 seconds");
+                    Some(UserCount { user, count })
+                },
+            )
+            .write_stream(sink.clone())
+            .output_mode(Update)
+            .checkpoint_location(dir.join("checkpoint"));
+        (Session::local().start(query).unwrap(), sink)
+    };
+    let (q, sink) = start();
+    q.process_all_available().unwrap();
+    q.stop().unwrap();
+    let first: Vec<(String, i64)> = sink.rows().into_iter().map(|c| (c.user, c.count)).collect();
+    assert_eq!(first, [("a".to_string(), 1)], "stopped before the timeout");
+    let (q, sink) = start();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sink.rows().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the timeout never fired after the restart"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    q.stop().unwrap();
+    let after: Vec<(String, i64)> = sink.rows().into_iter().map(|c| (c.user, c.count)).collect();
+    assert_eq!(after, [("a".to_string(), -1)]);
+    let _ = std::fs::remove_dir_all(&dir);
+}

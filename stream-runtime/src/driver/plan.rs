@@ -110,7 +110,16 @@ impl<'q, T: Record> Driver<'q, T> {
             checkpoint,
             replay: None,
             batch_timestamp_ms: 0,
-            next_timeout: None,
+            // A processing-time timeout may be pending in restored state: one batch without
+            // data at start tells (each worker then reports its earliest timeout).
+            next_timeout: def
+                .data
+                .meta
+                .shape
+                .group_states
+                .iter()
+                .any(|g| g.timeout == stream_core::GroupStateTimeout::ProcessingTimeTimeout)
+                .then_some(i64::MIN),
             conf: run.recovery.conf.clone(),
             maintenance: None,
             sink_committed: None,
