@@ -20,7 +20,7 @@ pub use agg::{
 pub use duration::{parse_duration, DurationError};
 pub use mode::{OutputMode, Trigger};
 pub use record::{FieldSchema, Record, Schema};
-pub use rules::{PlanShape, RuleError};
+pub use rules::{GroupStateTimeout, PlanShape, RuleError};
 pub use timestamp::Timestamp;
 pub use value::{DataType, Field, Value};
 pub use window::{Window, WindowSpec};

@@ -6,6 +6,9 @@
 use crate::mode::OutputMode;
 use std::fmt;
 
+mod group_state;
+pub use group_state::{GroupStateShape, GroupStateTimeout};
+
 /// What the rules need to know about a query.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlanShape {
@@ -15,6 +18,8 @@ pub struct PlanShape {
     pub sorted: bool,
     /// The query keeps only the first rows of its result (`limit`).
     pub limited: bool,
+    /// One entry per `[flat_]map_groups_with_state`, in order.
+    pub group_states: Vec<GroupStateShape>,
 }
 
 /// What the rules need to know about one aggregation.
@@ -115,6 +120,8 @@ pub enum RuleKind {
     UnsupportedJoin,
     /// A limit outside complete mode.
     LimitOutsideComplete,
+    /// A `[flat_]map_groups_with_state` rule (output modes, aggregations, timeouts).
+    GroupState,
 }
 
 /// A broken rule, with Spark's message and how to fix it.
@@ -144,6 +151,7 @@ fn err(kind: RuleKind, message: &str) -> Result<(), RuleError> {
 /// Checks a query shape against an output mode.
 pub fn check_output_mode(shape: &PlanShape, mode: OutputMode) -> Result<(), RuleError> {
     let aggs = &shape.aggregations;
+    group_state::check(shape, mode)?;
     if shape.sorted && (mode != OutputMode::Complete || aggs.is_empty()) {
         return err(
             RuleKind::SortOutsideComplete,

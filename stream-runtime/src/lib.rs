@@ -39,13 +39,15 @@ pub use error::{Result, StreamError};
 pub use handle::{QueryStatus, StreamingQuery};
 pub use metrics::StateStats;
 pub use plan::{
-    read, read_static, read_stream, window_time, Agg, DataStreamWriter, Dataset, GroupedDataset,
-    Key, KeyCount, SessionDataset, SessionGap, StaticTable, WindowedDataset,
+    read, read_static, read_stream, window_time, Agg, DataStreamWriter, Dataset, GroupRows,
+    GroupState, GroupedDataset, Key, KeyCount, ListState, MapState, ProcessorHandle,
+    SessionDataset, SessionGap, StateDeclarations, StateValue, StatefulProcessor, StaticTable,
+    TimeMode, TimerValues, ValueState, WindowedDataset,
 };
 pub use progress::QueryProgress;
 pub use session::{Session, StreamingQueryManager};
 pub use stream_core::rules::JoinType;
-pub use stream_core::Record;
+pub use stream_core::{GroupStateTimeout, Record};
 pub use stream_core::{OutputMode, Timestamp, Trigger, Window, WindowSpec};
 pub use stream_macros::{main, stream, Record};
 pub use watermark::{EventTimeStats, WatermarkPolicy};
@@ -55,8 +57,9 @@ pub mod prelude {
     pub use crate::handle::StreamingQuery;
     pub use crate::listener::StreamingQueryListener;
     pub use crate::plan::{
-        read, read_static, read_stream, window_time, DataStreamWriter, Dataset, KeyCount,
-        SessionGap, StaticTable,
+        read, read_static, read_stream, window_time, DataStreamWriter, Dataset, GroupRows,
+        GroupState, KeyCount, ListState, MapState, ProcessorHandle, SessionGap, StateDeclarations,
+        StatefulProcessor, StaticTable, TimeMode, TimerValues, ValueState,
     };
     pub use crate::session::Session;
     pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink, Noop};
@@ -65,6 +68,9 @@ pub mod prelude {
     };
     pub use crate::{stream, Record, StreamError};
     pub use stream_core::rules::JoinType;
+    pub use stream_core::GroupStateTimeout::{
+        self, EventTimeTimeout, NoTimeout, ProcessingTimeTimeout,
+    };
     pub use stream_core::OutputMode::{self, Append, Complete, Update};
     pub use stream_core::Trigger::{self, AvailableNow, Once};
     pub use stream_core::{Timestamp, Window, WindowSpec};

@@ -55,6 +55,14 @@ pub(crate) struct BatchMetrics {
     pub state: Vec<StateStats>,
     #[serde(default)]
     pub parses: Vec<ParseStats>,
+    /// Errors of user functions in stateful operators (`map_groups_with_state`): each fails
+    /// the query.
+    #[serde(default)]
+    pub errors: Vec<crate::error::StreamError>,
+    /// The earliest pending processing-time timeout (epoch ms) of each operator that has one,
+    /// by metrics index: the driver runs a batch without data once it is due.
+    #[serde(default)]
+    pub timeouts: std::collections::BTreeMap<usize, i64>,
 }
 
 /// A shared handle operators write their metrics through.
@@ -76,6 +84,7 @@ impl BatchMetrics {
             p.stats = Default::default();
             p.error = None;
         }
+        self.errors.clear();
         out
     }
 
@@ -106,6 +115,11 @@ impl BatchMetrics {
             if a.error.is_none() {
                 a.error = b.error.clone();
             }
+        }
+        self.errors.extend(o.errors.iter().cloned());
+        for (op, t) in &o.timeouts {
+            let e = self.timeouts.entry(*op).or_insert(*t);
+            *e = (*e).min(*t);
         }
     }
 }

@@ -6,7 +6,9 @@
 //! worker, 2 workers and 2 processes; also a process of a 2-process cluster killed from outside.
 //! The same query into a file sink (`files_` scenarios) exercises `after-sink-files`, where only
 //! a partitioned sink stops: the rows its `_spark_metadata` lists must be the naive computation's,
-//! each once, and every part file left in its directory listed.
+//! each once, and every part file left in its directory listed. A `map_groups_with_state`
+//! query (`group_state_` scenarios: a running count and total per user) crashes at the same
+//! points: its per-key state must resume exactly.
 //!
 //! A test binary without the test harness (like `cluster.rs`): the parent runs scenarios, each
 //! starting this binary as children (`--child LAYOUT PROCESS HOSTFILE DIR SINK`).
@@ -93,6 +95,29 @@ fn main() {
     run("a_dead_process_then_a_restart_of_both".into(), &|| {
         dead_process(&reference)
     });
+    // A query of another kind: map_groups_with_state's per-key state.
+    let mut gs = Scenario::new("group-state-reference", "w1");
+    gs.sink = "group_state";
+    let gs_reference = gs.uninterrupted();
+    let first_calls: BTreeMap<u64, Vec<String>> = gs_reference
+        .iter()
+        .map(|(b, c)| (*b, c[0].clone()))
+        .collect();
+    assert_eq!(
+        first_calls,
+        naive_group_state(),
+        "the uninterrupted group-state run equals the naive computation"
+    );
+    for layout in ["w1", "w2", "p2"] {
+        for point in points {
+            run(format!("group_state_crash_{point}_on_{layout}"), &|| {
+                let mut s =
+                    Scenario::new(&format!("gs-{}-{layout}", point.replace('@', "-")), layout);
+                s.sink = "group_state";
+                crash_then_restart(&s, point, &gs_reference)
+            });
+        }
+    }
     if !failed.is_empty() {
         eprintln!("failed: {failed:?}");
         std::process::exit(1);
@@ -105,6 +130,11 @@ type Batches = BTreeMap<u64, Vec<Vec<String>>>;
 /// Crashes a run at `point`, restarts it, and compares with the reference.
 fn crash_and_restart(point: &str, layout: &str, reference: &Batches) {
     let s = Scenario::new(&format!("{}-{layout}", point.replace('@', "-")), layout);
+    crash_then_restart(&s, point, reference)
+}
+
+/// Crashes a scenario's run at `point`, restarts it, and compares with the reference.
+fn crash_then_restart(s: &Scenario, point: &str, reference: &Batches) {
     let statuses = s.run(Some(point));
     assert!(
         statuses.iter().any(|st| !st.success()),
@@ -251,6 +281,33 @@ fn naive() -> Vec<String> {
     rows
 }
 
+/// The group-state query's batches, computed naively: batch `f` reads file `f` and writes
+/// each user of that file with their count and total so far.
+fn naive_group_state() -> BTreeMap<u64, Vec<String>> {
+    let mut so_far: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for f in 0..FILES {
+        let mut users = std::collections::BTreeSet::new();
+        for j in 0..PER_FILE {
+            let (user, amount, _) = event(f, j);
+            let e = so_far.entry(user.clone()).or_default();
+            e.0 += 1;
+            e.1 += amount;
+            users.insert(user);
+        }
+        let mut lines: Vec<String> = users
+            .iter()
+            .map(|u| {
+                let (n, total) = so_far[u];
+                format!("{{\"user\":\"{u}\",\"n\":{n},\"total\":{total}}}")
+            })
+            .collect();
+        lines.sort();
+        out.insert(f, lines);
+    }
+    out
+}
+
 /// [`naive`] as Spark's JSON writer writes the rows (the file sink's lines).
 fn naive_json_lines() -> Vec<String> {
     // Event times are within the first minute of 1970-01-01.
@@ -288,8 +345,9 @@ struct Scenario {
     dir: PathBuf,
     layout: String,
     hosts: PathBuf,
-    /// `foreach` (a `ForeachBatch` writing a file per call into `out/`) or `files` (a JSON
-    /// file sink in `files/`).
+    /// `foreach` (a `ForeachBatch` writing a file per call into `out/`), `files` (a JSON
+    /// file sink in `files/`), or `group_state` (`foreach`, from a `map_groups_with_state`
+    /// query).
     sink: &'static str,
 }
 
@@ -480,6 +538,13 @@ struct Payment {
     ts: Timestamp,
 }
 
+#[derive(Record)]
+struct Running {
+    user: String,
+    n: i64,
+    total: i64,
+}
+
 fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
     let args: Vec<&str> = match layout {
         "w1" => vec!["-w", "1"],
@@ -500,25 +565,28 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
         .connect_timeout(Duration::from_secs(5));
     let out = dir.join("out");
     let slow = std::env::var_os("CRASH_TEST_SLOW").is_some();
-    let foreach = ForeachBatch::new(move |batch: u64, rows: Vec<_>| {
-        let mut lines: Vec<String> = rows.iter().map(|r: &_| Record::to_json(r)).collect();
-        lines.sort();
-        // One file per call, written whole: a crash leaves either all of it or nothing.
-        let call = format!("{batch:04}.{}-{}", std::process::id(), unique());
-        let tmp = out.join(format!(".{call}"));
-        std::fs::write(
-            &tmp,
-            lines.iter().map(|l| l.clone() + "\n").collect::<String>(),
-        )
-        .unwrap();
-        std::fs::rename(&tmp, out.join(call)).unwrap();
-        println!("BATCH {batch}");
-        if slow {
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    });
+    let foreach = foreach_writer(out.clone(), slow);
     let input = Files::json(dir.join("in")).max_files_per_trigger(1);
-    let started = if sink == "files" {
+    let started = if sink == "group_state" {
+        let foreach = foreach_writer(out, slow);
+        session.start(stream! {
+            read_stream::<Payment>(input)
+                .group_by_key(|p: &Payment| p.user.clone())
+                .map_groups_with_state(NoTimeout, |user: String, rows: GroupRows<Payment>, state: &mut GroupState<(i64, i64)>| {
+                    let (mut n, mut total) = state.get().copied().unwrap_or((0, 0));
+                    for p in rows {
+                        n += 1;
+                        total += p.amount;
+                    }
+                    state.update((n, total));
+                    Running { user, n, total }
+                })
+                .write_stream(foreach)
+                .output_mode(Update)
+                .checkpoint_location(dir.join("checkpoint"))
+                .trigger(AvailableNow)
+        })
+    } else if sink == "files" {
         session.start(stream! {
             read_stream::<Payment>(input)
                 .with_watermark(ts, "5 seconds")
@@ -548,6 +616,30 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
             std::process::exit(1);
         }
     }
+}
+
+/// A sink writing each call's rows, sorted, as a file `out/<batch>.<call>`.
+fn foreach_writer<R: Record>(
+    out: PathBuf,
+    slow: bool,
+) -> ForeachBatch<impl FnMut(u64, Vec<R>) + Send + 'static> {
+    ForeachBatch::new(move |batch: u64, rows: Vec<R>| {
+        let mut lines: Vec<String> = rows.iter().map(|r: &R| Record::to_json(r)).collect();
+        lines.sort();
+        // One file per call, written whole: a crash leaves either all of it or nothing.
+        let call = format!("{batch:04}.{}-{}", std::process::id(), unique());
+        let tmp = out.join(format!(".{call}"));
+        std::fs::write(
+            &tmp,
+            lines.iter().map(|l| l.clone() + "\n").collect::<String>(),
+        )
+        .unwrap();
+        std::fs::rename(&tmp, out.join(call)).unwrap();
+        println!("BATCH {batch}");
+        if slow {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
 }
 
 /// A number unique within this process.

@@ -3,12 +3,16 @@
 
 mod aggregate;
 mod cluster;
+mod group_state;
 mod input;
 mod join;
 mod session;
 
 pub(crate) use aggregate::{keyed_aggregate, Partial, StateOp};
 pub(crate) use cluster::{connect, execute_cluster, execute_local};
+pub(crate) use group_state::{
+    groups_with_state, BatchClock, CallResult, EventTimeFn, GroupStateStore, Stored, TimeoutClock,
+};
 pub(crate) use input::RowInput;
 pub(crate) use join::half_join;
 pub(crate) use session::{session_aggregate, SessionState};

@@ -77,7 +77,12 @@ impl<T: Record> Driver<'_, T> {
     /// Append or Update mode, asks for a batch without data when its input watermark advances
     /// past the one the last batch ran under (whether or not it has state to evict).
     pub(super) fn wants_no_data_batch(&self, next: u64, batch_watermark: u64) -> bool {
-        let stateful = !self.def.data.meta.shape.aggregations.is_empty();
+        let shape = &self.def.data.meta.shape;
+        let event_timeouts = shape
+            .group_states
+            .iter()
+            .any(|g| g.timeout == stream_core::GroupStateTimeout::EventTimeTimeout);
+        let stateful = !shape.aggregations.is_empty() || event_timeouts;
         stateful
             && self.watermark.is_active()
             && next > batch_watermark
@@ -119,6 +124,10 @@ impl<T: Record> Driver<'_, T> {
                 acc.corrupt.drain(..excess);
             }
         }
+        for e in std::mem::take(&mut metrics.errors) {
+            self.shared.fail(e);
+        }
+        self.next_timeout = metrics.timeouts.values().min().copied();
         // `from_json`'s malformed values count as reads of the source they came from.
         for p in std::mem::take(&mut metrics.parses) {
             if let Some(e) = p.error {

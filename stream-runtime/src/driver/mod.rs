@@ -68,6 +68,9 @@ struct BatchPlan {
     /// The split of every source with data in this batch, by source id.
     splits: Vec<(usize, Split)>,
     stop: bool,
+    /// The batch's timestamp, epoch ms (Spark's `batchTimestampMs`: processing-time timeouts).
+    #[serde(default)]
+    timestamp_ms: i64,
 }
 
 impl BatchPlan {
@@ -79,6 +82,7 @@ impl BatchPlan {
             skip_sink: false,
             splits: Vec::new(),
             stop: true,
+            timestamp_ms: 0,
         }
     }
 }
@@ -284,8 +288,14 @@ fn work<T: Record>(
         }
         let reading = std::time::Instant::now();
         let mut fed = HashSet::new();
+        let clock = dataflow::BatchClock {
+            batch: plan.batch,
+            watermark: plan.watermark,
+            timestamp_ms: plan.timestamp_ms,
+        };
         for f in feeders.iter_mut() {
             f.advance_to(t);
+            f.begin_batch(&clock);
             match f.feed(&plan.splits, part) {
                 // A source read twice (a self-union) counts its rows once.
                 Ok(Some((id, stats))) if fed.insert(id) => report.reads.push((id, stats)),

@@ -29,6 +29,9 @@ pub(super) struct Driver<'q, T: 'static> {
     /// new data is waiting, run a batch without data, so that stateful operators emit and evict
     /// at once (Spark's no-data batches).
     pub(super) no_data_batch: bool,
+    /// The earliest pending processing-time timeout of a `[flat_]map_groups_with_state`
+    /// (epoch ms): once the wall clock passes it, a batch without data runs to fire it.
+    pub(super) next_timeout: Option<i64>,
     /// The watermark the last batch ran under: the next batch judges late rows by it (Spark's
     /// watermark for late events), and evicts by its own.
     pub(super) previous_watermark: u64,
@@ -107,6 +110,16 @@ impl<'q, T: Record> Driver<'q, T> {
             checkpoint,
             replay: None,
             batch_timestamp_ms: 0,
+            // A processing-time timeout may be pending in restored state: one batch without
+            // data at start tells (each worker then reports its earliest timeout).
+            next_timeout: def
+                .data
+                .meta
+                .shape
+                .group_states
+                .iter()
+                .any(|g| g.timeout == stream_core::GroupStateTimeout::ProcessingTimeTimeout)
+                .then_some(i64::MIN),
             conf: run.recovery.conf.clone(),
             maintenance: None,
             sink_committed: None,
@@ -137,6 +150,16 @@ impl<'q, T: Record> Driver<'q, T> {
                 is_trigger_active: active,
             })
         });
+    }
+
+    /// A processing-time timeout is due: the wall clock passed it (Spark fires a timeout whose
+    /// time is below the batch's timestamp; it runs a batch at every trigger instead, while we
+    /// run one only when a timeout is due).
+    fn timeout_due(&self) -> bool {
+        self.def.trigger != Trigger::Once
+            && self
+                .next_timeout
+                .is_some_and(|t| crate::progress::now_ms() > t)
     }
 
     pub(super) fn should_stop(&self) -> bool {
@@ -172,7 +195,7 @@ impl<'q, T: Record> Driver<'q, T> {
                 // Waiting data always gets a data batch; without it, a batch without data when
                 // an operator needs one (Spark: `isNewDataAvailable ||
                 // lastExecutionRequiresAnotherBatch`).
-                Ok(None) if self.no_data_batch => {
+                Ok(None) if self.no_data_batch || self.timeout_due() => {
                     self.no_data_batch = false;
                     self.begin_trigger(Instant::now());
                     self.set_status("Processing a batch without new data", false, true);
@@ -221,6 +244,7 @@ impl<'q, T: Record> Driver<'q, T> {
             watermark: self.watermark.current(),
             splits,
             stop: false,
+            timestamp_ms: self.batch_timestamp_ms,
         }
     }
 

@@ -45,6 +45,7 @@ impl<T: Record> Dataset<T> {
             data: self,
             key: Arc::new(key),
             event_time: None,
+            late: None,
             key_schema: short_type_name::<K>(),
         }
     }
@@ -66,6 +67,7 @@ impl<T: Record> Dataset<T> {
             data: self,
             key: Arc::new(key),
             event_time: Some((column.to_string(), Arc::new(time))),
+            late: None,
             key_schema: short_type_name::<K>(),
         }
     }
@@ -140,7 +142,7 @@ impl<T: Record> Dataset<T> {
     }
 }
 
-type KeyFn<T, K> = Arc<dyn Fn(&T) -> K + Send + Sync>;
+pub(super) type KeyFn<T, K> = Arc<dyn Fn(&T) -> K + Send + Sync>;
 
 /// Rows grouped by a key, waiting for aggregates (Spark's `RelationalGroupedDataset` /
 /// `KeyValueGroupedDataset`).
@@ -149,8 +151,45 @@ pub struct GroupedDataset<T: 'static, K> {
     key: KeyFn<T, K>,
     /// The key holds this event-time column (`group_by_event_time`).
     event_time: Option<(String, TimeFn<T>)>,
+    /// The watermarked event-time column of the rows, by which
+    /// `[flat_]map_groups_with_state` with `EventTimeTimeout` drops late rows (`late_rows_by`).
+    late: Option<TimeFn<T>>,
     /// The key's schema, for the checkpoint's description of the query.
     key_schema: String,
+}
+
+/// What `[flat_]map_groups_with_state` takes of a grouping.
+pub(super) struct GroupParts<T: 'static, K> {
+    pub data: Dataset<T>,
+    pub key: KeyFn<T, K>,
+    pub key_schema: String,
+    pub late: Option<TimeFn<T>>,
+}
+
+impl<T, K> GroupedDataset<T, K> {
+    pub(super) fn into_parts(self) -> GroupParts<T, K> {
+        GroupParts {
+            data: self.data,
+            key: self.key,
+            key_schema: self.key_schema,
+            late: self.late,
+        }
+    }
+
+    /// Names the rows' watermarked event-time column (`time` reads it): with
+    /// `EventTimeTimeout`, `[flat_]map_groups_with_state` drops the rows at or below the
+    /// previous batch's watermark, as Spark does (`stream!` names it). If `column` carries no
+    /// watermark, this does nothing.
+    pub fn late_rows_by(
+        mut self,
+        column: &str,
+        time: impl Fn(&T) -> Timestamp + Send + Sync + 'static,
+    ) -> Self {
+        if self.data.meta.has_watermark_on(Some(column)) {
+            self.late = Some(Arc::new(time));
+        }
+        self
+    }
 }
 
 impl<T, K: Record> GroupedDataset<T, K> {
@@ -302,7 +341,7 @@ impl<T: Record, K: Key + Field> GroupedDataset<T, K> {
     }
 }
 
-type TimeFn<T> = Arc<dyn Fn(&T) -> Timestamp + Send + Sync>;
+pub(super) type TimeFn<T> = Arc<dyn Fn(&T) -> Timestamp + Send + Sync>;
 
 /// Where an aggregation keeps its keys: its store (restored and checkpointed if the query has
 /// a checkpoint), placed on workers by key group.

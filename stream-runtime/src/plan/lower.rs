@@ -138,6 +138,8 @@ impl LowerCtx {
 
 /// An input on one worker that the micro-batch loop feeds.
 pub(crate) trait Feed {
+    /// Told what the driver planned for the batch, before [`feed`](Feed::feed).
+    fn begin_batch(&mut self, _clock: &dataflow::BatchClock) {}
     /// Reads this worker's share of the batch into the input, at the input's current time;
     /// returns what it read from its source, if the batch has a split of it.
     fn feed(

@@ -8,17 +8,27 @@
 mod aggregate;
 mod batch;
 pub(crate) mod describe;
+mod group_state;
+mod groups_with_state;
 mod join;
 mod json;
 pub(crate) mod lower;
 mod nulls;
+mod stateful_processor;
+mod transform_with_state;
 mod writer;
 
 pub use aggregate::{
     window_time, Agg, GroupedDataset, Key, KeyCount, SessionDataset, SessionGap, WindowedDataset,
 };
 pub use batch::read;
+pub use group_state::{GroupRows, GroupState};
+pub use groups_with_state::StateValue;
 pub use join::{read_static, StaticTable};
+pub use stateful_processor::{
+    ListState, MapState, ProcessorHandle, StateDeclarations, StatefulProcessor, TimeMode,
+    TimerValues, ValueState,
+};
 pub use writer::DataStreamWriter;
 pub(crate) use writer::QueryDef;
 
@@ -74,6 +84,7 @@ impl Meta {
         }
         self.shape.aggregations.extend(other.shape.aggregations);
         self.shape.limited |= other.shape.limited;
+        self.shape.group_states.extend(other.shape.group_states);
         self.shape.sorted |= other.shape.sorted;
         self.sources.extend(other.sources);
         self.watermarks.extend(other.watermarks);

@@ -98,10 +98,21 @@ impl Checker {
             }
             // ---- groupings ----
             Stage::Grouped { .. } if place == Place::Grouping => {}
-            Stage::Grouped { method: g, .. } => {
+            Stage::Grouped { method: g, key, .. } => {
+                let more = match key {
+                    super::Key::Opaque => {
+                        ", `.map_groups_with_state(..)` or `.flat_map_groups_with_state(..)`"
+                    }
+                    super::Key::Columns { .. } => " or `.count()`",
+                };
+                let first = if matches!(key, super::Key::Opaque) {
+                    "`.agg(..)`, `.count()`"
+                } else {
+                    "`.agg(..)`"
+                };
                 self.error(
                     method.span(),
-                    format!("after `.{g}(..)` comes `.agg(..)` or `.count()`, not `.{m}`"),
+                    format!("after `.{g}(..)` comes {first}{more}, not `.{m}`"),
                 );
                 return None;
             }

@@ -7,6 +7,9 @@
 //!   `union`;
 //! - [`aggregation`]: `with_watermark`, `with_idle_timeout`, `group_by` (columns, `window(..)`,
 //!   `session_window(..)`), `group_by_key`, `agg`, `count`, `order_by` / `sort`, `limit`;
+//! - [`group_state`]: `map_groups_with_state`, `flat_map_groups_with_state`,
+//!   `transform_with_state` after
+//!   `group_by_key` (arbitrary stateful processing);
 //! - [`join`]: stream-static joins, with the stream or the static table on the left, and
 //!   joins with a bounded dataset (`read`: two batch inputs, or a stream and a batch input);
 //! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
@@ -30,6 +33,7 @@
 
 pub mod aggregation;
 pub mod batch;
+pub mod group_state;
 pub mod join;
 pub mod projection;
 pub mod writer;
@@ -64,6 +68,9 @@ pub const METHODS: &[(&str, Parse)] = &[
     ("group_by_key", aggregation::group_by::parse_group_by_key),
     ("agg", aggregation::agg::parse_agg),
     ("count", aggregation::agg::parse_count),
+    ("map_groups_with_state", group_state::parse_map),
+    ("flat_map_groups_with_state", group_state::parse_flat_map),
+    ("transform_with_state", group_state::parse_transform),
     ("order_by", aggregation::order_by::parse),
     ("sort", aggregation::order_by::parse),
     ("limit", aggregation::limit::parse),

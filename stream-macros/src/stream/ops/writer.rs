@@ -89,7 +89,7 @@ pub fn parse_start(_: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operator>> {
 }
 
 /// `Append`, `Update` or `Complete` (also as a string).
-fn parse_mode(expr: &Expr) -> Result<ModeSpec> {
+pub fn parse_mode(expr: &Expr) -> Result<ModeSpec> {
     use stream_core::OutputMode;
     const HOW: &str = "use Append, Update or Complete";
     let (name, span) = match strip_groups(expr) {
