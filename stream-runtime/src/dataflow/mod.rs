@@ -3,12 +3,14 @@
 
 mod aggregate;
 mod cluster;
+mod dedup;
 mod input;
 mod join;
 mod session;
 
 pub(crate) use aggregate::{keyed_aggregate, Partial, StateOp};
 pub(crate) use cluster::{connect, execute_cluster, execute_local};
+pub(crate) use dedup::{deduplicate, DedupKey, DedupState};
 pub(crate) use input::RowInput;
 pub(crate) use join::half_join;
 pub(crate) use session::{session_aggregate, SessionState};

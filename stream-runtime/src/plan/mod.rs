@@ -7,6 +7,7 @@
 
 mod aggregate;
 mod batch;
+mod dedup;
 pub(crate) mod describe;
 mod join;
 mod json;
