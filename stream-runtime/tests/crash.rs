@@ -6,7 +6,8 @@
 //! worker, 2 workers and 2 processes; also a process of a 2-process cluster killed from outside.
 //! The same query into a file sink (`files_` scenarios) exercises `after-sink-files`, where only
 //! a partitioned sink stops: the rows its `_spark_metadata` lists must be the naive computation's,
-//! each once, and every part file left in its directory listed.
+//! each once, and every part file left in its directory listed. A deduplication within the
+//! watermark (`dedup_` scenarios) is crashed at every point too, against its naive computation.
 //!
 //! A test binary without the test harness (like `cluster.rs`): the parent runs scenarios, each
 //! starting this binary as children (`--child LAYOUT PROCESS HOSTFILE DIR SINK`).
@@ -93,6 +94,24 @@ fn main() {
     run("a_dead_process_then_a_restart_of_both".into(), &|| {
         dead_process(&reference)
     });
+    // A deduplication (its keys in state, released by the watermark) crashed at every point.
+    {
+        let mut s = Scenario::new("dedup-reference", "w1");
+        s.sink = "dedup";
+        let dedup_reference = s.uninterrupted();
+        assert_eq!(
+            all_rows(&dedup_reference),
+            naive_dedup(),
+            "the uninterrupted deduplication equals the naive computation"
+        );
+        for layout in ["w1", "w2", "p2"] {
+            for point in points {
+                run(format!("dedup_crash_{point}_on_{layout}"), &|| {
+                    dedup_crash_and_restart(point, layout, &dedup_reference)
+                });
+            }
+        }
+    }
     if !failed.is_empty() {
         eprintln!("failed: {failed:?}");
         std::process::exit(1);
@@ -113,6 +132,57 @@ fn crash_and_restart(point: &str, layout: &str, reference: &Batches) {
     let statuses = s.run(None);
     assert!(statuses.iter().all(|st| st.success()), "{statuses:?}");
     check_exactly_once(&s.batches(), reference);
+}
+
+/// Crashes a run of the deduplication at `point`, restarts it, and compares with its reference.
+fn dedup_crash_and_restart(point: &str, layout: &str, reference: &Batches) {
+    let mut s = Scenario::new(
+        &format!("dedup-{}-{layout}", point.replace('@', "-")),
+        layout,
+    );
+    s.sink = "dedup";
+    let statuses = s.run(Some(point));
+    assert!(
+        statuses.iter().any(|st| !st.success()),
+        "a process crashed at {point}: {statuses:?}"
+    );
+    let statuses = s.run(None);
+    assert!(statuses.iter().all(|st| st.success()), "{statuses:?}");
+    check_exactly_once(&s.batches(), reference);
+}
+
+/// The deduplication's result, computed naively from Spark's rules: batch `f` reads file `f`;
+/// before it, each user whose first kept row's time + 5 s is at or below the watermark (max
+/// event time so far - 5 s) is forgotten; then, in row order, a row of a user not remembered is
+/// kept and remembered. No row is late: event times rise with the files.
+fn naive_dedup() -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut remembered: BTreeMap<String, i64> = BTreeMap::new();
+    let mut max_ts = i64::MIN;
+    for f in 0..FILES {
+        let watermark = (max_ts - 5_000).max(0);
+        remembered.retain(|_, expiry| *expiry > watermark);
+        let mut rows: Vec<Payment> = (0..PER_FILE)
+            .map(|j| {
+                let (user, amount, ts) = event(f, j);
+                max_ts = max_ts.max(ts);
+                Payment {
+                    user,
+                    amount,
+                    ts: Timestamp(ts),
+                }
+            })
+            .collect();
+        rows.sort();
+        for row in rows {
+            if !remembered.contains_key(&row.user) {
+                remembered.insert(row.user.clone(), row.ts.millis() + 5_000);
+                kept.push(Record::to_json(&row));
+            }
+        }
+    }
+    kept.sort();
+    kept
 }
 
 /// Crashes a run into a file sink at `point`, restarts it, and reads the output through its
@@ -288,8 +358,8 @@ struct Scenario {
     dir: PathBuf,
     layout: String,
     hosts: PathBuf,
-    /// `foreach` (a `ForeachBatch` writing a file per call into `out/`) or `files` (a JSON
-    /// file sink in `files/`).
+    /// `foreach` (a `ForeachBatch` writing a file per call into `out/`), `files` (a JSON
+    /// file sink in `files/`) or `dedup` (a deduplication into the `foreach` sink).
     sink: &'static str,
 }
 
@@ -518,7 +588,17 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
         }
     });
     let input = Files::json(dir.join("in")).max_files_per_trigger(1);
-    let started = if sink == "files" {
+    let started = if sink == "dedup" {
+        session.start(stream! {
+            read_stream::<Payment>(input)
+                .with_watermark(ts, "5 seconds")
+                .drop_duplicates_within_watermark(user)
+                .write_stream(foreach)
+                .output_mode(Append)
+                .checkpoint_location(dir.join("checkpoint"))
+                .trigger(AvailableNow)
+        })
+    } else if sink == "files" {
         session.start(stream! {
             read_stream::<Payment>(input)
                 .with_watermark(ts, "5 seconds")

@@ -59,3 +59,33 @@ pub(super) fn build(
         None => Ok(deduped.map(|r: InRow| DynRowOut(r.0))),
     }
 }
+
+/// Scenarios in the conformance format whose expected outputs were worked out by hand from
+/// Spark's rules (docs/deduplication.md), not recorded from Spark: `dedup_cases/*` (no
+/// watermark on all columns, a key without the event time, late rows, an aggregation after the
+/// deduplication, within the watermark in update mode), on 1 and 2 workers.
+#[test]
+fn hand_worked_dedup_scenarios() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance_kinds/dedup_cases");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("scenario.json").is_file())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 4, "the hand-worked scenarios are there");
+    let mut failures = Vec::new();
+    for dir in dirs {
+        let text = std::fs::read_to_string(dir.join("scenario.json")).unwrap();
+        let scenario: Json = serde_json::from_str(&text).unwrap();
+        for workers in [1, 2] {
+            let name = format!("{} on {workers} worker(s)", dir.display());
+            match super::run(&dir, &scenario, workers) {
+                Outcome::Pass => println!("PASS {name}"),
+                Outcome::Fail(why) => failures.push(format!("FAIL {name}: {why}")),
+                Outcome::Skip(why) => failures.push(format!("SKIP {name}: {why}")),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

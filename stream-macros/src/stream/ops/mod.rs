@@ -7,6 +7,7 @@
 //!   `union`;
 //! - [`aggregation`]: `with_watermark`, `with_idle_timeout`, `group_by` (columns, `window(..)`,
 //!   `session_window(..)`), `group_by_key`, `agg`, `count`, `order_by` / `sort`, `limit`;
+//! - [`dedup`]: `drop_duplicates`, `drop_duplicates_within_watermark`;
 //! - [`join`]: stream-static joins, with the stream or the static table on the left, and
 //!   joins with a bounded dataset (`read`: two batch inputs, or a stream and a batch input);
 //! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
@@ -30,6 +31,7 @@
 
 pub mod aggregation;
 pub mod batch;
+pub mod dedup;
 pub mod join;
 pub mod projection;
 pub mod writer;
@@ -67,6 +69,8 @@ pub const METHODS: &[(&str, Parse)] = &[
     ("order_by", aggregation::order_by::parse),
     ("sort", aggregation::order_by::parse),
     ("limit", aggregation::limit::parse),
+    ("drop_duplicates", dedup::parse),
+    ("drop_duplicates_within_watermark", dedup::parse),
     ("join", join::parse),
     ("write_stream", writer::parse_write_stream),
     ("output_mode", writer::parse_output_mode),

@@ -24,10 +24,6 @@ use syn::{Error, Expr, Ident, Result, Stmt};
 /// Spark methods the language does not have (yet), with what to do instead.
 const NOT_YET: &[(&str, &str)] = &[
     (
-        "drop_duplicates",
-        "drop_duplicates is not supported by `stream!` yet",
-    ),
-    (
         "map_groups_with_state",
         "arbitrary stateful operations are not supported by `stream!` yet",
     ),
