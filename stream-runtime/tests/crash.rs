@@ -151,21 +151,23 @@ fn dedup_crash_and_restart(point: &str, layout: &str, reference: &Batches) {
     check_exactly_once(&s.batches(), reference);
 }
 
-/// The deduplication's result, computed naively from Spark's rules: batch `f` reads file `f`;
-/// before it, each user whose first kept row's time + 5 s is at or below the watermark (max
-/// event time so far - 5 s) is forgotten; then, in row order, a row of a user not remembered is
-/// kept and remembered. No row is late: event times rise with the files.
+/// The deduplication's result, computed naively from Spark's rules. Every file is waiting from
+/// the start, so batch `f` reads file `f` and no batch without data runs between them. Batch
+/// `f` runs under the watermark `W_f` = max event time of the files before it - 5 s (0 at
+/// least) and judges late rows by the previous batch's, `W_{f-1}` (0 for the first): a row at
+/// or below it is dropped; in row order, a row of a user not remembered is kept and its user
+/// remembered until `ts + 5 s`; at the end of the batch, the users whose expiry is at or below
+/// `W_f` are forgotten.
 fn naive_dedup() -> Vec<String> {
     let mut kept = Vec::new();
     let mut remembered: BTreeMap<String, i64> = BTreeMap::new();
-    let mut max_ts = i64::MIN;
+    let (mut max_before, mut late) = (i64::MIN, 0);
     for f in 0..FILES {
-        let watermark = (max_ts - 5_000).max(0);
-        remembered.retain(|_, expiry| *expiry > watermark);
+        let watermark = max_before.saturating_sub(5_000).max(0);
         let mut rows: Vec<Payment> = (0..PER_FILE)
             .map(|j| {
                 let (user, amount, ts) = event(f, j);
-                max_ts = max_ts.max(ts);
+                max_before = max_before.max(ts);
                 Payment {
                     user,
                     amount,
@@ -175,11 +177,13 @@ fn naive_dedup() -> Vec<String> {
             .collect();
         rows.sort();
         for row in rows {
-            if !remembered.contains_key(&row.user) {
+            if row.ts.millis() > late && !remembered.contains_key(&row.user) {
                 remembered.insert(row.user.clone(), row.ts.millis() + 5_000);
                 kept.push(Record::to_json(&row));
             }
         }
+        remembered.retain(|_, expiry| *expiry > watermark);
+        late = watermark;
     }
     kept.sort();
     kept
@@ -568,32 +572,17 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
     let session = Session::from_arg_list(args.into_iter().map(String::from))
         .unwrap()
         .connect_timeout(Duration::from_secs(5));
-    let out = dir.join("out");
-    let slow = std::env::var_os("CRASH_TEST_SLOW").is_some();
-    let foreach = ForeachBatch::new(move |batch: u64, rows: Vec<_>| {
-        let mut lines: Vec<String> = rows.iter().map(|r: &_| Record::to_json(r)).collect();
-        lines.sort();
-        // One file per call, written whole: a crash leaves either all of it or nothing.
-        let call = format!("{batch:04}.{}-{}", std::process::id(), unique());
-        let tmp = out.join(format!(".{call}"));
-        std::fs::write(
-            &tmp,
-            lines.iter().map(|l| l.clone() + "\n").collect::<String>(),
-        )
-        .unwrap();
-        std::fs::rename(&tmp, out.join(call)).unwrap();
-        println!("BATCH {batch}");
-        if slow {
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    });
+    let (out, slow) = (
+        dir.join("out"),
+        std::env::var_os("CRASH_TEST_SLOW").is_some(),
+    );
     let input = Files::json(dir.join("in")).max_files_per_trigger(1);
     let started = if sink == "dedup" {
         session.start(stream! {
             read_stream::<Payment>(input)
                 .with_watermark(ts, "5 seconds")
                 .drop_duplicates_within_watermark(user)
-                .write_stream(foreach)
+                .write_stream(foreach(out, slow))
                 .output_mode(Append)
                 .checkpoint_location(dir.join("checkpoint"))
                 .trigger(AvailableNow)
@@ -615,7 +604,7 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
                 .with_watermark(ts, "5 seconds")
                 .group_by(window(ts, "10 seconds"), user)
                 .agg(count() as n, sum(amount) as total)
-                .write_stream(foreach)
+                .write_stream(foreach(out, slow))
                 .output_mode(Append)
                 .checkpoint_location(dir.join("checkpoint"))
                 .trigger(AvailableNow)
@@ -628,6 +617,30 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
             std::process::exit(1);
         }
     }
+}
+
+/// The sink of the `foreach` and `dedup` runs: a file per call in `out`, named by batch id.
+fn foreach<T: Record>(
+    out: PathBuf,
+    slow: bool,
+) -> ForeachBatch<impl FnMut(u64, Vec<T>) + Send + 'static> {
+    ForeachBatch::new(move |batch: u64, rows: Vec<T>| {
+        let mut lines: Vec<String> = rows.iter().map(|r: &_| Record::to_json(r)).collect();
+        lines.sort();
+        // One file per call, written whole: a crash leaves either all of it or nothing.
+        let call = format!("{batch:04}.{}-{}", std::process::id(), unique());
+        let tmp = out.join(format!(".{call}"));
+        std::fs::write(
+            &tmp,
+            lines.iter().map(|l| l.clone() + "\n").collect::<String>(),
+        )
+        .unwrap();
+        std::fs::rename(&tmp, out.join(call)).unwrap();
+        println!("BATCH {batch}");
+        if slow {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
 }
 
 /// A number unique within this process.

@@ -32,14 +32,16 @@ pub fn parse(name: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operator>> {
     for arg in &mc.args {
         match parse_col_expr(strip_groups(arg)) {
             Ok(ColExpr::Column(c)) => columns.push(c),
-            _ => return Err(Error::new(
-                arg.span(),
-                format!(
+            _ => {
+                return Err(Error::new(
+                    arg.span(),
+                    format!(
                     "`.{name}` takes column names, the key of a duplicate: `.{name}(user, ts)`, \
                          or `.{name}()` for all columns; compute another key with \
                          `.with_column(expr as key)` first"
                 ),
-            )),
+                ))
+            }
         }
     }
     for (i, c) in columns.iter().enumerate() {
