@@ -15,7 +15,7 @@
 //! - [`batch`]: the actions of a batch query (a pipeline over `read(..)`): `collect`, `show`,
 //!   `write`.
 //!
-//! To add an operator, say `drop_duplicates` in a new deduplication family:
+//! To add an operator, do as `drop_duplicates` was added in its own deduplication family:
 //!
 //! 1. create `ops/dedup.rs` (or a file in an existing family's directory, declared in its
 //!    `mod.rs`) with the parsed call, `pub struct DropDuplicates(..)`, implementing
