@@ -124,6 +124,11 @@ fn state_follows_the_watermark_when_the_key_holds_the_event_time() {
             ]
         );
         let state = |b: usize| &progress[b].state_operators[0];
+        assert_eq!(state(0).operator_name, "dedupe");
+        let duplicates: Vec<u64> = (0..progress.len())
+            .map(|b| state(b).custom_metrics["numDroppedDuplicateRows"])
+            .collect();
+        assert_eq!(duplicates, [1, 0, 2, 0], "Spark's numDroppedDuplicateRows");
         assert_eq!(state(0).num_rows_total, 2);
         assert_eq!(state(1).num_rows_total, 3);
         // Batch 2 evicts (a, 1 s) and (b, 2 s) at its watermark, 15 s, after reading its rows.

@@ -10,7 +10,7 @@
 //! retracted, so whatever follows sees only insertions, as from a source.
 
 use super::{Coll, Row};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, StateOperator};
 use crate::state::{KeyGroups, Store};
 use crate::time::Time;
 use differential_dataflow::AsCollection;
@@ -54,6 +54,7 @@ fn eviction(ms: i64, stage: u64) -> Time {
 pub(crate) fn deduplicate<'a, T, K>(
     rows: Coll<'a, T>,
     assign: impl Fn(&T) -> DedupKey<K> + 'static,
+    operator: StateOperator,
     stage: u64,
     state: DedupState<K>,
     metrics: Metrics,
@@ -93,7 +94,11 @@ where
                         expiries.entry(*exp).or_default().push(key.clone());
                     }
                 }
-                metrics.borrow_mut().state[op].rows_total = store.borrow().map.len() as i64;
+                {
+                    let stats = &mut metrics.borrow_mut().state[op];
+                    stats.rows_total = store.borrow().map.len() as i64;
+                    stats.operator = operator;
+                }
                 move |(input, frontier), output| {
                     let mut store = store.borrow_mut();
                     let store = &mut *store;
@@ -130,6 +135,7 @@ where
                                         continue;
                                     }
                                     if store.map.contains_key(&key) {
+                                        stats.dropped_duplicates += r as u64;
                                         continue;
                                     }
                                     if let Some(exp) = expires {

@@ -5,7 +5,7 @@ use super::plan::Driver;
 use super::{BatchPlan, WorkerReport};
 use crate::crash::{self, Point};
 use crate::dataflow;
-use crate::metrics::BatchMetrics;
+use crate::metrics::{BatchMetrics, StateOperator};
 use crate::progress::{
     iso_utc, QueryProgress, SinkProgress, SourceProgress, StateOperatorProgress,
 };
@@ -259,12 +259,16 @@ impl<T: Record> Driver<'_, T> {
             .state
             .iter()
             .map(|s| StateOperatorProgress {
-                operator_name: "stateStoreSave".into(),
+                operator_name: s.operator.name().into(),
                 num_rows_total: s.rows_total.max(0) as u64,
                 num_rows_updated: s.rows_updated,
                 num_rows_removed: s.rows_removed,
                 num_rows_dropped_by_watermark: s.dropped_by_watermark,
                 memory_used_bytes: s.memory_used_bytes,
+                custom_metrics: match s.operator {
+                    StateOperator::StateStoreSave => BTreeMap::new(),
+                    _ => [("numDroppedDuplicateRows".into(), s.dropped_duplicates)].into(),
+                },
             })
             .collect();
         self.no_data_batch = self.wants_no_data_batch(next, batch_watermark);

@@ -15,6 +15,7 @@ use super::Dataset;
 use crate::checkpoint::OperatorDescription;
 use crate::dataflow::{self, DedupKey, DedupState};
 use crate::error::StreamError;
+use crate::metrics::StateOperator;
 use std::sync::Arc;
 use stream_core::{Record, Timestamp};
 
@@ -177,7 +178,12 @@ impl<T: Record> Dataset<T> {
                 }
             };
             // Deduplication comes before any aggregation (the rule above): stage 0.
-            dataflow::deduplicate(rows, assign, 0, state, ctx.metrics.clone(), op)
+            let operator = if within {
+                StateOperator::DedupeWithinWatermark
+            } else {
+                StateOperator::Dedupe
+            };
+            dataflow::deduplicate(rows, assign, operator, 0, state, ctx.metrics.clone(), op)
         })
     }
 }
