@@ -230,3 +230,46 @@ fn spark_rejected_deduplications_fail_at_start() {
         "{err}"
     );
 }
+
+/// Runs `query` to its end.
+fn finish<T: Record>(query: DataStreamWriter<T>) -> Result<(), String> {
+    Session::local()
+        .start(query)
+        .and_then(|q| q.await_termination())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_changed_key_of_the_same_types_is_refused_on_restart() {
+    let dir = TempDir::new("changed-key");
+    dir.file(0, &[("a", 1000), ("b", 2000)]);
+    let original = || {
+        finish(stream! {
+            read_stream::<Click>(Files::json(dir.input()))
+                .with_watermark(ts, "5 seconds")
+                .select(user, user as other, ts)
+                .drop_duplicates(user, ts)
+                .write_stream(ForeachBatch::new(|_, _: Vec<_>| {}))
+                .checkpoint_location(dir.checkpoint())
+                .trigger(AvailableNow)
+        })
+    };
+    original().unwrap();
+    let e = finish(stream! {
+        read_stream::<Click>(Files::json(dir.input()))
+            .with_watermark(ts, "5 seconds")
+            .select(user, user as other, ts)
+            .drop_duplicates(other, ts)
+            .write_stream(ForeachBatch::new(|_, _: Vec<_>| {}))
+            .checkpoint_location(dir.checkpoint())
+            .trigger(AvailableNow)
+    })
+    .unwrap_err();
+    assert!(
+        e.contains("the query changed since its checkpoint")
+            && e.contains("(user, ts)")
+            && e.contains("(other, ts)"),
+        "{e}"
+    );
+    original().expect("the original query still resumes");
+}

@@ -127,6 +127,16 @@ impl<T: Record> Dataset<T> {
         )
     }
 
+    /// Names the key's columns in the checkpoint's description of the last deduplication
+    /// (`stream!` does this, so that a restart can tell a changed key of the same types).
+    #[doc(hidden)]
+    pub fn __dedup_key_columns(mut self, columns: &str) -> Self {
+        if let Some(d) = self.meta.stateful.last_mut() {
+            d.key_schema = format!("({columns}): {}", d.key_schema);
+        }
+        self
+    }
+
     fn dedup<K: Key>(
         self,
         key: Arc<dyn Fn(&T) -> K + Send + Sync>,

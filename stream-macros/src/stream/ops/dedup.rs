@@ -136,6 +136,16 @@ impl Step for DropDuplicatesStep {
             within,
             time,
         } = self;
+        // The key's column names, for the checkpoint's description of the query.
+        let columns = key
+            .iter()
+            .filter_map(|e| match e {
+                ColExpr::Column(c) => Some(c.to_string()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let record = (!columns.is_empty()).then(|| quote!(.__dedup_key_columns(#columns)));
         let key = if key.is_empty() {
             quote!(move |#r| ::std::clone::Clone::clone(#r))
         } else {
@@ -143,7 +153,7 @@ impl Step for DropDuplicatesStep {
             quote!(move |#r| (#(#values,)*))
         };
         let name = |n: &str| Ident::new(n, method.span());
-        match (time, within) {
+        let call = match (time, within) {
             (Some(t), true) => {
                 let (m, origin, at) = (
                     name("drop_duplicates_within_watermark_on"),
@@ -170,6 +180,7 @@ impl Step for DropDuplicatesStep {
                 let m = name("drop_duplicates");
                 quote!(.#m(#key))
             }
-        }
+        };
+        quote!(#call #record)
     }
 }
