@@ -122,6 +122,10 @@ pub enum RuleKind {
     LimitOutsideComplete,
     /// A `[flat_]map_groups_with_state` rule (output modes, aggregations, timeouts).
     GroupState,
+    /// A deduplication after an aggregation.
+    DedupAfterAggregation,
+    /// `drop_duplicates_within_watermark` on rows without a watermark.
+    DedupWithinWatermarkWithoutWatermark,
 }
 
 /// A broken rule, with Spark's message and how to fix it.
@@ -146,6 +150,45 @@ fn err(kind: RuleKind, message: &str) -> Result<(), RuleError> {
         kind,
         message: message.to_string(),
     })
+}
+
+/// Checks a deduplication where it is called (docs/spark-semantics.md, "Deduplication"):
+/// `within_watermark` for `drop_duplicates_within_watermark`, `watermarked` if the rows carry a
+/// watermark on the event-time column it uses, `shape` the query before it.
+///
+/// Spark rejects `dropDuplicatesWithinWatermark` without a watermark. After an aggregation,
+/// Spark 4 rejects a deduplication on event time outside Append mode (its correctness check:
+/// an aggregation in Update or Complete mode emits rows older than the watermark) and accepts
+/// the rest; we reject every deduplication after an aggregation (a documented difference): an
+/// aggregation's output outside Append mode is a table of changing rows, not a stream of new ones.
+pub fn check_deduplication(
+    shape: &PlanShape,
+    within_watermark: bool,
+    watermarked: bool,
+) -> Result<(), RuleError> {
+    let name = if within_watermark {
+        "drop_duplicates_within_watermark"
+    } else {
+        "drop_duplicates"
+    };
+    if !shape.aggregations.is_empty() {
+        return Err(RuleError {
+            kind: RuleKind::DedupAfterAggregation,
+            message: format!(
+                "{name} is not supported after an aggregation on a streaming Dataset; \
+                 deduplicate the rows before group_by(..).agg(..)"
+            ),
+        });
+    }
+    if within_watermark && !watermarked {
+        return err(
+            RuleKind::DedupWithinWatermarkWithoutWatermark,
+            "drop_duplicates_within_watermark is not supported on streaming Datasets without \
+             a watermark; call with_watermark(event_time_column, \"delay\") before it (the \
+             delay is how long a key stays deduplicated), or use drop_duplicates",
+        );
+    }
+    Ok(())
 }
 
 /// Checks a query shape against an output mode.
@@ -198,6 +241,30 @@ pub fn check_output_mode(shape: &PlanShape, mode: OutputMode) -> Result<(), Rule
 mod tests {
     use super::*;
     use OutputMode::*;
+
+    #[test]
+    fn deduplication_rules() {
+        let none = PlanShape::default();
+        assert!(check_deduplication(&none, false, false).is_ok());
+        assert!(check_deduplication(&none, false, true).is_ok());
+        assert!(check_deduplication(&none, true, true).is_ok());
+        assert_eq!(
+            check_deduplication(&none, true, false).unwrap_err().kind,
+            RuleKind::DedupWithinWatermarkWithoutWatermark
+        );
+        let aggregated = PlanShape {
+            aggregations: vec![AggShape::default()],
+            ..PlanShape::default()
+        };
+        for within in [false, true] {
+            assert_eq!(
+                check_deduplication(&aggregated, within, true)
+                    .unwrap_err()
+                    .kind,
+                RuleKind::DedupAfterAggregation
+            );
+        }
+    }
 
     #[test]
     fn stream_static_join_matrix() {

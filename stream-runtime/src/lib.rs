@@ -37,7 +37,7 @@ pub mod __private;
 
 pub use error::{Result, StreamError};
 pub use handle::{QueryStatus, StreamingQuery};
-pub use metrics::StateStats;
+pub use metrics::{StateOperator, StateStats};
 pub use plan::{
     read, read_static, read_stream, window_time, Agg, DataStreamWriter, Dataset, GroupRows,
     GroupState, GroupedDataset, Key, KeyCount, ListState, MapState, ProcessorHandle,

@@ -19,11 +19,43 @@ pub struct StateStats {
     pub dropped_by_watermark: u64,
     /// Estimated bytes held.
     pub memory_used_bytes: u64,
+    /// Which operator it is, for its name in the progress report.
+    #[serde(default)]
+    pub operator: StateOperator,
+    /// Input rows dropped as duplicates in this batch (deduplication).
+    #[serde(default)]
+    pub dropped_duplicates: u64,
+}
+
+/// What a stateful operator is, by Spark's name for it in `stateOperators`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StateOperator {
+    /// An aggregation (`stateStoreSave`).
+    #[default]
+    StateStoreSave,
+    /// `dropDuplicates` (`dedupe`).
+    Dedupe,
+    /// `dropDuplicatesWithinWatermark` (`dedupeWithinWatermark`).
+    DedupeWithinWatermark,
+}
+
+impl StateOperator {
+    /// Spark's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            StateOperator::StateStoreSave => "stateStoreSave",
+            StateOperator::Dedupe => "dedupe",
+            StateOperator::DedupeWithinWatermark => "dedupeWithinWatermark",
+        }
+    }
 }
 
 impl StateStats {
     /// Adds another worker's counts.
     pub fn merge(&mut self, o: &StateStats) {
+        // Every worker runs the same operator at an index.
+        self.operator = o.operator;
+        self.dropped_duplicates += o.dropped_duplicates;
         self.rows_total += o.rows_total;
         self.rows_updated += o.rows_updated;
         self.rows_removed += o.rows_removed;
@@ -79,6 +111,7 @@ impl BatchMetrics {
             s.rows_updated = 0;
             s.rows_removed = 0;
             s.dropped_by_watermark = 0;
+            s.dropped_duplicates = 0;
         }
         for p in &mut self.parses {
             p.stats = Default::default();

@@ -75,6 +75,10 @@ pub struct StateOperatorProgress {
     pub num_rows_dropped_by_watermark: u64,
     /// Estimated memory held by the state, in bytes.
     pub memory_used_bytes: u64,
+    /// The operator's own metrics (Spark's `customMetrics`), e.g. deduplication's
+    /// `numDroppedDuplicateRows`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_metrics: BTreeMap<String, u64>,
 }
 
 /// One source's part of a batch.

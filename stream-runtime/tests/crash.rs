@@ -8,7 +8,8 @@
 //! a partitioned sink stops: the rows its `_spark_metadata` lists must be the naive computation's,
 //! each once, and every part file left in its directory listed. A `map_groups_with_state`
 //! query (`group_state_` scenarios: a running count and total per user) crashes at the same
-//! points: its per-key state must resume exactly.
+//! points: its per-key state must resume exactly. A deduplication within the watermark
+//! (`dedup_` scenarios) is crashed at every point too, against its naive computation.
 //!
 //! A test binary without the test harness (like `cluster.rs`): the parent runs scenarios, each
 //! starting this binary as children (`--child LAYOUT PROCESS HOSTFILE DIR SINK`).
@@ -118,6 +119,24 @@ fn main() {
             });
         }
     }
+    // A deduplication (its keys in state, released by the watermark) crashed at every point.
+    {
+        let mut s = Scenario::new("dedup-reference", "w1");
+        s.sink = "dedup";
+        let dedup_reference = s.uninterrupted();
+        assert_eq!(
+            all_rows(&dedup_reference),
+            naive_dedup(),
+            "the uninterrupted deduplication equals the naive computation"
+        );
+        for layout in ["w1", "w2", "p2"] {
+            for point in points {
+                run(format!("dedup_crash_{point}_on_{layout}"), &|| {
+                    dedup_crash_and_restart(point, layout, &dedup_reference)
+                });
+            }
+        }
+    }
     if !failed.is_empty() {
         eprintln!("failed: {failed:?}");
         std::process::exit(1);
@@ -143,6 +162,61 @@ fn crash_then_restart(s: &Scenario, point: &str, reference: &Batches) {
     let statuses = s.run(None);
     assert!(statuses.iter().all(|st| st.success()), "{statuses:?}");
     check_exactly_once(&s.batches(), reference);
+}
+
+/// Crashes a run of the deduplication at `point`, restarts it, and compares with its reference.
+fn dedup_crash_and_restart(point: &str, layout: &str, reference: &Batches) {
+    let mut s = Scenario::new(
+        &format!("dedup-{}-{layout}", point.replace('@', "-")),
+        layout,
+    );
+    s.sink = "dedup";
+    let statuses = s.run(Some(point));
+    assert!(
+        statuses.iter().any(|st| !st.success()),
+        "a process crashed at {point}: {statuses:?}"
+    );
+    let statuses = s.run(None);
+    assert!(statuses.iter().all(|st| st.success()), "{statuses:?}");
+    check_exactly_once(&s.batches(), reference);
+}
+
+/// The deduplication's result, computed naively from Spark's rules. Every file is waiting from
+/// the start, so batch `f` reads file `f` and no batch without data runs between them. Batch
+/// `f` runs under the watermark `W_f` = max event time of the files before it - 5 s (0 at
+/// least) and judges late rows by the previous batch's, `W_{f-1}` (0 for the first): a row at
+/// or below it is dropped; in row order, a row of a user not remembered is kept and its user
+/// remembered until `ts + 5 s`; at the end of the batch, the users whose expiry is at or below
+/// `W_f` are forgotten.
+fn naive_dedup() -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut remembered: BTreeMap<String, i64> = BTreeMap::new();
+    let (mut max_before, mut late) = (i64::MIN, 0);
+    for f in 0..FILES {
+        let watermark = max_before.saturating_sub(5_000).max(0);
+        let mut rows: Vec<Payment> = (0..PER_FILE)
+            .map(|j| {
+                let (user, amount, ts) = event(f, j);
+                max_before = max_before.max(ts);
+                Payment {
+                    user,
+                    amount,
+                    ts: Timestamp(ts),
+                }
+            })
+            .collect();
+        rows.sort();
+        for row in rows {
+            if row.ts.millis() > late && !remembered.contains_key(&row.user) {
+                remembered.insert(row.user.clone(), row.ts.millis() + 5_000);
+                kept.push(Record::to_json(&row));
+            }
+        }
+        remembered.retain(|_, expiry| *expiry > watermark);
+        late = watermark;
+    }
+    kept.sort();
+    kept
 }
 
 /// Crashes a run into a file sink at `point`, restarts it, and reads the output through its
@@ -346,8 +420,8 @@ struct Scenario {
     layout: String,
     hosts: PathBuf,
     /// `foreach` (a `ForeachBatch` writing a file per call into `out/`), `files` (a JSON
-    /// file sink in `files/`), or `group_state` (`foreach`, from a `map_groups_with_state`
-    /// query).
+    /// file sink in `files/`), `group_state` (`foreach`, from a `map_groups_with_state`
+    /// query) or `dedup` (a deduplication into the `foreach` sink).
     sink: &'static str,
 }
 
@@ -563,12 +637,12 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
     let session = Session::from_arg_list(args.into_iter().map(String::from))
         .unwrap()
         .connect_timeout(Duration::from_secs(5));
-    let out = dir.join("out");
-    let slow = std::env::var_os("CRASH_TEST_SLOW").is_some();
-    let foreach = foreach_writer(out.clone(), slow);
+    let (out, slow) = (
+        dir.join("out"),
+        std::env::var_os("CRASH_TEST_SLOW").is_some(),
+    );
     let input = Files::json(dir.join("in")).max_files_per_trigger(1);
     let started = if sink == "group_state" {
-        let foreach = foreach_writer(out, slow);
         session.start(stream! {
             read_stream::<Payment>(input)
                 .group_by_key(|p: &Payment| p.user.clone())
@@ -581,8 +655,18 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
                     state.update((n, total));
                     Running { user, n, total }
                 })
-                .write_stream(foreach)
+                .write_stream(foreach(out, slow))
                 .output_mode(Update)
+                .checkpoint_location(dir.join("checkpoint"))
+                .trigger(AvailableNow)
+        })
+    } else if sink == "dedup" {
+        session.start(stream! {
+            read_stream::<Payment>(input)
+                .with_watermark(ts, "5 seconds")
+                .drop_duplicates_within_watermark(user)
+                .write_stream(foreach(out, slow))
+                .output_mode(Append)
                 .checkpoint_location(dir.join("checkpoint"))
                 .trigger(AvailableNow)
         })
@@ -603,7 +687,7 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
                 .with_watermark(ts, "5 seconds")
                 .group_by(window(ts, "10 seconds"), user)
                 .agg(count() as n, sum(amount) as total)
-                .write_stream(foreach)
+                .write_stream(foreach(out, slow))
                 .output_mode(Append)
                 .checkpoint_location(dir.join("checkpoint"))
                 .trigger(AvailableNow)
@@ -618,13 +702,13 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
     }
 }
 
-/// A sink writing each call's rows, sorted, as a file `out/<batch>.<call>`.
-fn foreach_writer<R: Record>(
+/// The sink of the `foreach`, `dedup` and `group_state` runs: a file per call in `out`, named by batch id.
+fn foreach<T: Record>(
     out: PathBuf,
     slow: bool,
-) -> ForeachBatch<impl FnMut(u64, Vec<R>) + Send + 'static> {
-    ForeachBatch::new(move |batch: u64, rows: Vec<R>| {
-        let mut lines: Vec<String> = rows.iter().map(|r: &R| Record::to_json(r)).collect();
+) -> ForeachBatch<impl FnMut(u64, Vec<T>) + Send + 'static> {
+    ForeachBatch::new(move |batch: u64, rows: Vec<T>| {
+        let mut lines: Vec<String> = rows.iter().map(|r: &_| Record::to_json(r)).collect();
         lines.sort();
         // One file per call, written whole: a crash leaves either all of it or nothing.
         let call = format!("{batch:04}.{}-{}", std::process::id(), unique());

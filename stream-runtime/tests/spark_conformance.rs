@@ -20,6 +20,9 @@ use stream_core::agg::Mergeable;
 use stream_core::{Aggregates, Record, Schema, Timestamp, Value, WindowSpec};
 use stream_runtime::prelude::*;
 
+#[path = "conformance_kinds/dedup.rs"]
+mod dedup_kinds;
+
 // ---------------------------------------------------------------------------------------------
 // A row whose columns are known only at run time.
 
@@ -419,6 +422,7 @@ fn build(
                     r
                 }))
         }
+        "dedup" | "dedup_within_watermark" => dedup_kinds::build(query, dir, input),
         _ => Err(Outcome::Skip("kind not supported yet".into())),
     }
 }

@@ -3,6 +3,7 @@
 
 mod aggregate;
 mod cluster;
+mod dedup;
 mod group_state;
 mod input;
 mod join;
@@ -10,6 +11,7 @@ mod session;
 
 pub(crate) use aggregate::{keyed_aggregate, Partial, StateOp};
 pub(crate) use cluster::{connect, execute_cluster, execute_local};
+pub(crate) use dedup::{deduplicate, DedupKey, DedupState};
 pub(crate) use group_state::{
     groups_with_state, BatchClock, CallResult, EventTimeFn, GroupStateStore, Stored, TimeoutClock,
 };

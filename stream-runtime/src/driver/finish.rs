@@ -5,7 +5,7 @@ use super::plan::Driver;
 use super::{BatchPlan, WorkerReport};
 use crate::crash::{self, Point};
 use crate::dataflow;
-use crate::metrics::BatchMetrics;
+use crate::metrics::{BatchMetrics, StateOperator};
 use crate::progress::{
     iso_utc, QueryProgress, SinkProgress, SourceProgress, StateOperatorProgress,
 };
@@ -77,12 +77,15 @@ impl<T: Record> Driver<'_, T> {
     /// Append or Update mode, asks for a batch without data when its input watermark advances
     /// past the one the last batch ran under (whether or not it has state to evict).
     pub(super) fn wants_no_data_batch(&self, next: u64, batch_watermark: u64) -> bool {
-        let shape = &self.def.data.meta.shape;
-        let event_timeouts = shape
+        let meta = &self.def.data.meta;
+        // Spark's FlatMapGroupsWithStateExec asks for one only with event-time timeouts; every
+        // other stateful operator (aggregation, deduplication) always does.
+        let event_timeouts = meta
+            .shape
             .group_states
             .iter()
             .any(|g| g.timeout == stream_core::GroupStateTimeout::EventTimeTimeout);
-        let stateful = !shape.aggregations.is_empty() || event_timeouts;
+        let stateful = meta.stateful.len() > meta.shape.group_states.len() || event_timeouts;
         stateful
             && self.watermark.is_active()
             && next > batch_watermark
@@ -268,12 +271,16 @@ impl<T: Record> Driver<'_, T> {
             .state
             .iter()
             .map(|s| StateOperatorProgress {
-                operator_name: "stateStoreSave".into(),
+                operator_name: s.operator.name().into(),
                 num_rows_total: s.rows_total.max(0) as u64,
                 num_rows_updated: s.rows_updated,
                 num_rows_removed: s.rows_removed,
                 num_rows_dropped_by_watermark: s.dropped_by_watermark,
                 memory_used_bytes: s.memory_used_bytes,
+                custom_metrics: match s.operator {
+                    StateOperator::StateStoreSave => BTreeMap::new(),
+                    _ => [("numDroppedDuplicateRows".into(), s.dropped_duplicates)].into(),
+                },
             })
             .collect();
         self.no_data_batch = self.wants_no_data_batch(next, batch_watermark);

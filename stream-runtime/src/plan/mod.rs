@@ -7,6 +7,7 @@
 
 mod aggregate;
 mod batch;
+mod dedup;
 pub(crate) mod describe;
 mod group_state;
 mod groups_with_state;

@@ -10,6 +10,7 @@
 //! - [`group_state`]: `map_groups_with_state`, `flat_map_groups_with_state`,
 //!   `transform_with_state` after
 //!   `group_by_key` (arbitrary stateful processing);
+//! - [`dedup`]: `drop_duplicates`, `drop_duplicates_within_watermark`;
 //! - [`join`]: stream-static joins, with the stream or the static table on the left, and
 //!   joins with a bounded dataset (`read`: two batch inputs, or a stream and a batch input);
 //! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
@@ -17,7 +18,7 @@
 //! - [`batch`]: the actions of a batch query (a pipeline over `read(..)`): `collect`, `show`,
 //!   `write`.
 //!
-//! To add an operator, say `drop_duplicates` in a new deduplication family:
+//! To add an operator, do as `drop_duplicates` was added in its own deduplication family:
 //!
 //! 1. create `ops/dedup.rs` (or a file in an existing family's directory, declared in its
 //!    `mod.rs`) with the parsed call, `pub struct DropDuplicates(..)`, implementing
@@ -33,6 +34,7 @@
 
 pub mod aggregation;
 pub mod batch;
+pub mod dedup;
 pub mod group_state;
 pub mod join;
 pub mod projection;
@@ -74,6 +76,8 @@ pub const METHODS: &[(&str, Parse)] = &[
     ("order_by", aggregation::order_by::parse),
     ("sort", aggregation::order_by::parse),
     ("limit", aggregation::limit::parse),
+    ("drop_duplicates", dedup::parse),
+    ("drop_duplicates_within_watermark", dedup::parse),
     ("join", join::parse),
     ("write_stream", writer::parse_write_stream),
     ("output_mode", writer::parse_output_mode),

@@ -22,10 +22,7 @@ use syn::spanned::Spanned;
 use syn::{Error, Expr, Ident, Result, Stmt};
 
 /// Spark methods the language does not have (yet), with what to do instead.
-const NOT_YET: &[(&str, &str)] = &[(
-    "drop_duplicates",
-    "drop_duplicates is not supported by `stream!` yet",
-)];
+const NOT_YET: &[(&str, &str)] = &[];
 
 /// Parses the tokens given to `stream!`.
 pub fn parse_body(tokens: TokenStream) -> Result<StreamBody> {
