@@ -38,7 +38,7 @@ pub use handle::{QueryStatus, StreamingQuery};
 pub use metrics::StateStats;
 pub use plan::{
     read, read_static, read_stream, window_time, Agg, DataStreamWriter, Dataset, GroupedDataset,
-    Key, KeyCount, SessionDataset, SessionGap, StaticTable, WindowedDataset,
+    JoinOn, Key, KeyCount, SessionDataset, SessionGap, StaticTable, WindowedDataset,
 };
 pub use progress::QueryProgress;
 pub use session::{Session, StreamingQueryManager};
@@ -53,7 +53,7 @@ pub mod prelude {
     pub use crate::handle::StreamingQuery;
     pub use crate::listener::StreamingQueryListener;
     pub use crate::plan::{
-        read, read_static, read_stream, window_time, DataStreamWriter, Dataset, KeyCount,
+        read, read_static, read_stream, window_time, DataStreamWriter, Dataset, JoinOn, KeyCount,
         SessionGap, StaticTable,
     };
     pub use crate::session::Session;

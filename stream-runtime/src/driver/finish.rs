@@ -77,7 +77,7 @@ impl<T: Record> Driver<'_, T> {
     /// Append or Update mode, asks for a batch without data when its input watermark advances
     /// past the one the last batch ran under (whether or not it has state to evict).
     pub(super) fn wants_no_data_batch(&self, next: u64, batch_watermark: u64) -> bool {
-        let stateful = !self.def.data.meta.shape.aggregations.is_empty();
+        let stateful = !self.def.data.meta.stateful.is_empty();
         stateful
             && self.watermark.is_active()
             && next > batch_watermark

@@ -12,6 +12,7 @@ mod join;
 mod json;
 pub(crate) mod lower;
 mod nulls;
+mod stream_join;
 mod writer;
 
 pub use aggregate::{
@@ -19,6 +20,7 @@ pub use aggregate::{
 };
 pub use batch::read;
 pub use join::{read_static, StaticTable};
+pub use stream_join::JoinOn;
 pub use writer::DataStreamWriter;
 pub(crate) use writer::QueryDef;
 
