@@ -160,7 +160,11 @@ impl<L: Record> Dataset<L> {
             .windows
             .as_ref()
             .map(|(l, r)| (watermarked_l(&l.0), watermarked_r(&r.0)));
-        let (wl, wr) = window_wm.or(range_wm).unwrap_or((false, false));
+        let any = (
+            !left.meta.event_time.is_empty(),
+            !right.meta.event_time.is_empty(),
+        );
+        let (wl, wr) = window_wm.or(range_wm).unwrap_or(any);
         let shape = StreamJoinShape {
             left_watermark: wl,
             right_watermark: wr,
