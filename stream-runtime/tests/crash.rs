@@ -20,6 +20,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 use stream_runtime::prelude::*;
 
+mod crash_join;
 mod sink_log;
 
 /// How long a run may take before the parent calls it a hang.
@@ -49,6 +50,17 @@ fn main() {
         naive(),
         "the uninterrupted run equals the naive computation"
     );
+    let join_reference = Scenario::new("join-reference", "w1")
+        .with_sink("join")
+        .uninterrupted();
+    let events: Vec<_> = (0..FILES)
+        .flat_map(|f| (0..PER_FILE).map(move |j| event(f, j)))
+        .collect();
+    assert_eq!(
+        all_rows(&join_reference),
+        crash_join::naive(&events),
+        "the uninterrupted join equals the naive computation"
+    );
     let points = [
         "after-offsets@3",
         "before-sink-commit@3",
@@ -73,7 +85,15 @@ fn main() {
     for layout in ["w1", "w2", "p2"] {
         for point in points {
             run(format!("crash_{point}_on_{layout}"), &|| {
-                crash_and_restart(point, layout, &reference)
+                crash_and_restart(point, layout, "foreach", &reference)
+            });
+        }
+    }
+    // A stream-stream join: both sides' waiting rows restored (and rescaled) with its state.
+    for layout in ["w1", "w2"] {
+        for point in ["after-offsets@3", "before-sink-commit@3", "during-snapshot"] {
+            run(format!("join_crash_{point}_on_{layout}"), &|| {
+                crash_and_restart(point, layout, "join", &join_reference)
             });
         }
     }
@@ -103,8 +123,9 @@ fn main() {
 type Batches = BTreeMap<u64, Vec<Vec<String>>>;
 
 /// Crashes a run at `point`, restarts it, and compares with the reference.
-fn crash_and_restart(point: &str, layout: &str, reference: &Batches) {
-    let s = Scenario::new(&format!("{}-{layout}", point.replace('@', "-")), layout);
+fn crash_and_restart(point: &str, layout: &str, sink: &'static str, reference: &Batches) {
+    let name = format!("{sink}-{}-{layout}", point.replace('@', "-"));
+    let s = Scenario::new(&name, layout).with_sink(sink);
     let statuses = s.run(Some(point));
     assert!(
         statuses.iter().any(|st| !st.success()),
@@ -288,8 +309,8 @@ struct Scenario {
     dir: PathBuf,
     layout: String,
     hosts: PathBuf,
-    /// `foreach` (a `ForeachBatch` writing a file per call into `out/`) or `files` (a JSON
-    /// file sink in `files/`).
+    /// `foreach` (a `ForeachBatch` writing a file per call into `out/`), `files` (a JSON
+    /// file sink in `files/`), or `join` (the join query of `crash_join` into `out/`).
     sink: &'static str,
 }
 
@@ -331,6 +352,11 @@ impl Scenario {
             hosts,
             sink: "foreach",
         }
+    }
+
+    fn with_sink(mut self, sink: &'static str) -> Scenario {
+        self.sink = sink;
+        self
     }
 
     fn processes(&self) -> usize {
@@ -498,25 +524,7 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
     let session = Session::from_arg_list(args.into_iter().map(String::from))
         .unwrap()
         .connect_timeout(Duration::from_secs(5));
-    let out = dir.join("out");
-    let slow = std::env::var_os("CRASH_TEST_SLOW").is_some();
-    let foreach = ForeachBatch::new(move |batch: u64, rows: Vec<_>| {
-        let mut lines: Vec<String> = rows.iter().map(|r: &_| Record::to_json(r)).collect();
-        lines.sort();
-        // One file per call, written whole: a crash leaves either all of it or nothing.
-        let call = format!("{batch:04}.{}-{}", std::process::id(), unique());
-        let tmp = out.join(format!(".{call}"));
-        std::fs::write(
-            &tmp,
-            lines.iter().map(|l| l.clone() + "\n").collect::<String>(),
-        )
-        .unwrap();
-        std::fs::rename(&tmp, out.join(call)).unwrap();
-        println!("BATCH {batch}");
-        if slow {
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    });
+    let foreach = ForeachBatch::new(writer(dir));
     let input = Files::json(dir.join("in")).max_files_per_trigger(1);
     let started = if sink == "files" {
         session.start(stream! {
@@ -529,6 +537,13 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
                 .checkpoint_location(dir.join("checkpoint"))
                 .trigger(AvailableNow)
         })
+    } else if sink == "join" {
+        session.start(
+            crash_join::query(dir)
+                .write_stream(ForeachBatch::new(writer(dir)))
+                .checkpoint_location(dir.join("checkpoint"))
+                .trigger(Trigger::AvailableNow),
+        )
     } else {
         session.start(stream! {
             read_stream::<Payment>(input)
@@ -546,6 +561,29 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
         Err(e) => {
             println!("RESULT err {}", e.to_string().replace('\n', " "));
             std::process::exit(1);
+        }
+    }
+}
+
+/// The sink's function: writes each call's rows, sorted, to a file `out/<batch>.<call>`.
+fn writer<T: Record>(dir: &Path) -> impl FnMut(u64, Vec<T>) + Send + 'static {
+    let out = dir.join("out");
+    let slow = std::env::var_os("CRASH_TEST_SLOW").is_some();
+    move |batch: u64, rows: Vec<T>| {
+        let mut lines: Vec<String> = rows.iter().map(|r| r.to_json()).collect();
+        lines.sort();
+        // One file per call, written whole: a crash leaves either all of it or nothing.
+        let call = format!("{batch:04}.{}-{}", std::process::id(), unique());
+        let tmp = out.join(format!(".{call}"));
+        std::fs::write(
+            &tmp,
+            lines.iter().map(|l| l.clone() + "\n").collect::<String>(),
+        )
+        .unwrap();
+        std::fs::rename(&tmp, out.join(call)).unwrap();
+        println!("BATCH {batch}");
+        if slow {
+            std::thread::sleep(Duration::from_millis(200));
         }
     }
 }

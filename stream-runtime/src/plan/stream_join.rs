@@ -133,7 +133,36 @@ impl<L, R, K> JoinOn<L, R, K> {
     }
 }
 
+/// The start of a [`JoinOn`] whose row types are known (see
+/// [`Dataset::__join_stream_with`]): closures given to it need no type annotations.
+pub struct JoinKeys<L, R>(std::marker::PhantomData<fn(&L, &R)>);
+
+impl<L, R> JoinKeys<L, R> {
+    /// [`JoinOn::keys`].
+    pub fn keys<K>(
+        self,
+        left_key: impl Fn(&L) -> K + Send + Sync + 'static,
+        right_key: impl Fn(&R) -> K + Send + Sync + 'static,
+    ) -> JoinOn<L, R, K> {
+        JoinOn::keys(left_key, right_key)
+    }
+}
+
 impl<L: Record> Dataset<L> {
+    /// [`join_stream`](Dataset::join_stream) with the condition built by `on` from the row
+    /// types (what `stream!` generates).
+    #[doc(hidden)]
+    pub fn __join_stream_with<R: Record, K: Key, O: Record>(
+        self,
+        right: Dataset<R>,
+        on: impl FnOnce(JoinKeys<L, R>) -> JoinOn<L, R, K>,
+        how: JoinType,
+        combine: impl Fn(Option<&L>, Option<&R>) -> O + Send + Sync + 'static,
+    ) -> Dataset<O> {
+        let on = on(JoinKeys(std::marker::PhantomData));
+        self.join_stream(right, on, how, combine)
+    }
+
     /// Joins this stream with another stream (Spark's `left.join(right, condition, how)`):
     /// `Inner`, `LeftOuter`, `RightOuter`, `FullOuter` or `LeftSemi`, in Append output mode.
     /// `combine` makes the output row: for a match `(Some(l), Some(r))`; for an outer side's

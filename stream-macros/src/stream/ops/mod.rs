@@ -9,6 +9,7 @@
 //!   `session_window(..)`), `group_by_key`, `agg`, `count`, `order_by` / `sort`, `limit`;
 //! - [`join`]: stream-static joins, with the stream or the static table on the left, and
 //!   joins with a bounded dataset (`read`: two batch inputs, or a stream and a batch input);
+//!   [`stream_join`]: `join` of two streams (its check and codegen; `join` parses the call);
 //! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
 //!   `query_name`, `checkpoint_location`, `start`;
 //! - [`batch`]: the actions of a batch query (a pipeline over `read(..)`): `collect`, `show`,
@@ -32,6 +33,7 @@ pub mod aggregation;
 pub mod batch;
 pub mod join;
 pub mod projection;
+pub mod stream_join;
 pub mod writer;
 
 use super::ast::Pipeline;
