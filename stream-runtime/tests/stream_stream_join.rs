@@ -498,3 +498,109 @@ fn random_inputs_match_a_nested_loop() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The same scenario written in `stream!`, each kind with another form of the time range.
+
+/// `(k, lt, lv, rv)` in seconds of every batch's rows, from a `stream!` query's sink.
+type Flat = Vec<(u64, i64, i64, Option<i64>)>;
+
+fn flat(rows: &BTreeMap<u64, Vec<Out>>) -> Flat {
+    let mut v: Flat = (rows.values().flatten())
+        .filter_map(|o| Some((o.k?, o.lt?, o.lv?, o.rv)))
+        .collect();
+    v.sort();
+    v
+}
+
+fn feed(a: &MemoryStream<L>, b: &MemoryStream<R>, q: &StreamingQuery) {
+    for step in scenario() {
+        match step {
+            Step::Left(rows) => a.add_data(rows),
+            Step::Right(rows) => b.add_data(rows),
+        };
+        q.process_all_available().unwrap();
+    }
+    q.stop().unwrap();
+}
+
+#[test]
+fn stream_macro_joins_match_the_hand_worked_scenario() {
+    let (a, b) = (MemoryStream::new(), MemoryStream::new());
+    let sink = MemorySink::new();
+    let q = stream! {
+        let rights = read_stream::<R>(b.clone()).with_watermark(rt, "0 seconds");
+        read_stream::<L>(a.clone())
+            .with_watermark(lt, "0 seconds")
+            .join(
+                rights,
+                k == rights.rk && rights.rt >= lt && rights.rt <= lt + interval("10 seconds"),
+                "left_outer",
+            )
+            .select(k, lt, lv, rights.rv as rv)
+            .write_stream(sink.clone())
+    }
+    .start()
+    .unwrap();
+    feed(&a, &b, &q);
+    let mut got: Flat = (sink.rows().iter())
+        .map(|r| (r.k, r.lt.millis() / 1000, r.lv, r.rv))
+        .collect();
+    got.sort();
+    assert_eq!(got, flat(&expected(JoinType::LeftOuter)));
+
+    // Inner, with the bounds written from the left's side and a strict one.
+    let (a, b) = (MemoryStream::new(), MemoryStream::new());
+    let sink = MemorySink::new();
+    let q = stream! {
+        let rights = read_stream::<R>(b.clone()).with_watermark(rt, "0 seconds");
+        read_stream::<L>(a.clone())
+            .with_watermark(lt, "0 seconds")
+            .join(
+                rights,
+                rights.rk == k
+                    && lt < rights.rt + interval("1 millisecond")
+                    && lt >= rights.rt - interval("10 seconds"),
+            )
+            .select(k, lt, lv, rights.rv as rv)
+            .write_stream(sink.clone())
+    }
+    .start()
+    .unwrap();
+    feed(&a, &b, &q);
+    let mut got: Flat = (sink.rows().iter())
+        .map(|r| (r.k, r.lt.millis() / 1000, r.lv, Some(r.rv)))
+        .collect();
+    got.sort();
+    assert_eq!(got, flat(&expected(JoinType::Inner)));
+
+    // Left semi, with a filter on the right rows (every right row passes it).
+    let (a, b) = (MemoryStream::new(), MemoryStream::new());
+    let sink = MemorySink::new();
+    let q = stream! {
+        let rights = read_stream::<R>(b.clone()).with_watermark(rt, "0 seconds");
+        read_stream::<L>(a.clone())
+            .with_watermark(lt, "0 seconds")
+            .join(
+                rights,
+                k == rights.rk
+                    && rights.rt >= lt
+                    && rights.rt <= lt + interval("10 seconds")
+                    && rights.rv >= 100,
+                "left_semi",
+            )
+            .write_stream(sink.clone())
+    }
+    .start()
+    .unwrap();
+    feed(&a, &b, &q);
+    let mut got: Vec<(u64, i64, i64)> = (sink.rows().iter())
+        .map(|r: &L| (r.k, r.lt.millis() / 1000, r.lv))
+        .collect();
+    got.sort();
+    let want: Vec<(u64, i64, i64)> = flat(&expected(JoinType::LeftSemi))
+        .into_iter()
+        .map(|(k, lt, lv, _)| (k, lt, lv))
+        .collect();
+    assert_eq!(got, want);
+}

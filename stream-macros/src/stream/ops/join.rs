@@ -172,10 +172,10 @@ fn refuse_extra(cx: &mut Checker, spec: &JoinSpec) -> bool {
     for e in &spec.extra {
         if let Expr::Binary(b) = e {
             let op = b.op.to_token_stream().to_string().replace(' ', "");
-            cx.error(
-                e.span(),
+            cx.push_error(Error::new_spanned(
+                e,
                 format!("`{op}` in a join condition: {JOIN_CONDITION}; for other conditions, `.filter(..)` after the join"),
-            );
+            ));
         }
     }
     !spec.extra.is_empty()

@@ -17,7 +17,6 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use stream_core::join_rules::{check_stream_stream_join, StreamJoinShape};
 use stream_core::rules::JoinType;
-use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Ident, Lit};
 
 /// One side of a time comparison: a column (of the left rows, or `right.col`) plus a constant.
@@ -137,6 +136,8 @@ fn condition(cx: &mut Checker, spec: &JoinSpec, right: &Ident) -> Option<Conditi
         right_filters: Vec::new(),
     };
     let (mut cols, mut lower, mut upper) = (None, None, None);
+    // The last bound read, where a missing or contradicting bound is reported.
+    let mut bound_at: Option<&Expr> = None;
     let mut ok = true;
     for e in &spec.extra {
         if let Some((l, r, lo, hi)) = time_bound(e, right, cx) {
@@ -145,14 +146,15 @@ fn condition(cx: &mut Checker, spec: &JoinSpec, right: &Ident) -> Option<Conditi
                     .is_none_or(|(a, b): &(Ident, Ident)| *a == l && *b == r)
             };
             if !same(&cols) {
-                cx.error(
-                    e.span(),
+                cx.push_error(syn::Error::new_spanned(
+                    e,
                     "a time range compares one event-time column of each side: every bound of \
                      this condition must compare the same two columns",
-                );
+                ));
                 ok = false;
             }
             cols = Some((l, r));
+            bound_at = Some(e);
             lower = lo.map(|x| lower.map_or(x, |y: i64| y.max(x))).or(lower);
             upper = hi.map(|x| upper.map_or(x, |y: i64| y.min(x))).or(upper);
             continue;
@@ -171,15 +173,15 @@ fn condition(cx: &mut Checker, spec: &JoinSpec, right: &Ident) -> Option<Conditi
             (true, false) => out.right_filters.push(unqualify(&ce, right)),
             (false, _) => out.left_filters.push(ce),
             (true, true) => {
-                cx.error(
-                    e.span(),
+                cx.push_error(syn::Error::new_spanned(
+                    e,
                     format!(
                         "this condition reads both sides: a stream-stream join condition is the \
                          equalities of its keys, a time range (`{right}.time >= time && \
                          {right}.time <= time + interval(\"1 hour\")`), and conditions on one \
                          side's columns; compare both sides in `.filter(..)` after the join"
                     ),
-                );
+                ));
                 ok = false;
             }
         }
@@ -188,21 +190,20 @@ fn condition(cx: &mut Checker, spec: &JoinSpec, right: &Ident) -> Option<Conditi
         (None, _, _) => {}
         (Some((l, r)), Some(lo), Some(hi)) if lo <= hi => out.range = Some((l, r, lo, hi)),
         (Some(_), Some(_), Some(_)) => {
-            cx.error(
-                spec.on_span,
-                "this time range is empty: its lower bound is above its upper bound",
-            );
+            let at = bound_at.expect("a bound was read");
+            let msg = "this time range is empty: its lower bound is above its upper bound";
+            cx.push_error(syn::Error::new_spanned(at, msg));
             ok = false;
         }
         (Some((l, r)), lo, _) => {
             let missing = if lo.is_some() { "upper" } else { "lower" };
-            cx.error(
-                spec.on_span,
+            cx.push_error(syn::Error::new_spanned(
+                bound_at.expect("a bound was read"),
                 format!(
                     "this time range has no {missing} bound: give both, e.g. `{right}.{r} >= {l} && \
                      {right}.{r} <= {l} + interval(\"1 hour\")`"
                 ),
-            );
+            ));
             ok = false;
         }
     }
@@ -273,6 +274,16 @@ pub fn check(
             }
         },
     };
+    if spec.on.is_empty() {
+        cx.error(
+            spec.on_span,
+            format!(
+                "Stream-stream join without equality predicate is not supported: add an equality \
+                 of a column of each side, e.g. `key == {right}.key`"
+            ),
+        );
+        return None;
+    }
     let cond = condition(cx, spec, &right)?;
     // Keys: each equality's operand qualified by the right stream's name is its side.
     let (mut left_key, mut right_key) = (Vec::new(), Vec::new());
