@@ -61,6 +61,12 @@ fn main() {
         crash_join::naive(&events),
         "the uninterrupted join equals the naive computation"
     );
+    assert!(
+        crash_join::naive(&events)
+            .iter()
+            .any(|r| r.contains("\"next_amount\":null")),
+        "the join has NULL rows to restore"
+    );
     let points = [
         "after-offsets@3",
         "before-sink-commit@3",
