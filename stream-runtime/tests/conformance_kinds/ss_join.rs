@@ -232,3 +232,19 @@ fn build_join(
     };
     Ok(left.join_stream(right, cond, how, combine))
 }
+
+/// The kind's windows and filters on a hand-worked scenario (in this folder, not among Spark's
+/// recorded ones): batch by batch, on 1 and 2 workers.
+#[test]
+fn hand_worked_windows_and_filters() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance_kinds/ss_join_windows_filters");
+    let text = std::fs::read_to_string(dir.join("scenario.json")).unwrap();
+    let scenario: Json = serde_json::from_str(&text).unwrap();
+    for workers in [1, 2] {
+        match super::run(&dir, &scenario, workers) {
+            Outcome::Pass => {}
+            Outcome::Fail(why) | Outcome::Skip(why) => panic!("{workers} workers: {why}"),
+        }
+    }
+}
