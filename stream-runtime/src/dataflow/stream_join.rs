@@ -49,17 +49,24 @@ impl<L, R> Default for Buffers<L, R> {
     }
 }
 
+/// A function of a row.
+pub(crate) type RowFn<T, V> = Box<dyn Fn(&T) -> V>;
+/// A condition on a pair of rows.
+pub(crate) type PairFn<L, R> = Box<dyn Fn(&L, &R) -> bool>;
+/// The output row of a pair, or of a row with NULLs for the other side.
+pub(crate) type CombineFn<L, R, O> = Box<dyn Fn(Option<&L>, Option<&R>) -> O>;
+
 /// One input of the join.
 pub(crate) struct JoinSide<T, K> {
     /// The join key; `None` when it holds a NULL, which matches nothing.
-    pub key: Box<dyn Fn(&T) -> Option<K>>,
+    pub key: RowFn<T, Option<K>>,
     /// With a watermark on this side: the value (event time, or a window's end) at or below
     /// which, against the previous batch's watermark, a row is late and dropped.
-    pub late: Option<Box<dyn Fn(&T) -> i64>>,
+    pub late: Option<RowFn<T, i64>>,
     /// The watermark at which a row leaves the store, if the condition bounds it.
-    pub expiry: Option<Box<dyn Fn(&T) -> i64>>,
+    pub expiry: Option<RowFn<T, i64>>,
     /// The part of the condition on this side alone: a row failing it matches nothing.
-    pub filter: Box<dyn Fn(&T) -> bool>,
+    pub filter: RowFn<T, bool>,
     /// Unmatched rows of this side come out with NULLs (an outer side).
     pub outer: bool,
 }
@@ -67,9 +74,9 @@ pub(crate) struct JoinSide<T, K> {
 /// What the join does with a pair of rows.
 pub(crate) struct JoinLogic<L, R, O> {
     /// The condition on both rows of a pair with equal keys (time range, windows, filters).
-    pub matches: Box<dyn Fn(&L, &R) -> bool>,
+    pub matches: PairFn<L, R>,
     /// The output row of a pair, or of a row with NULLs for the other side.
-    pub combine: Box<dyn Fn(Option<&L>, Option<&R>) -> O>,
+    pub combine: CombineFn<L, R, O>,
     /// Left semi: each left row comes out once, alone, on its first match.
     pub semi: bool,
 }
@@ -314,9 +321,8 @@ where
                     .map(|(e, _)| Time::eviction((*e).max(0) as u64, stage));
                 let lowest = stash.keys().copied().chain(timer).min();
                 caps.downgrade(lowest.iter());
-                stats.memory_used_bytes = stats.rows_total.max(0) as u64
-                    * (std::mem::size_of::<L>() + std::mem::size_of::<R>()) as u64
-                    / 2;
+                let row = std::mem::size_of::<Held<L>>().max(std::mem::size_of::<Held<R>>());
+                stats.memory_used_bytes = stats.rows_total.max(0) as u64 * row as u64;
             }
         },
     )

@@ -17,6 +17,9 @@ use stream_core::{Record, Timestamp, Window};
 
 type Side<T, V> = (String, Arc<dyn Fn(&T) -> V + Send + Sync>);
 type Pred<T> = Arc<dyn Fn(&T) -> bool + Send + Sync>;
+type PairPred<L, R> = Arc<dyn Fn(&L, &R) -> bool + Send + Sync>;
+/// The two event-time columns and the bounds (ms) of `right - left`.
+type Range<L, R> = (Side<L, Timestamp>, Side<R, Timestamp>, i64, i64);
 
 /// The condition of a stream-stream join: equal keys (required, as in Spark), and optionally a
 /// time range between the two event times, equal windows, and filters. Built with
@@ -25,11 +28,11 @@ pub struct JoinOn<L, R, K> {
     left_key: Arc<dyn Fn(&L) -> K + Send + Sync>,
     right_key: Arc<dyn Fn(&R) -> K + Send + Sync>,
     /// `right.time` in `[left.time + lower, left.time + upper]`, both ends included (ms).
-    range: Option<(Side<L, Timestamp>, Side<R, Timestamp>, i64, i64)>,
+    range: Option<Range<L, R>>,
     windows: Option<(Side<L, Window>, Side<R, Window>)>,
     left_filter: Option<Pred<L>>,
     right_filter: Option<Pred<R>>,
-    pair_filter: Option<Arc<dyn Fn(&L, &R) -> bool + Send + Sync>>,
+    pair_filter: Option<PairPred<L, R>>,
     error: Option<StreamError>,
 }
 
@@ -218,7 +221,10 @@ impl<L: Record> Dataset<L> {
             left.meta.operators.join(", "),
             right.meta.operators.join(", "),
         );
-        let mut meta = left.meta.clone().merge(right.meta.clone());
+        // A bounded side is refused above, with this join's message rather than a union's.
+        let mut right_meta = right.meta.clone();
+        right_meta.bounded = left.meta.bounded;
+        let mut meta = left.meta.clone().merge(right_meta);
         meta.shape.stream_joins = joins;
         meta.operators = vec![format!(
             "{} stream-stream join of [{ops_l}] and [{ops_r}]",

@@ -242,9 +242,10 @@ fn join(
              a batch query joins bounded inputs only; read the other side with `read(..)` too, or \
              make the stream the receiver, `stream.join(batch, bidder == id)`"
         } else {
-            "the argument of `.join` is a stream: stream-stream joins are not supported by `stream!` yet; \
-             join a stream with a static table, `let people = read_static::<Person>(source);` \
-             then `stream.join(people, bidder == id)`"
+            "the argument of `.join` is a stream: bind it to a name first, \
+             `let clicks = read_stream::<Click>(source).with_watermark(time, \"10 seconds\");`, \
+             then `stream.join(clicks, ad == clicks.ad)`: its name qualifies its columns \
+             (`clicks.time`)"
         };
         cx.error(method.span(), msg);
         return None;
