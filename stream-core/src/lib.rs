@@ -7,6 +7,7 @@
 
 pub mod agg;
 pub mod duration;
+pub mod join_rules;
 pub mod mode;
 pub mod record;
 pub mod rules;

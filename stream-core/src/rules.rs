@@ -20,6 +20,10 @@ pub struct PlanShape {
     pub limited: bool,
     /// One entry per `[flat_]map_groups_with_state`, in order.
     pub group_states: Vec<GroupStateShape>,
+    /// How many stream-stream joins the query has.
+    pub stream_joins: usize,
+    /// An aggregation comes after a stream-stream join.
+    pub aggregation_after_join: bool,
 }
 
 /// What the rules need to know about one aggregation.
@@ -126,6 +130,12 @@ pub enum RuleKind {
     DedupAfterAggregation,
     /// `drop_duplicates_within_watermark` on rows without a watermark.
     DedupWithinWatermarkWithoutWatermark,
+    /// A stream-stream join outside append mode.
+    JoinOutsideAppend,
+    /// A stream-stream join whose state no watermark could release where its kind needs it.
+    JoinWithoutTimeBound,
+    /// A stateful operator before or after a stream-stream join where it is not supported.
+    StatefulAroundJoin,
 }
 
 /// A broken rule, with Spark's message and how to fix it.
@@ -209,6 +219,22 @@ pub fn check_output_mode(shape: &PlanShape, mode: OutputMode) -> Result<(), Rule
             "limit on a streaming Dataset is supported only in Complete output mode (after \
              group_by(..).agg(..)), where it cuts each batch's result table; use \
              output_mode(Complete), or limit in the sink",
+        );
+    }
+    if shape.stream_joins > 0 && mode != OutputMode::Append {
+        return err(
+            RuleKind::JoinOutsideAppend,
+            "Join between two streaming DataFrames/Datasets is not supported in Update or \
+             Complete output mode, only in Append output mode; use output_mode(Append)",
+        );
+    }
+    if shape.aggregation_after_join {
+        return err(
+            RuleKind::StatefulAroundJoin,
+            "an aggregation after a stream-stream join is not supported: the join emits rows \
+             older than the watermark, which the aggregation would drop as late (Spark's \
+             correctness check of the global watermark); write the joined rows to a sink and \
+             aggregate them in another query",
         );
     }
     match mode {
@@ -347,6 +373,27 @@ mod tests {
             ..PlanShape::default()
         };
         assert!(check_output_mode(&limited, Complete).is_ok());
+        let joined = PlanShape {
+            stream_joins: 1,
+            ..PlanShape::default()
+        };
+        assert!(check_output_mode(&joined, Append).is_ok());
+        for mode in [Update, Complete] {
+            assert_eq!(
+                check_output_mode(&joined, mode).unwrap_err().kind,
+                RuleKind::JoinOutsideAppend
+            );
+        }
+        let after = PlanShape {
+            aggregations: vec![agg(true, false)],
+            stream_joins: 1,
+            aggregation_after_join: true,
+            ..PlanShape::default()
+        };
+        assert_eq!(
+            check_output_mode(&after, Append).unwrap_err().kind,
+            RuleKind::StatefulAroundJoin
+        );
         for mode in [Append, Update] {
             let no_agg = PlanShape {
                 limited: true,

@@ -40,7 +40,7 @@ pub use handle::{QueryStatus, StreamingQuery};
 pub use metrics::{StateOperator, StateStats};
 pub use plan::{
     read, read_static, read_stream, window_time, Agg, DataStreamWriter, Dataset, GroupRows,
-    GroupState, GroupedDataset, Key, KeyCount, ListState, MapState, ProcessorHandle,
+    GroupState, GroupedDataset, JoinOn, Key, KeyCount, ListState, MapState, ProcessorHandle,
     SessionDataset, SessionGap, StateDeclarations, StateValue, StatefulProcessor, StaticTable,
     TimeMode, TimerValues, ValueState, WindowedDataset,
 };
@@ -58,8 +58,8 @@ pub mod prelude {
     pub use crate::listener::StreamingQueryListener;
     pub use crate::plan::{
         read, read_static, read_stream, window_time, DataStreamWriter, Dataset, GroupRows,
-        GroupState, KeyCount, ListState, MapState, ProcessorHandle, SessionGap, StateDeclarations,
-        StatefulProcessor, StaticTable, TimeMode, TimerValues, ValueState,
+        GroupState, JoinOn, KeyCount, ListState, MapState, ProcessorHandle, SessionGap,
+        StateDeclarations, StatefulProcessor, StaticTable, TimeMode, TimerValues, ValueState,
     };
     pub use crate::session::Session;
     pub use crate::sink::{Console, Foreach, ForeachBatch, MemorySink, Noop};

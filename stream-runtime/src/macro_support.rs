@@ -489,6 +489,30 @@ pub fn join_semi<T: Clone, S>(stream: &T, _: Option<&S>) -> T {
     stream.clone()
 }
 
+/// The output row of an inner stream-stream join: the left row, then the right one.
+pub fn stream_join_inner<L: Clone, R: Clone>(left: Option<&L>, right: Option<&R>) -> Joined<L, R> {
+    Joined {
+        __stream: left.expect("an inner join has both rows").clone(),
+        __table: right.expect("an inner join has both rows").clone(),
+    }
+}
+
+/// The output row of a left outer stream-stream join.
+pub fn stream_join_outer<L: Clone, R: Clone>(
+    left: Option<&L>,
+    right: Option<&R>,
+) -> OuterJoined<L, R> {
+    OuterJoined {
+        __stream: left.expect("a left outer join has the left row").clone(),
+        __table: right.cloned(),
+    }
+}
+
+/// The output row of a left semi stream-stream join: the left row.
+pub fn stream_join_semi<L: Clone, R>(left: Option<&L>, _: Option<&R>) -> L {
+    left.expect("a left semi join has the left row").clone()
+}
+
 /// The output row of an inner join with the static table on the left.
 pub fn static_join_inner<T: Clone, S: Clone>(table: Option<&S>, stream: &T) -> Joined<T, S> {
     join_inner(stream, table)

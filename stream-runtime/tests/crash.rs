@@ -23,6 +23,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 use stream_runtime::prelude::*;
 
+mod crash_join;
 mod sink_log;
 
 /// How long a run may take before the parent calls it a hang.
@@ -52,6 +53,23 @@ fn main() {
         naive(),
         "the uninterrupted run equals the naive computation"
     );
+    let join_reference = Scenario::new("join-reference", "w1")
+        .with_sink("join")
+        .uninterrupted();
+    let events: Vec<_> = (0..FILES)
+        .flat_map(|f| (0..PER_FILE).map(move |j| event(f, j)))
+        .collect();
+    assert_eq!(
+        all_rows(&join_reference),
+        crash_join::naive(&events),
+        "the uninterrupted join equals the naive computation"
+    );
+    assert!(
+        crash_join::naive(&events)
+            .iter()
+            .any(|r| r.contains("\"next_amount\":null")),
+        "the join has NULL rows to restore"
+    );
     let points = [
         "after-offsets@3",
         "before-sink-commit@3",
@@ -76,7 +94,15 @@ fn main() {
     for layout in ["w1", "w2", "p2"] {
         for point in points {
             run(format!("crash_{point}_on_{layout}"), &|| {
-                crash_and_restart(point, layout, &reference)
+                crash_and_restart(point, layout, "foreach", &reference)
+            });
+        }
+    }
+    // A stream-stream join: both sides' waiting rows restored with its state.
+    for layout in ["w1", "w2", "p2"] {
+        for point in ["after-offsets@3", "before-sink-commit@3", "during-snapshot"] {
+            run(format!("join_crash_{point}_on_{layout}"), &|| {
+                crash_and_restart(point, layout, "join", &join_reference)
             });
         }
     }
@@ -147,8 +173,9 @@ fn main() {
 type Batches = BTreeMap<u64, Vec<Vec<String>>>;
 
 /// Crashes a run at `point`, restarts it, and compares with the reference.
-fn crash_and_restart(point: &str, layout: &str, reference: &Batches) {
-    let s = Scenario::new(&format!("{}-{layout}", point.replace('@', "-")), layout);
+fn crash_and_restart(point: &str, layout: &str, sink: &'static str, reference: &Batches) {
+    let name = format!("{sink}-{}-{layout}", point.replace('@', "-"));
+    let s = Scenario::new(&name, layout).with_sink(sink);
     crash_then_restart(&s, point, reference)
 }
 
@@ -421,7 +448,8 @@ struct Scenario {
     hosts: PathBuf,
     /// `foreach` (a `ForeachBatch` writing a file per call into `out/`), `files` (a JSON
     /// file sink in `files/`), `group_state` (`foreach`, from a `map_groups_with_state`
-    /// query) or `dedup` (a deduplication into the `foreach` sink).
+    /// query), `dedup` (a deduplication into the `foreach` sink) or `join` (the join query of
+    /// `crash_join` into `out/`).
     sink: &'static str,
 }
 
@@ -463,6 +491,11 @@ impl Scenario {
             hosts,
             sink: "foreach",
         }
+    }
+
+    fn with_sink(mut self, sink: &'static str) -> Scenario {
+        self.sink = sink;
+        self
     }
 
     fn processes(&self) -> usize {
@@ -681,6 +714,13 @@ fn child(layout: &str, process: &str, hosts: &Path, dir: &Path, sink: &str) {
                 .checkpoint_location(dir.join("checkpoint"))
                 .trigger(AvailableNow)
         })
+    } else if sink == "join" {
+        session.start(
+            crash_join::query(dir)
+                .write_stream(foreach(out, slow))
+                .checkpoint_location(dir.join("checkpoint"))
+                .trigger(Trigger::AvailableNow),
+        )
     } else {
         session.start(stream! {
             read_stream::<Payment>(input)

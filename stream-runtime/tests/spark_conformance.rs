@@ -22,6 +22,8 @@ use stream_runtime::prelude::*;
 
 #[path = "conformance_kinds/dedup.rs"]
 mod dedup_kinds;
+#[path = "conformance_kinds/ss_join.rs"]
+mod ss_join;
 
 // ---------------------------------------------------------------------------------------------
 // A row whose columns are known only at run time.
@@ -465,16 +467,26 @@ fn run(dir: &Path, scenario: &Json, workers: usize) -> Outcome {
             .collect(),
         Err(e) => return Outcome::Fail(format!("cannot read expected.jsonl: {e}")),
     };
-    if scenario["inputs"].get("main").is_none() {
-        return Outcome::Skip("kind not supported yet".into());
-    }
-    let input_dir = temp_dir(&name, workers);
-    let input = read_stream(
-        Files::json::<InRow>(&input_dir)
-            .max_files_per_trigger(1)
-            .mode(Mode::FailFast),
-    );
-    let query = match build(scenario, dir, input) {
+    // One input (`main`), or two (`left`, `right`) whose rows share each batch file.
+    let sides: Vec<&str> = match scenario["inputs"].get("main") {
+        Some(_) => vec!["main"],
+        None => vec!["left", "right"],
+    };
+    let input_dirs: Vec<PathBuf> = (sides.iter())
+        .map(|side| temp_dir(&format!("{name}-{side}"), workers))
+        .collect();
+    let stream = |dir: &Path| {
+        read_stream(
+            Files::json::<InRow>(dir)
+                .max_files_per_trigger(1)
+                .mode(Mode::FailFast),
+        )
+    };
+    let built = match sides.len() {
+        1 => build(scenario, dir, stream(&input_dirs[0])),
+        _ => ss_join::build(scenario, stream(&input_dirs[0]), stream(&input_dirs[1])),
+    };
+    let query = match built {
         Ok(q) => q,
         Err(o) => return o,
     };
@@ -513,20 +525,30 @@ fn run(dir: &Path, scenario: &Json, workers: usize) -> Outcome {
     files.sort();
     let base = SystemTime::now() - Duration::from_secs(3600);
     for (i, f) in files.iter().enumerate() {
-        // Write under a temporary name, set the time, then rename: files appear atomically.
-        let tmp = input_dir.join(format!(".{i}.tmp"));
-        std::fs::copy(f, &tmp).unwrap();
-        let file = std::fs::File::options().write(true).open(&tmp).unwrap();
-        file.set_modified(base + Duration::from_secs(i as u64))
-            .unwrap();
-        drop(file);
-        std::fs::rename(&tmp, input_dir.join(f.file_name().unwrap())).unwrap();
+        // Write under a temporary name, set the time, then rename: files appear atomically
+        // (every input's file of a step, one right after the other).
+        let text = std::fs::read_to_string(f).unwrap();
+        let mut tmps = Vec::new();
+        for (side, input_dir) in sides.iter().zip(&input_dirs) {
+            let tmp = input_dir.join(format!(".{i}.tmp"));
+            std::fs::write(&tmp, rows_of(&text, side)).unwrap();
+            let file = std::fs::File::options().write(true).open(&tmp).unwrap();
+            file.set_modified(base + Duration::from_secs(i as u64))
+                .unwrap();
+            drop(file);
+            tmps.push((tmp, input_dir.join(f.file_name().unwrap())));
+        }
+        for (tmp, to) in tmps {
+            std::fs::rename(tmp, to).unwrap();
+        }
         if let Err(e) = handle.process_all_available() {
             return Outcome::Fail(format!("the query failed: {e}"));
         }
     }
     let stopped = handle.stop();
-    let _ = std::fs::remove_dir_all(&input_dir);
+    for input_dir in &input_dirs {
+        let _ = std::fs::remove_dir_all(input_dir);
+    }
     if let Err(e) = stopped {
         return Outcome::Fail(format!("the query failed: {e}"));
     }
@@ -576,6 +598,28 @@ fn run(dir: &Path, scenario: &Json, workers: usize) -> Outcome {
         }
     }
     Outcome::Pass
+}
+
+/// The lines of a batch file for input `side`: all of them for `main`, else those whose
+/// `_stream` names the side, without `_stream`.
+fn rows_of(text: &str, side: &str) -> String {
+    if side == "main" {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut row: serde_json::Map<String, Json> = serde_json::from_str(line).unwrap();
+        if row
+            .remove("_stream")
+            .and_then(|s| s.as_str().map(String::from))
+            .as_deref()
+            == Some(side)
+        {
+            out.push_str(&Json::Object(row).to_string());
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn scenario_dirs() -> Vec<PathBuf> {

@@ -8,6 +8,7 @@ mod group_state;
 mod input;
 mod join;
 mod session;
+mod stream_join;
 
 pub(crate) use aggregate::{keyed_aggregate, Partial, StateOp};
 pub(crate) use cluster::{connect, execute_cluster, execute_local};
@@ -18,6 +19,7 @@ pub(crate) use group_state::{
 pub(crate) use input::RowInput;
 pub(crate) use join::half_join;
 pub(crate) use session::{session_aggregate, SessionState};
+pub(crate) use stream_join::{stream_join, JoinLogic, JoinSide, JoinState};
 
 use crate::metrics::Metrics;
 use crate::time::Time;

@@ -79,7 +79,7 @@ impl<T: Record> Driver<'_, T> {
     pub(super) fn wants_no_data_batch(&self, next: u64, batch_watermark: u64) -> bool {
         let meta = &self.def.data.meta;
         // Spark's FlatMapGroupsWithStateExec asks for one only with event-time timeouts; every
-        // other stateful operator (aggregation, deduplication) always does.
+        // other stateful operator (aggregation, deduplication, stream-stream join) always does.
         let event_timeouts = meta
             .shape
             .group_states

@@ -362,6 +362,7 @@ impl<T: Record> Dataset<T> {
     /// Records an aggregation in the query's shape; returns its depth in the chain.
     fn push_aggregation(&mut self, shape: AggShape, description: OperatorDescription) -> u64 {
         self.meta.stateful.push(description);
+        self.meta.shape.aggregation_after_join |= self.meta.shape.stream_joins > 0;
         let aggregations = &mut self.meta.shape.aggregations;
         aggregations.push(shape);
         aggregations.len() as u64 - 1

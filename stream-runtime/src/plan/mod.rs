@@ -16,6 +16,7 @@ mod json;
 pub(crate) mod lower;
 mod nulls;
 mod stateful_processor;
+mod stream_join;
 mod transform_with_state;
 mod writer;
 
@@ -30,6 +31,7 @@ pub use stateful_processor::{
     ListState, MapState, ProcessorHandle, StateDeclarations, StatefulProcessor, TimeMode,
     TimerValues, ValueState,
 };
+pub use stream_join::JoinOn;
 pub use writer::DataStreamWriter;
 pub(crate) use writer::QueryDef;
 

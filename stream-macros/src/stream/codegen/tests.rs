@@ -202,10 +202,14 @@ fn joins_sessions_and_sorting() {
 #[test]
 fn join_and_sort_errors() {
     let e = check_err(quote! {
-        let other = read_stream::<Bid>(s2);
-        read_stream::<Bid>(s).join(other, a == b)
+        read_stream::<Bid>(s).join(read_stream::<Bid>(s2), a == b)
     });
-    assert!(e.contains("stream-stream joins are not supported"), "{e}");
+    assert!(e.contains("bind it to a name first"), "{e}");
+    let e = check_err(quote! {
+        let p = read_static::<P>(x);
+        read_stream::<Bid>(s).join(p, a > b)
+    });
+    assert!(e.starts_with("`>` in a join condition"), "{e}");
     let e = check_err(quote! {
         let p = read_static::<P>(x);
         read_stream::<Bid>(s).join(p, a == b, "full")

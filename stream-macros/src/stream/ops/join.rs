@@ -28,6 +28,9 @@ pub struct JoinSpec {
     pub on_span: Span,
     /// `"left_outer"` etc., if given (default inner; checked by `check`).
     pub how: Option<syn::LitStr>,
+    /// The comparisons of the condition that are not key equalities (`<`, `>=`, ...): a time
+    /// range or filters of a stream-stream join; refused in a stream-static join.
+    pub extra: Vec<Expr>,
 }
 
 /// One `left == right` of a join condition.
@@ -54,14 +57,15 @@ pub fn parse(_: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operator>> {
         ));
     }
     let other = Box::new(parse_pipeline(args[0])?);
-    let mut on = Vec::new();
-    parse_join_condition(args[1], &mut on)?;
+    let (mut on, mut extra) = (Vec::new(), Vec::new());
+    parse_join_condition(args[1], &mut on, &mut extra)?;
     let how = args.get(2).map(|a| parse_join_type(a)).transpose()?;
     Ok(Box::new(Join(JoinSpec {
         other,
         on,
         on_span: args[1].span(),
         how,
+        extra,
     })))
 }
 
@@ -69,14 +73,19 @@ pub fn parse(_: &str, mc: &ExprMethodCall) -> Result<Box<dyn Operator>> {
 const JOIN_CONDITION: &str = "a stream-static join condition is an equality between a column of each side, \
                               `bidder == id`, or several joined by `&&`: `bidder == id && day == day`";
 
-/// The equalities of a join condition, joined by `&&`.
-fn parse_join_condition(expr: &Expr, out: &mut Vec<JoinKey>) -> Result<()> {
+/// The equalities of a join condition, joined by `&&`, and its comparisons (`extra`).
+fn parse_join_condition(expr: &Expr, out: &mut Vec<JoinKey>, extra: &mut Vec<Expr>) -> Result<()> {
+    use syn::BinOp::*;
     match expr {
-        Expr::Paren(p) => parse_join_condition(&p.expr, out),
-        Expr::Group(g) => parse_join_condition(&g.expr, out),
-        Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
-            parse_join_condition(&b.left, out)?;
-            parse_join_condition(&b.right, out)
+        Expr::Paren(p) => parse_join_condition(&p.expr, out, extra),
+        Expr::Group(g) => parse_join_condition(&g.expr, out, extra),
+        Expr::Binary(b) if matches!(b.op, And(_)) => {
+            parse_join_condition(&b.left, out, extra)?;
+            parse_join_condition(&b.right, out, extra)
+        }
+        Expr::Binary(b) if matches!(b.op, Lt(_) | Le(_) | Gt(_) | Ge(_) | Ne(_)) => {
+            extra.push(expr.clone());
+            Ok(())
         }
         Expr::Binary(b) if matches!(b.op, syn::BinOp::Eq(_)) => {
             let left = parse_col_expr(&b.left)?;
@@ -145,6 +154,10 @@ impl Operator for Join {
 
     fn check(&self, cx: &mut Checker, at: Site, info: &mut Info) -> Option<Box<dyn Step>> {
         match at.input {
+            Stage::Table(name) if refuse_extra(cx, &self.0) => {
+                let _ = name;
+                None
+            }
             Stage::Table(name) => join_table_left(cx, at.method, &self.0, name, info),
             Stage::Rows(rows) => join(cx, at.method, &self.0, rows, info, at.outer_name),
             _ => unreachable!("a join is checked on rows or on a static table"),
@@ -152,9 +165,26 @@ impl Operator for Join {
     }
 }
 
+/// A comparison in a stream-static join's condition: refused, as before the condition was
+/// parsed for stream-stream joins.
+fn refuse_extra(cx: &mut Checker, spec: &JoinSpec) -> bool {
+    use quote::ToTokens;
+    for e in &spec.extra {
+        if let Expr::Binary(b) = e {
+            let op = b.op.to_token_stream().to_string().replace(' ', "");
+            cx.push_error(Error::new_spanned(
+                e,
+                format!("`{op}` in a join condition: {JOIN_CONDITION}; for other conditions, `.filter(..)` after the join"),
+            ));
+        }
+    }
+    !spec.extra.is_empty()
+}
+
 /// `stream.join(table, on, how)`: with the static table as the argument (the usual case),
 /// or, when the receiver is a name of the surrounding code and the argument a stream, with
-/// the static table on the left.
+/// the static table on the left. With a stream's binding as the argument, a stream-stream
+/// join ([`stream_join`](super::stream_join)).
 fn join(
     cx: &mut Checker,
     method: Ident,
@@ -164,6 +194,17 @@ fn join(
     outer_name: Option<Ident>,
 ) -> Option<Box<dyn Step>> {
     let other = &spec.other;
+    if let (Source::Name(n), true) = (&other.source, other.calls.is_empty()) {
+        let stream = cx
+            .binding(n)
+            .map(|i| (matches!(i.stage, Stage::Rows(_)), i.bounded));
+        if info.bounded == Some(false) && stream == Some((true, Some(false))) {
+            return super::stream_join::check(cx, method, spec, rows, info, n.clone());
+        }
+    }
+    if refuse_extra(cx, spec) {
+        return None;
+    }
     let table = match (&other.source, other.calls.is_empty()) {
         (Source::ReadStatic { func, .. } | Source::Read { func, .. }, _) => {
             cx.error(
@@ -201,9 +242,10 @@ fn join(
              a batch query joins bounded inputs only; read the other side with `read(..)` too, or \
              make the stream the receiver, `stream.join(batch, bidder == id)`"
         } else {
-            "the argument of `.join` is a stream: stream-stream joins are not supported by `stream!` yet; \
-             join a stream with a static table, `let people = read_static::<Person>(source);` \
-             then `stream.join(people, bidder == id)`"
+            "the argument of `.join` is a stream: bind it to a name first, \
+             `let clicks = read_stream::<Click>(source).with_watermark(time, \"10 seconds\");`, \
+             then `stream.join(clicks, ad == clicks.ad)`: its name qualifies its columns \
+             (`clicks.time`)"
         };
         cx.error(method.span(), msg);
         return None;
@@ -379,7 +421,7 @@ fn join_type(
 }
 
 /// The rows after a join.
-fn joined(info: &mut Info, rows: Rows, table: Ident, out: JoinOut) {
+pub(super) fn joined(info: &mut Info, rows: Rows, table: Ident, out: JoinOut) {
     if out == JoinOut::Stream {
         info.stage = Stage::Rows(rows);
         return;
@@ -502,7 +544,7 @@ impl Step for JoinStreamStep {
 /// (`{ let __k = value; __k }`, on the user's token), so that keys of different types on the two
 /// sides are reported as rustc's "expected `u64`, found `String`" on the key itself, not as an
 /// argument of `Clone::clone`.
-fn join_key(keys: &[ColExpr]) -> TokenStream {
+pub(super) fn join_key(keys: &[ColExpr]) -> TokenStream {
     let values: Vec<TokenStream> = keys
         .iter()
         .map(|e| {
@@ -518,7 +560,7 @@ fn join_key(keys: &[ColExpr]) -> TokenStream {
 }
 
 /// `::stream_runtime::JoinType::X`, on the span of the user's join type.
-fn join_type_tokens(how: JoinType, span: Span) -> TokenStream {
+pub(super) fn join_type_tokens(how: JoinType, span: Span) -> TokenStream {
     use stream_core::rules::JoinType::*;
     let name = match how {
         Inner => "Inner",

@@ -13,6 +13,7 @@
 //! - [`dedup`]: `drop_duplicates`, `drop_duplicates_within_watermark`;
 //! - [`join`]: stream-static joins, with the stream or the static table on the left, and
 //!   joins with a bounded dataset (`read`: two batch inputs, or a stream and a batch input);
+//!   [`stream_join`]: `join` of two streams (its check and codegen; `join` parses the call);
 //! - [`writer`]: `write_stream` and the writer's options, `output_mode`, `trigger`,
 //!   `query_name`, `checkpoint_location`, `start`;
 //! - [`batch`]: the actions of a batch query (a pipeline over `read(..)`): `collect`, `show`,
@@ -38,6 +39,7 @@ pub mod dedup;
 pub mod group_state;
 pub mod join;
 pub mod projection;
+pub mod stream_join;
 pub mod writer;
 
 use super::ast::Pipeline;

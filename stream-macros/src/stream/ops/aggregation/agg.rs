@@ -214,6 +214,7 @@ impl Operator for Count {
                 Some(Box::new(agg(cx, method, &[item], &input, &key, info)))
             }
             Key::Opaque => {
+                info.shape.aggregation_after_join |= info.shape.stream_joins > 0;
                 info.shape.aggregations.push(AggShape::default());
                 info.watermarks.clear();
                 info.event_time.clear();
@@ -275,6 +276,7 @@ fn agg(
     }
     let agg_names: Vec<Ident> = items.iter().map(|i| i.name.clone()).collect();
     let strukt = cx.new_struct("Row", GenKind::Columns(names.clone()));
+    info.shape.aggregation_after_join |= info.shape.stream_joins > 0;
     info.shape.aggregations.push(AggShape {
         watermarked_event_time_key: matches!(
             key,
