@@ -3,7 +3,9 @@
 //!
 //! Each scenario's query is built from its `scenario.json` through the public builder API; its
 //! input is fed as Spark's was, one JSON file per step through the file source with
-//! `max_files_per_trigger(1)`. For every batch Spark ran, the batch id, the number of input
+//! `max_files_per_trigger(1)`, each step a run of the query with `Trigger::AvailableNow` from
+//! its checkpoint (so restarts, and state restored from the checkpoint, are exercised at every
+//! step, as in Spark's runner). For every batch Spark ran, the batch id, the number of input
 //! rows, the watermark and the rows (as a multiset) must match, with 1 and with 2 workers.
 //!
 //! Scenarios: every folder under `tests/conformance/`, plus every folder listed in
@@ -97,14 +99,27 @@ impl DynRow {
 #[serde(transparent)]
 struct InRow(DynRow);
 
+/// An input row as a JSON object (from the files), or as it serializes (from operator state,
+/// after a restart).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum InRowRepr {
+    Object(serde_json::Map<String, Json>),
+    Row(DynRow),
+}
+
 impl<'de> Deserialize<'de> for InRow {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let map = serde_json::Map::<String, Json>::deserialize(d)?;
-        let mut cols = Vec::new();
-        for (k, v) in map {
-            cols.push((k, Val::from_json(&v).map_err(serde::de::Error::custom)?));
+        match InRowRepr::deserialize(d)? {
+            InRowRepr::Row(row) => Ok(InRow(row)),
+            InRowRepr::Object(map) => {
+                let mut cols = Vec::new();
+                for (k, v) in map {
+                    cols.push((k, Val::from_json(&v).map_err(serde::de::Error::custom)?));
+                }
+                Ok(InRow(DynRow(cols)))
+            }
         }
-        Ok(InRow(DynRow(cols)))
     }
 }
 
@@ -482,13 +497,9 @@ fn run(dir: &Path, scenario: &Json, workers: usize) -> Outcome {
                 .mode(Mode::FailFast),
         )
     };
-    let built = match sides.len() {
+    let make = || match sides.len() {
         1 => build(scenario, dir, stream(&input_dirs[0])),
         _ => ss_join::build(scenario, stream(&input_dirs[0]), stream(&input_dirs[1])),
-    };
-    let query = match built {
-        Ok(q) => q,
-        Err(o) => return o,
     };
     let mode = match scenario["output_mode"].as_str() {
         Some("append") => Append,
@@ -498,21 +509,33 @@ fn run(dir: &Path, scenario: &Json, workers: usize) -> Outcome {
     };
     // Every batch as the sink receives it (a memory sink keeps only the latest in complete mode).
     let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = {
-        let received = received.clone();
-        ForeachBatch::new(move |id, rows| received.lock().unwrap().push((id, rows)))
+    let checkpoint = temp_dir(&format!("{name}-checkpoint"), workers);
+    // As Spark's runner: each step is a run of the query with `Trigger.AvailableNow` from the
+    // checkpoint, which reads the step's file and runs a batch without data if the watermark
+    // asks for one, then stops. (Each run starts its inputs' own watermarks over from the
+    // checkpoint's global one, as Spark's WatermarkTracker does: it shows with two inputs.)
+    let start = || -> Result<StreamingQuery, Outcome> {
+        let query = make()?;
+        let sink = {
+            let received = received.clone();
+            ForeachBatch::new(move |id, rows| received.lock().unwrap().push((id, rows)))
+        };
+        let writer = query
+            .write_stream(sink)
+            .output_mode(mode)
+            .checkpoint_location(&checkpoint)
+            .trigger(Trigger::AvailableNow);
+        Session::with_workers(workers)
+            .start(writer)
+            .map_err(|e| Outcome::Fail(format!("the query did not start: {e}")))
     };
-    let started = Session::with_workers(workers).start(query.write_stream(sink).output_mode(mode));
     if let Some(err) = scenario.get("expect_error").and_then(|e| e.as_str()) {
-        return match started {
+        let _ = std::fs::remove_dir_all(&checkpoint);
+        return match start() {
             Err(_) => Outcome::Pass,
             Ok(_) => Outcome::Fail(format!("Spark rejects this query ({err}); we accepted it")),
         };
     }
-    let handle = match started {
-        Ok(h) => h,
-        Err(e) => return Outcome::Fail(format!("the query did not start: {e}")),
-    };
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -524,35 +547,30 @@ fn run(dir: &Path, scenario: &Json, workers: usize) -> Outcome {
         .collect();
     files.sort();
     let base = SystemTime::now() - Duration::from_secs(3600);
+    let mut progress = Vec::new();
     for (i, f) in files.iter().enumerate() {
-        // Write under a temporary name, set the time, then rename: files appear atomically
-        // (every input's file of a step, one right after the other).
+        // Every input's file of the step, written whole before the run starts.
         let text = std::fs::read_to_string(f).unwrap();
-        let mut tmps = Vec::new();
         for (side, input_dir) in sides.iter().zip(&input_dirs) {
-            let tmp = input_dir.join(format!(".{i}.tmp"));
-            std::fs::write(&tmp, rows_of(&text, side)).unwrap();
-            let file = std::fs::File::options().write(true).open(&tmp).unwrap();
+            let path = input_dir.join(f.file_name().unwrap());
+            std::fs::write(&path, rows_of(&text, side)).unwrap();
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
             file.set_modified(base + Duration::from_secs(i as u64))
                 .unwrap();
-            drop(file);
-            tmps.push((tmp, input_dir.join(f.file_name().unwrap())));
         }
-        for (tmp, to) in tmps {
-            std::fs::rename(tmp, to).unwrap();
-        }
-        if let Err(e) = handle.process_all_available() {
+        let handle = match start() {
+            Ok(h) => h,
+            Err(o) => return o,
+        };
+        if let Err(e) = handle.await_termination() {
             return Outcome::Fail(format!("the query failed: {e}"));
         }
+        progress.extend(handle.recent_progress());
     }
-    let stopped = handle.stop();
     for input_dir in &input_dirs {
         let _ = std::fs::remove_dir_all(input_dir);
     }
-    if let Err(e) = stopped {
-        return Outcome::Fail(format!("the query failed: {e}"));
-    }
-    let progress = handle.recent_progress();
+    let _ = std::fs::remove_dir_all(&checkpoint);
     let batches = std::mem::take(&mut *received.lock().unwrap());
     if progress.len() != expected.len() {
         let ours: Vec<String> = progress

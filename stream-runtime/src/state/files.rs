@@ -1,7 +1,8 @@
 //! State files: per operator, `<version>.<lo>-<hi>.delta` (the keys of key groups `lo..hi`
-//! changed in the batch that made `version`, or removed: a `nil` value) and
-//! `<version>.snapshot` (every key at `version`), as MessagePack records
-//! `[key group, key, value]`; and `_metadata`, what the operator is.
+//! changed in the batch that made `version`) and `<version>.snapshot` (every key at
+//! `version`), as MessagePack records `[key group, key, value]`, or `[key group, key]` for a
+//! key removed (not a `nil` value, which is a value like any other, e.g. `None` or `()`); and
+//! `_metadata`, what the operator is.
 
 use super::json::Json;
 use super::store::Map;
@@ -106,7 +107,40 @@ pub(crate) fn files_for(dir: &Path, version: u64, range: &Range<u32>) -> Result<
     Ok(out)
 }
 
-/// Reads the records of `path`, typed.
+/// A record of a state file: `[group, key, value]`, or `[group, key]` for a removed key.
+struct StateRecord<K, V>(u32, K, Option<V>);
+
+impl<'de, K: serde::Deserialize<'de>, V: serde::Deserialize<'de>> serde::Deserialize<'de>
+    for StateRecord<K, V>
+{
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit<K, V>(std::marker::PhantomData<(K, V)>);
+        impl<'de, K: serde::Deserialize<'de>, V: serde::Deserialize<'de>> serde::de::Visitor<'de>
+            for Visit<K, V>
+        {
+            type Value = StateRecord<K, V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a record [key group, key] or [key group, key, value]")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                use serde::de::Error;
+                let group = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let key = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(1, &self))?;
+                Ok(StateRecord(group, key, seq.next_element()?))
+            }
+        }
+        d.deserialize_seq(Visit(std::marker::PhantomData))
+    }
+}
+
+/// Reads the records of `path`, typed (`None`: the key was removed).
 fn read_records<K: DeserializeOwned, V: DeserializeOwned>(
     path: &Path,
 ) -> Result<Vec<(u32, K, Option<V>)>> {
@@ -115,13 +149,13 @@ fn read_records<K: DeserializeOwned, V: DeserializeOwned>(
     let mut out = Vec::new();
     while (cursor.position() as usize) < bytes.len() {
         let at = cursor.position();
-        let record = rmp_serde::decode::from_read(&mut cursor).map_err(|e| {
+        let StateRecord(group, key, value) = rmp_serde::decode::from_read(&mut cursor).map_err(|e| {
             error(
                 path,
                 format!("unreadable record at byte {at} ({e}): corrupt, truncated, or written by another query"),
             )
         })?;
-        out.push(record);
+        out.push((group, key, value));
     }
     Ok(out)
 }
@@ -166,9 +200,12 @@ pub(crate) fn write_delta<K: Serialize, V: Serialize>(
     let range = ctx.range();
     let path = dir.join(format!("{version}.{}-{}.delta", range.start, range.end));
     let mut bytes = Vec::with_capacity(records.len() * 32);
-    for record in records {
-        rmp_serde::encode::write_named(&mut bytes, record)
-            .map_err(|e| error(&path, format!("cannot encode a record: {e}")))?;
+    for (group, key, value) in records {
+        let written = match value {
+            Some(v) => rmp_serde::encode::write_named(&mut bytes, &(group, key, v)),
+            None => rmp_serde::encode::write_named(&mut bytes, &(group, key)),
+        };
+        written.map_err(|e| error(&path, format!("cannot encode a record: {e}")))?;
     }
     checkpoint::write_atomic(&path, &bytes)
 }

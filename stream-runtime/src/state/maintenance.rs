@@ -93,11 +93,10 @@ pub(crate) fn snapshot(op_dir: &Path, groups: u32, version: u64) -> Result<()> {
     let mut state: BTreeMap<Vec<u8>, (u32, Vec<u8>)> = BTreeMap::new();
     for file in files::files_for(op_dir, version, &(0..groups))? {
         for (group, key, value) in raw_records(&file.path)? {
-            if value == [NIL] {
-                state.remove(&key);
-            } else {
-                state.insert(key, (group, value));
-            }
+            match value {
+                Some(value) => state.insert(key, (group, value)),
+                None => state.remove(&key),
+            };
         }
     }
     let mut bytes = Vec::new();
@@ -169,11 +168,8 @@ fn remove_stale_temp_files(op_dir: &Path) {
     }
 }
 
-/// MessagePack's `nil`: a removed key's value in a delta.
-const NIL: u8 = 0xc0;
-
-/// A record as `(key group, key bytes, value bytes)`.
-pub(crate) type RawRecord = (u32, Vec<u8>, Vec<u8>);
+/// A record as `(key group, key bytes, value bytes)`; no value for a removed key.
+pub(crate) type RawRecord = (u32, Vec<u8>, Option<Vec<u8>>);
 
 /// A file's records.
 pub(crate) fn raw_records(path: &Path) -> Result<Vec<RawRecord>> {
@@ -189,8 +185,11 @@ pub(crate) fn raw_records(path: &Path) -> Result<Vec<RawRecord>> {
     while (cursor.position() as usize) < bytes.len() {
         let at = cursor.position();
         let len = rmp::decode::read_array_len(&mut cursor).map_err(|e| corrupt(at, &e))?;
-        if len != 3 {
-            return Err(corrupt(at, &format!("a record of {len} fields, not 3")));
+        if len != 2 && len != 3 {
+            return Err(corrupt(
+                at,
+                &format!("a record of {len} fields, not 2 or 3"),
+            ));
         }
         let group: u32 = rmp::decode::read_int(&mut cursor).map_err(|e| corrupt(at, &e))?;
         let skip = |cursor: &mut std::io::Cursor<&[u8]>| -> Result<Vec<u8>> {
@@ -200,7 +199,11 @@ pub(crate) fn raw_records(path: &Path) -> Result<Vec<RawRecord>> {
             Ok(bytes[from..cursor.position() as usize].to_vec())
         };
         let key = skip(&mut cursor)?;
-        let value = skip(&mut cursor)?;
+        let value = if len == 3 {
+            Some(skip(&mut cursor)?)
+        } else {
+            None
+        };
         out.push((group, key, value));
     }
     Ok(out)

@@ -97,3 +97,32 @@ fn deltas_snapshots_and_retention_restore_the_state_on_any_number_of_workers() {
         .collect();
     assert_eq!(untyped, history[30]);
 }
+
+#[test]
+fn a_value_that_encodes_as_nil_is_kept_not_taken_for_a_removal() {
+    // Deduplication keeps `Option<i64>` values (`None`: never expires); `()` is another such
+    // value. MessagePack writes both as `nil`.
+    let dir = Dir(std::env::temp_dir().join(format!("state-nil-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&dir.0);
+    let store: RefCell<Store<u64, Option<i64>>> =
+        RefCell::new(Store::open(Some(&ctx(&dir, 0, 0, 1)), 0, "test").unwrap());
+    for (key, value) in [(1, None), (2, Some(5)), (3, None)] {
+        store.borrow_mut().map.insert(key, value);
+        store.borrow_mut().changed(&key);
+    }
+    store.commit(1).unwrap();
+    store.borrow_mut().map.remove(&3);
+    store.borrow_mut().changed(&3);
+    store.commit(2).unwrap();
+    let want: BTreeMap<u64, Option<i64>> = [(1, None), (2, Some(5))].into();
+    let restore = |version| -> BTreeMap<u64, Option<i64>> {
+        let s: Store<u64, Option<i64>> =
+            Store::open(Some(&ctx(&dir, version, 0, 1)), 0, "test").unwrap();
+        s.map.into_iter().collect()
+    };
+    assert_eq!(restore(2), want);
+    // Folded into a snapshot, the same.
+    maintain(&dir.0, 16, 2, 100).unwrap();
+    assert!(dir.0.join("0/2.snapshot").exists());
+    assert_eq!(restore(2), want);
+}
