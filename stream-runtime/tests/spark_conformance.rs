@@ -6,7 +6,8 @@
 //! `max_files_per_trigger(1)`, each step a run of the query with `Trigger::AvailableNow` from
 //! its checkpoint (so restarts, and state restored from the checkpoint, are exercised at every
 //! step, as in Spark's runner). For every batch Spark ran, the batch id, the number of input
-//! rows, the watermark and the rows (as a multiset) must match, with 1 and with 2 workers.
+//! rows, the watermark and the rows (as a multiset) must match, with 1 and with 2 workers, and
+//! with 2 and 1 workers in turn (each restart rescales the state: `WORKER_PATTERNS`).
 //!
 //! Scenarios: every folder under `tests/conformance/`, plus every folder listed in
 //! `STREAM_CONFORMANCE_DIRS` (colon-separated; a folder holding `scenario.json`, or a folder of
@@ -472,7 +473,19 @@ fn canonical(rows: &[Json]) -> Vec<String> {
     v
 }
 
-fn run(dir: &Path, scenario: &Json, workers: usize) -> Outcome {
+/// The numbers of workers a scenario runs with: step `i` runs on `pattern[i % len]` workers,
+/// so `[2, 1]` restarts the query on another number of workers at every step.
+const WORKER_PATTERNS: [&[usize]; 3] = [&[1], &[2], &[2, 1]];
+
+/// `[1]` as "1 worker", `[2, 1]` as "2, 1 workers".
+fn workers_label(pattern: &[usize]) -> String {
+    let n: Vec<String> = pattern.iter().map(|w| w.to_string()).collect();
+    let plural = if pattern == [1] { "" } else { "s" };
+    format!("{} worker{plural}", n.join(", "))
+}
+
+fn run(dir: &Path, scenario: &Json, pattern: &[usize]) -> Outcome {
+    let workers = pattern.iter().fold(0, |acc, w| acc * 10 + w);
     let name = scenario["name"].as_str().unwrap_or("?").to_string();
     let expected: Vec<Json> = match std::fs::read_to_string(dir.join("expected.jsonl")) {
         Ok(s) => s
@@ -514,7 +527,7 @@ fn run(dir: &Path, scenario: &Json, workers: usize) -> Outcome {
     // checkpoint, which reads the step's file and runs a batch without data if the watermark
     // asks for one, then stops. (Each run starts its inputs' own watermarks over from the
     // checkpoint's global one, as Spark's WatermarkTracker does: it shows with two inputs.)
-    let start = || -> Result<StreamingQuery, Outcome> {
+    let start = |step: usize| -> Result<StreamingQuery, Outcome> {
         let query = make()?;
         let sink = {
             let received = received.clone();
@@ -525,13 +538,13 @@ fn run(dir: &Path, scenario: &Json, workers: usize) -> Outcome {
             .output_mode(mode)
             .checkpoint_location(&checkpoint)
             .trigger(Trigger::AvailableNow);
-        Session::with_workers(workers)
+        Session::with_workers(pattern[step % pattern.len()])
             .start(writer)
             .map_err(|e| Outcome::Fail(format!("the query did not start: {e}")))
     };
     if let Some(err) = scenario.get("expect_error").and_then(|e| e.as_str()) {
         let _ = std::fs::remove_dir_all(&checkpoint);
-        return match start() {
+        return match start(0) {
             Err(_) => Outcome::Pass,
             Ok(_) => Outcome::Fail(format!("Spark rejects this query ({err}); we accepted it")),
         };
@@ -558,7 +571,7 @@ fn run(dir: &Path, scenario: &Json, workers: usize) -> Outcome {
             file.set_modified(base + Duration::from_secs(i as u64))
                 .unwrap();
         }
-        let handle = match start() {
+        let handle = match start(i) {
             Ok(h) => h,
             Err(o) => return o,
         };
@@ -697,14 +710,11 @@ fn spark_conformance() {
             .map(String::from)
             .unwrap_or_else(|| dir.file_name().unwrap().to_string_lossy().into_owned());
         let mut outcome = Outcome::Pass;
-        for workers in [1, 2] {
-            match run(&dir, &scenario, workers) {
+        for pattern in WORKER_PATTERNS {
+            match run(&dir, &scenario, pattern) {
                 Outcome::Pass => {}
                 Outcome::Fail(why) => {
-                    outcome = Outcome::Fail(format!(
-                        "({workers} worker{}) {why}",
-                        if workers == 1 { "" } else { "s" }
-                    ));
+                    outcome = Outcome::Fail(format!("({}) {why}", workers_label(pattern)));
                     break;
                 }
                 skip => {

@@ -78,9 +78,9 @@ fn hand_worked_dedup_scenarios() {
     for dir in dirs {
         let text = std::fs::read_to_string(dir.join("scenario.json")).unwrap();
         let scenario: Json = serde_json::from_str(&text).unwrap();
-        for workers in [1, 2] {
-            let name = format!("{} on {workers} worker(s)", dir.display());
-            match super::run(&dir, &scenario, workers) {
+        for pattern in super::WORKER_PATTERNS {
+            let name = format!("{} on {}", dir.display(), super::workers_label(pattern));
+            match super::run(&dir, &scenario, pattern) {
                 Outcome::Pass => println!("PASS {name}"),
                 Outcome::Fail(why) => failures.push(format!("FAIL {name}: {why}")),
                 Outcome::Skip(why) => failures.push(format!("SKIP {name}: {why}")),

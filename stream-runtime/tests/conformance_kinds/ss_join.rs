@@ -241,10 +241,12 @@ fn hand_worked_windows_and_filters() {
         .join("tests/conformance_kinds/ss_join_windows_filters");
     let text = std::fs::read_to_string(dir.join("scenario.json")).unwrap();
     let scenario: Json = serde_json::from_str(&text).unwrap();
-    for workers in [1, 2] {
-        match super::run(&dir, &scenario, workers) {
+    for pattern in super::WORKER_PATTERNS {
+        match super::run(&dir, &scenario, pattern) {
             Outcome::Pass => {}
-            Outcome::Fail(why) | Outcome::Skip(why) => panic!("{workers} workers: {why}"),
+            Outcome::Fail(why) | Outcome::Skip(why) => {
+                panic!("{}: {why}", super::workers_label(pattern))
+            }
         }
     }
 }
