@@ -7,6 +7,10 @@
 use std::time::{Duration, Instant};
 use stream_runtime::prelude::*;
 
+mod steps;
+
+use steps::run_steps;
+
 #[derive(Record)]
 struct Click {
     user: String,
@@ -25,31 +29,6 @@ fn click(user: &str, secs: i64) -> Click {
         user: user.into(),
         ts: Timestamp(secs * 1000),
     }
-}
-
-/// Runs `steps` (each a batch of rows, then `process_all_available`) and returns the rows the
-/// sink got for each step, sorted.
-fn run_steps<O: Record + Ord>(
-    session: Session,
-    input: &MemoryStream<Click>,
-    query: DataStreamWriter<O>,
-    sink: &MemorySink<O>,
-    steps: &[Vec<Click>],
-) -> Vec<Vec<O>> {
-    let q = session.start(query).unwrap();
-    let mut seen = 0;
-    let mut out = Vec::new();
-    for step in steps {
-        input.add_data(step.clone());
-        q.process_all_available().unwrap();
-        let rows = sink.rows();
-        let mut new: Vec<O> = rows[seen..].to_vec();
-        seen = rows.len();
-        new.sort();
-        out.push(new);
-    }
-    q.stop().unwrap();
-    out
 }
 
 fn counts(rows: &[Vec<UserCount>]) -> Vec<Vec<(String, i64)>> {
@@ -89,7 +68,14 @@ fn running_count_per_key_on_1_and_2_workers() {
                 .write_stream(sink.clone())
                 .output_mode(Update)
         };
-        let got = run_steps(Session::with_workers(workers), &input, query, &sink, &steps);
+        let got = run_steps(
+            Session::with_workers(workers),
+            &input,
+            query,
+            &sink,
+            &steps,
+            Clone::clone,
+        );
         assert_eq!(counts(&got), want, "{workers} workers");
     }
 }
@@ -144,7 +130,14 @@ fn event_time_timeout_as_spark_suite() {
                 .write_stream(sink.clone())
                 .output_mode(Update)
         };
-        let got = run_steps(Session::with_workers(workers), &input, query, &sink, &steps);
+        let got = run_steps(
+            Session::with_workers(workers),
+            &input,
+            query,
+            &sink,
+            &steps,
+            Clone::clone,
+        );
         let got: Vec<Vec<(String, i64)>> = got
             .iter()
             .map(|r| r.iter().map(|m| (m.user.clone(), m.max_secs)).collect())
@@ -419,22 +412,10 @@ fn an_aggregation_after_flat_map_groups_with_state() {
             .count()
             .write_stream(sink.clone())
             .output_mode(Update);
-        let q = Session::with_workers(workers).start(query).unwrap();
-        let mut got = Vec::new();
-        let mut seen = 0;
-        for step in &steps {
-            input.add_data(step.clone());
-            q.process_all_available().unwrap();
-            let rows = sink.rows();
-            let mut new: Vec<(String, i64)> = rows[seen..]
-                .iter()
-                .map(|r| (r.key.clone(), r.count))
-                .collect();
-            seen = rows.len();
-            new.sort();
-            got.push(new);
-        }
-        q.stop().unwrap();
+        let session = Session::with_workers(workers);
+        let got = run_steps(session, &input, query, &sink, &steps, |r| {
+            (r.key.clone(), r.count)
+        });
         assert_eq!(got, want, "{workers} workers");
     }
 }

@@ -6,6 +6,10 @@
 use std::time::Duration;
 use stream_runtime::prelude::*;
 
+mod steps;
+
+use steps::run_steps;
+
 #[derive(Record)]
 struct Click {
     user: String,
@@ -107,22 +111,10 @@ fn value_list_and_map_state_per_key_on_1_and_2_workers() {
             .transform_with_state(Summarize::default(), TimeMode::None, Update)
             .write_stream(sink.clone())
             .output_mode(Update);
-        let q = Session::with_workers(workers).start(query).unwrap();
-        let mut got = Vec::new();
-        let mut seen = 0;
-        for step in &steps {
-            input.add_data(step.clone());
-            q.process_all_available().unwrap();
-            let rows = sink.rows();
-            let mut new: Vec<(String, i64, String, String)> = rows[seen..]
-                .iter()
-                .map(|s| (s.user.clone(), s.clicks, s.pages.clone(), s.top.clone()))
-                .collect();
-            new.sort();
-            seen = rows.len();
-            got.push(new);
-        }
-        q.stop().unwrap();
+        let session = Session::with_workers(workers);
+        let got = run_steps(session, &input, query, &sink, &steps, |s| {
+            (s.user.clone(), s.clicks, s.pages.clone(), s.top.clone())
+        });
         let want: Vec<Vec<(String, i64, String, String)>> = want
             .iter()
             .map(|b| {
@@ -210,22 +202,10 @@ fn event_time_timers_fire_once_each_when_the_watermark_passes() {
                 .write_stream(sink.clone())
                 .output_mode(Append)
         };
-        let q = Session::with_workers(workers).start(query).unwrap();
-        let mut got = Vec::new();
-        let mut seen = 0;
-        for step in &steps {
-            input.add_data(step.clone());
-            q.process_all_available().unwrap();
-            let rows = sink.rows();
-            let mut new: Vec<(String, i64)> = rows[seen..]
-                .iter()
-                .map(|f| (f.user.clone(), f.timer_secs))
-                .collect();
-            new.sort();
-            seen = rows.len();
-            got.push(new);
-        }
-        q.stop().unwrap();
+        let session = Session::with_workers(workers);
+        let got = run_steps(session, &input, query, &sink, &steps, |f| {
+            (f.user.clone(), f.timer_secs)
+        });
         assert_eq!(got, want, "{workers} workers");
     }
 }
