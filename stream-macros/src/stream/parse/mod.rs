@@ -21,9 +21,6 @@ use syn::parse::Parser;
 use syn::spanned::Spanned;
 use syn::{Error, Expr, Ident, Result, Stmt};
 
-/// Spark methods the language does not have (yet), with what to do instead.
-const NOT_YET: &[(&str, &str)] = &[];
-
 /// Parses the tokens given to `stream!`.
 pub fn parse_body(tokens: TokenStream) -> Result<StreamBody> {
     let stmts = syn::Block::parse_within.parse2(tokens)?;
@@ -256,12 +253,6 @@ fn parse_call(mc: &syn::ExprMethodCall) -> Result<Call> {
     let Some(parse) = ops::parser(&name) else {
         let methods = || METHODS.iter().map(|(m, _)| *m);
         let list = methods().collect::<Vec<_>>().join(", ");
-        if let Some((_, why)) = NOT_YET.iter().find(|(m, _)| *m == name) {
-            return Err(Error::new(
-                method.span(),
-                format!("`.{name}`: {why}; supported methods: {list}"),
-            ));
-        }
         return Err(Error::new(
             method.span(),
             format!(
