@@ -36,6 +36,8 @@ mod baseline;
 mod common;
 #[path = "nexmark/dsl.rs"]
 mod dsl;
+#[path = "nexmark/joins.rs"]
+mod joins;
 
 use clap::{Parser, ValueEnum};
 use common::{Query, Run, SynthBid};
@@ -161,6 +163,10 @@ fn main(session: Session, args: Args) -> Result<(), String> {
         out.lock()
             .unwrap_or_else(|e| e.into_inner())
             .flush()
+            .map_err(|e| format!("cannot write the output: {e}"))?;
+    }
+    if let Some(path) = &args.output {
+        joins::final_table(args.query, path)
             .map_err(|e| format!("cannot write the output: {e}"))?;
     }
     eprintln!(

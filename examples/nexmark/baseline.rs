@@ -11,6 +11,8 @@ use super::common::{
     euros, CountRow, Q1Row, Q2Row, Query, Run, SynthBid, WindowRow, Q2_MODULUS, WATERMARK_DELAY_MS,
     WINDOW_MS,
 };
+#[path = "joins_baseline.rs"]
+mod joins;
 use differential_dataflow::input::InputSession;
 use differential_dataflow::operators::count::CountTotal;
 use differential_dataflow::VecCollection;
@@ -81,6 +83,9 @@ fn work(worker: &mut Worker, run: &Arc<Run>) {
                     price: b.price,
                 })
         }),
+        Query::Q3 => joins::q3(worker, run),
+        Query::Q4 => joins::q4(worker, run),
+        Query::Q9 => joins::q9(worker, run),
         Query::BidsCount => bids_count(worker, run),
         Query::BidsWindow => bids_window(worker, run),
     }

@@ -21,6 +21,12 @@ pub enum Query {
     Q1,
     /// Nexmark q2: `(auction, price)` of the bids with `auction % 123 == 0`.
     Q2,
+    /// Nexmark q3: sellers in OR, ID or CA and their auctions in category 10 (joins.rs).
+    Q3,
+    /// Nexmark q4: the mean final price of the auctions of each category (joins.rs).
+    Q4,
+    /// Nexmark q9: every auction with its winning bid (joins.rs).
+    Q9,
     /// Synthetic bids, running count per auction (update output).
     BidsCount,
     /// Synthetic bids, count and max(price) per 10-second tumbling window and auction,
@@ -35,6 +41,9 @@ impl Query {
             Query::Q0 => "q0",
             Query::Q1 => "q1",
             Query::Q2 => "q2",
+            Query::Q3 => "q3",
+            Query::Q4 => "q4",
+            Query::Q9 => "q9",
             Query::BidsCount => "bids-count",
             Query::BidsWindow => "bids-window",
         }
@@ -42,7 +51,10 @@ impl Query {
 
     /// Whether the query reads the Nexmark generator (rather than the synthetic bids).
     pub fn is_nexmark(self) -> bool {
-        matches!(self, Query::Q0 | Query::Q1 | Query::Q2)
+        matches!(
+            self,
+            Query::Q0 | Query::Q1 | Query::Q2 | Query::Q3 | Query::Q4 | Query::Q9
+        )
     }
 }
 
@@ -295,7 +307,7 @@ impl Run {
                 }
                 _ => last_of_batch,
             },
-            Query::Q2 => last_of_batch,
+            Query::Q2 | Query::Q3 | Query::Q4 | Query::Q9 => last_of_batch,
             Query::BidsCount => auction
                 .and_then(|a| last_row_of_auction(a, batch_end))
                 .map_or(last_of_batch, |v| self.scheduled_offset_ms(v)),

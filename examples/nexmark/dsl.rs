@@ -3,6 +3,8 @@
 //! the result rows.
 
 use super::common::{Query, Run, SynthBid};
+#[path = "joins_dsl.rs"]
+mod joins;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +69,7 @@ pub fn run(run: &Arc<Run>, session: &Session) -> Result<(), StreamError> {
             };
             session.start(configure(query, trigger, run))?
         }
+        Query::Q3 | Query::Q4 | Query::Q9 => joins::start(run, session, trigger, sink)?,
         Query::BidsCount => {
             let bids = Tracked::new(SynthBids(run.clone()), run);
             let query = stream! {
