@@ -3,7 +3,9 @@
 //! few milliseconds, so bids fall on both ends of `BETWEEN`; at 10K events/s they live
 //! longer than the run, so only the end-of-input watermark closes them). The naive
 //! computations are nested maps over the JSON events, straight from the Flink SQL text.
-//! Run `cargo build -p examples --examples` first: this test runs the built binary.
+//! Also checked: some bids sit on an end of their auction's lifetime and change the result, and
+//! some come in an earlier batch than their auction. Run `cargo build -p examples --examples`
+//! first: this test runs the built binary.
 
 mod common;
 
@@ -14,6 +16,16 @@ use std::process::Command;
 
 const EVENTS: u64 = 30_000;
 const RATES: [&str; 2] = ["10000", "1000000"];
+
+/// Events per batch: at 1M events/s, batches of half a millisecond, so that some bids come
+/// a batch before their auction (generated later in the same millisecond).
+fn batch(rate: &str) -> u64 {
+    if rate == "10000" {
+        3000
+    } else {
+        500
+    }
+}
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("nexmark-joins-{}-{name}", std::process::id()));
@@ -35,7 +47,7 @@ fn run(query: &str, engine: &str, workers: &str, rate: &str, dir: &Path, dump: b
     command
         .args(["--query", query, "--engine", engine, "-w", workers])
         .args(["--events", &EVENTS.to_string(), "--event-rate", rate])
-        .args(["--batch", "3000", "--output"])
+        .args(["--batch", &batch(rate).to_string(), "--output"])
         .arg(&out);
     if dump {
         command.arg("--dump-events").arg(&events);
@@ -85,11 +97,27 @@ fn rows(lines: &[String], keys: &[&str]) -> Vec<Value> {
                 at.windows(2).all(|w| w[0] < w[1]),
                 "key order {keys:?}: {l}"
             );
-            v
+            exact_floats(v, l)
         })
         .collect();
     rows.sort_by_key(|v| v.to_string());
     rows
+}
+
+/// `row` with its floats read again from the text with Rust's correctly rounded parser
+/// (serde_json's default one may be 1 ulp off; the naive values are exact means).
+fn exact_floats(mut row: Value, line: &str) -> Value {
+    for (k, v) in row.as_object_mut().unwrap() {
+        if v.is_f64() {
+            let from = line.find(&format!("\"{k}\":")).unwrap() + k.len() + 3;
+            let text: String = line[from..]
+                .chars()
+                .take_while(|c| !matches!(c, ',' | '}'))
+                .collect();
+            *v = json!(text.parse::<f64>().unwrap());
+        }
+    }
+    row
 }
 
 fn sorted(mut rows: Vec<Value>) -> Vec<Value> {
@@ -147,6 +175,30 @@ fn joined(events: &[Value], inclusive: bool) -> BTreeMap<u64, (&Value, Vec<&Valu
         }
     }
     auctions
+}
+
+/// How many bids of a lifetime come in an earlier batch than their auction.
+fn early_bids(events: &[Value], batch: u64) -> usize {
+    let auctions: HashMap<u64, (usize, &Value)> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e["kind"] == "auction")
+        .map(|(n, a)| (u(&a["id"]), (n, a)))
+        .collect();
+    let batch = batch as usize;
+    let early = |(n, b): &(usize, &Value)| {
+        auctions.get(&u(&b["auction"])).is_some_and(|(m, a)| {
+            n / batch < m / batch
+                && i(&a["dateTime"]) <= i(&b["dateTime"])
+                && i(&b["dateTime"]) <= i(&a["expires"])
+        })
+    };
+    events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e["kind"] == "bid")
+        .filter(early)
+        .count()
 }
 
 /// q4, naively: the max price of each auction's bids, then the mean per category.
@@ -211,9 +263,10 @@ const Q9_KEYS: [&str; 13] = [
 
 /// Runs `query` on both engines, 1 and 2 workers, both rates, and checks every output
 /// against `naive(events, true)`; returns whether some run's result depended on BETWEEN's
-/// closed ends (`naive(events, false)` differs).
-fn check(query: &str, keys: &[&str], naive: fn(&[Value], bool) -> Vec<Value>) -> bool {
-    let mut ends_matter = false;
+/// closed ends (`naive(events, false)` differs) and whether some run had bids in an earlier
+/// batch than their auction.
+fn check(query: &str, keys: &[&str], naive: fn(&[Value], bool) -> Vec<Value>) -> (bool, bool) {
+    let (mut ends_matter, mut early) = (false, false);
     for rate in RATES {
         for workers in ["1", "2"] {
             let (mut expected, mut events) = (Vec::new(), Vec::new());
@@ -238,12 +291,38 @@ fn check(query: &str, keys: &[&str], naive: fn(&[Value], bool) -> Vec<Value>) ->
                 let _ = std::fs::remove_dir_all(&dir);
             }
             ends_matter |= naive(&events, false) != expected;
+            early |= early_bids(&events, batch(rate)) > 0;
         }
     }
-    ends_matter
+    (ends_matter, early)
 }
 
 #[test]
 fn q3_is_the_naive_join() {
     check("q3", &Q3_KEYS, |events, _| naive_q3(events));
+}
+#[test]
+fn q4_is_the_naive_mean_of_final_prices_with_closed_ends() {
+    let (ends_matter, early) = check("q4", &Q4_KEYS, naive_q4);
+    assert!(
+        ends_matter,
+        "no run had a bid on an end of a lifetime that changed the result"
+    );
+    assert!(
+        early,
+        "no run had a bid in an earlier batch than its auction"
+    );
+}
+
+#[test]
+fn q9_is_the_naive_winning_bid_with_closed_ends() {
+    let (ends_matter, early) = check("q9", &Q9_KEYS, naive_q9);
+    assert!(
+        ends_matter,
+        "no run had a bid on an end of a lifetime that changed the result"
+    );
+    assert!(
+        early,
+        "no run had a bid in an earlier batch than its auction"
+    );
 }
