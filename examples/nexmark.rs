@@ -11,6 +11,11 @@
 //!   the synthetic-bids workloads of docs/benchmarks.md, `bids-count` (running count per auction,
 //!   update output) and `bids-window` (count and max price per 10-second tumbling window and
 //!   auction, watermark 1 second, append output).
+//! - The join queries (docs/nexmark.md 2.1): `q3` (`name, city, state, id`), `q4` (`category,
+//!   avg_price`; `--output` is the final table) and `q9` (the auction's columns `id, item_name,
+//!   description, initial_bid, reserve, date_time, expires, seller, category, extra`, then the
+//!   winning bid's `price, bidder, bid_date_time`; ties go to the earliest bid, then the
+//!   smallest bidder).
 //! - `N` events (of all kinds for Nexmark; rows for the synthetic bids), `W` worker threads
 //!   (the Nexmark generator is split into `W` sub-generators, one per worker).
 //! - `--engine dsl` (default): the query as a `stream!` pipeline on the runtime;

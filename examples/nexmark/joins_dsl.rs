@@ -30,10 +30,14 @@ pub fn start(
         Query::Q3 => {
             let people = nexmark(run, Nexmark::people);
             let query = stream! {
+                // Only the columns the result needs wait in the join's state (Spark's
+                // optimizer prunes them so).
                 let sellers = read_stream::<Person>(people)
-                    .filter(state == "OR" || state == "ID" || state == "CA");
+                    .filter(state == "OR" || state == "ID" || state == "CA")
+                    .select(id, name, city, state);
                 read_stream::<Auction>(auctions)
                     .filter(category == 10)
+                    .select(id, seller)
                     .join(sellers, seller == sellers.id)
                     .select(sellers.name as name, sellers.city as city, sellers.state as state, id)
                     .write_stream(sink)
