@@ -229,12 +229,18 @@ fn bids_window(worker: &mut Worker, run: &Arc<Run>) {
         worker.step_or_park_while(None, || probe.less_than(&watermark));
         out.finished(run, watermark, hi, index);
     }
-    // The last watermark closes the windows that end at it, too (as the runtime's batch
-    // without new data does); later windows stay open.
-    input.advance_to(watermark + 1);
+    // Unpaced, the input ends: as the runtime's last batch at the end-of-input watermark,
+    // every window closes. Paced (a live stream, stopped after its last batch), the last
+    // watermark closes the windows that end at it, too (as the runtime's batch without new
+    // data does), and later windows stay open.
+    let last = match run.pace {
+        None => stream_runtime::END_OF_INPUT_WATERMARK_MS + 1,
+        Some(_) => watermark + 1,
+    };
+    input.advance_to(last);
     input.flush();
-    worker.step_or_park_while(None, || probe.less_than(&(watermark + 1)));
-    out.finished(run, watermark + 1, run.events, index);
+    worker.step_or_park_while(None, || probe.less_than(&last));
+    out.finished(run, last, run.events, index);
     out.discard();
 }
 
