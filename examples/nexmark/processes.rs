@@ -47,11 +47,15 @@ pub struct Processes {
     addresses: Vec<String>,
     /// The processes this one started (process 0 without `-p`), with their standard inputs,
     /// held open until they have ended.
-    children: Arc<Mutex<Vec<(usize, Child, Option<ChildStdin>)>>>,
+    children: Arc<Mutex<Vec<Started>>>,
     /// Tells the watcher of the children to stop.
     finished: Arc<AtomicBool>,
     watcher: Option<std::thread::JoinHandle<()>>,
 }
+
+/// A process that process 0 started: its index, the child, and its standard input, held open
+/// until it has ended.
+type Started = (usize, Child, Option<ChildStdin>);
 
 /// What another process's summary line reported.
 pub struct Report {
