@@ -11,6 +11,7 @@ use super::common::{
     euros, CountRow, Q1Row, Q2Row, Query, Run, SynthBid, WindowRow, Q2_MODULUS, WATERMARK_DELAY_MS,
     WINDOW_MS,
 };
+use super::processes::Processes;
 use differential_dataflow::input::InputSession;
 use differential_dataflow::operators::count::CountTotal;
 use differential_dataflow::VecCollection;
@@ -25,16 +26,15 @@ use timely::dataflow::operators::{Exchange, Inspect, Probe};
 use timely::dataflow::ProbeHandle;
 use timely::worker::Worker;
 
-/// Runs the query of `run` on `run.workers` threads until all its events are processed.
-pub fn run(run: &Arc<Run>) -> Result<(), String> {
+/// Runs the query of `run` on the workers of `procs` (this process's threads, and on several
+/// processes a timely cluster over them) until all its events are processed.
+pub fn run(run: &Arc<Run>, procs: &Processes) -> Result<(), String> {
     if run.pace.is_some() {
         // Every worker feeds its share of each millisecond's events on one shared schedule.
         run.start_ms.get_or_init(super::common::wall_ms);
     }
     let shared = run.clone();
-    let guards = timely::execute(timely::Config::process(run.workers), move |worker| {
-        work(worker, &shared)
-    })?;
+    let guards = procs.execute(move |worker| work(worker, &shared))?;
     for result in guards.join() {
         result?;
     }
