@@ -1,5 +1,5 @@
 //! Nexmark q3, q4 and q9 (the join queries) against naive computations over the dumped
-//! events: both engines, one and two workers, two event rates (at 1M events/s auctions live a
+//! events: both engines, one and two workers and two processes (`-n 2`), two event rates (at 1M events/s auctions live a
 //! few milliseconds, so bids fall on both ends of `BETWEEN`; at 10K events/s they live
 //! longer than the run, so only the end-of-input watermark closes them). The naive
 //! computations are nested maps over the JSON events, straight from the Flink SQL text.
@@ -11,6 +11,7 @@ mod common;
 
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -40,12 +41,34 @@ struct Output {
     lines: Vec<String>,
 }
 
+/// A host file of two free ports on this machine (tests run in parallel).
+fn host_file(dir: &Path) -> PathBuf {
+    let ports: Vec<u16> = (0..2)
+        .map(|_| {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        })
+        .collect();
+    let hosts = dir.join("hosts");
+    std::fs::write(
+        &hosts,
+        format!("127.0.0.1:{}\n127.0.0.1:{}\n", ports[0], ports[1]),
+    )
+    .unwrap();
+    hosts
+}
+
 /// Runs the benchmark; the events are read back only with `dump`.
+/// `workers` is `-w W` or, as `"n2"`, `-n 2` (two processes of one worker).
 fn run(query: &str, engine: &str, workers: &str, rate: &str, dir: &Path, dump: bool) -> Output {
     let (events, out) = (dir.join("events.jsonl"), dir.join("out.jsonl"));
     let mut command = Command::new(common::example_binary("nexmark"));
+    command.args(["--query", query, "--engine", engine]);
+    match workers {
+        "n2" => command.args(["-n", "2", "-h"]).arg(host_file(dir)),
+        w => command.args(["-w", w]),
+    };
     command
-        .args(["--query", query, "--engine", engine, "-w", workers])
         .args(["--events", &EVENTS.to_string(), "--event-rate", rate])
         .args(["--batch", &batch(rate).to_string(), "--output"])
         .arg(&out);
@@ -261,14 +284,15 @@ const Q9_KEYS: [&str; 13] = [
     "bid_date_time",
 ];
 
-/// Runs `query` on both engines, 1 and 2 workers, both rates, and checks every output
+/// Runs `query` on both engines, 1 and 2 workers and 2 processes, both rates, and checks
+/// every output
 /// against `naive(events, true)`; returns whether some run's result depended on BETWEEN's
 /// closed ends (`naive(events, false)` differs) and whether some run had bids in an earlier
 /// batch than their auction.
 fn check(query: &str, keys: &[&str], naive: fn(&[Value], bool) -> Vec<Value>) -> (bool, bool) {
     let (mut ends_matter, mut early) = (false, false);
     for rate in RATES {
-        for workers in ["1", "2"] {
+        for workers in ["1", "2", "n2"] {
             let (mut expected, mut events) = (Vec::new(), Vec::new());
             // The dsl run dumps the events (they depend on the workers, not the engine).
             for engine in ["dsl", "baseline"] {
