@@ -36,6 +36,8 @@ mod baseline;
 mod common;
 #[path = "nexmark/dsl.rs"]
 mod dsl;
+#[path = "nexmark/windows.rs"]
+mod windows;
 
 use clap::{Parser, ValueEnum};
 use common::{Query, Run, SynthBid};

@@ -26,6 +26,14 @@ pub enum Query {
     /// Synthetic bids, count and max(price) per 10-second tumbling window and auction,
     /// watermark 1 second (append output).
     BidsWindow,
+    /// Nexmark q5: hot items (10 s windows sliding by 2 s, the auctions with the most bids).
+    Q5,
+    /// Nexmark q7: the highest bids of each 10 s tumbling window.
+    Q7,
+    /// Nexmark q8: new people who opened auctions in the same 10 s tumbling window.
+    Q8,
+    /// Nexmark q11: bids per bidder session (10 s gap).
+    Q11,
 }
 
 impl Query {
@@ -37,12 +45,17 @@ impl Query {
             Query::Q2 => "q2",
             Query::BidsCount => "bids-count",
             Query::BidsWindow => "bids-window",
+            Query::Q5 => "q5",
+            Query::Q7 => "q7",
+            Query::Q8 => "q8",
+            Query::Q11 => "q11",
         }
     }
 
     /// Whether the query reads the Nexmark generator (rather than the synthetic bids).
     pub fn is_nexmark(self) -> bool {
         matches!(self, Query::Q0 | Query::Q1 | Query::Q2)
+            || matches!(self, Query::Q5 | Query::Q7 | Query::Q8 | Query::Q11)
     }
 }
 
@@ -296,6 +309,7 @@ impl Run {
                 _ => last_of_batch,
             },
             Query::Q2 => last_of_batch,
+            Query::Q5 | Query::Q7 | Query::Q8 | Query::Q11 => last_of_batch,
             Query::BidsCount => auction
                 .and_then(|a| last_row_of_auction(a, batch_end))
                 .map_or(last_of_batch, |v| self.scheduled_offset_ms(v)),
