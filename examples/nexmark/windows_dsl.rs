@@ -64,14 +64,13 @@ pub struct HopBid {
 }
 
 /// Every window of a bid (five: 10 s sliding by 2 s).
-fn hop(b: Bid) -> Vec<HopBid> {
-    hop_starts(b.date_time.millis())
-        .map(|start| HopBid {
-            start,
-            auction: b.auction,
-            date_time: b.date_time,
-        })
-        .collect()
+fn hop(b: Bid) -> [HopBid; 5] {
+    let mut starts = hop_starts(b.date_time.millis());
+    std::array::from_fn(|_| HopBid {
+        start: starts.next().unwrap_or_default(),
+        auction: b.auction,
+        date_time: b.date_time,
+    })
 }
 
 /// q5's state of one window: bids per auction.
@@ -130,23 +129,28 @@ pub struct WindowBid {
 }
 
 /// A bid's windows: its own, and the one ending at it if it lies on a window boundary.
-fn tumble(b: Bid) -> Vec<WindowBid> {
+fn tumble(b: Bid) -> impl Iterator<Item = WindowBid> {
     let t = b.date_time.millis();
     let start = tumble_start(t);
-    let row = |start, own| WindowBid {
-        start,
-        own,
+    let edge = (start == t).then(|| WindowBid {
+        start: start - SIZE_MS,
+        own: false,
         auction: b.auction,
         price: b.price,
         bidder: b.bidder,
         date_time: b.date_time,
         extra: b.extra.clone(),
+    });
+    let own = WindowBid {
+        start,
+        own: true,
+        auction: b.auction,
+        price: b.price,
+        bidder: b.bidder,
+        date_time: b.date_time,
+        extra: b.extra,
     };
-    if start == t {
-        vec![row(start - SIZE_MS, false), row(start, true)]
-    } else {
-        vec![row(start, true)]
-    }
+    edge.into_iter().chain(std::iter::once(own))
 }
 
 /// q7's state of one window: its highest price so far, its own bids at that price, and the
