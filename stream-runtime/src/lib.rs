@@ -50,7 +50,7 @@ pub use stream_core::rules::JoinType;
 pub use stream_core::{GroupStateTimeout, Record};
 pub use stream_core::{OutputMode, Timestamp, Trigger, Window, WindowSpec};
 pub use stream_macros::{main, stream, Record};
-pub use watermark::{EventTimeStats, WatermarkPolicy};
+pub use watermark::{EventTimeStats, WatermarkPolicy, END_OF_INPUT_WATERMARK_MS};
 
 /// Everything an application needs: `use stream_runtime::prelude::*;`.
 pub mod prelude {

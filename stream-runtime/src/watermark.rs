@@ -4,10 +4,18 @@
 //! never decreases, starts at 0, and is used by batch N+1. Every worker reports what it saw,
 //! so the watermark is global across workers and processes, and a worker without data does not
 //! hold it back.
+//!
+//! Beyond Spark, as Flink's bounded sources: when every source of an `AvailableNow` (or `Once`)
+//! query is bounded and read to its end, the watermark moves to [`END_OF_INPUT_WATERMARK_MS`] for
+//! one last batch, so every window closes and every event-time timeout fires.
 
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 use stream_core::Timestamp;
+
+/// The watermark after the end of bounded input: 9999-12-31T23:59:59.999Z, past any event time
+/// (and far from overflow in the arithmetic of windows, ranges and timeouts).
+pub const END_OF_INPUT_WATERMARK_MS: u64 = 253_402_300_799_999;
 
 /// How several watermarked inputs combine (Spark's `multipleWatermarkPolicy`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -130,6 +138,16 @@ impl WatermarkTracker {
     /// over, as in Spark).
     pub fn restore(&mut self, global: u64) {
         self.global = self.global.max(global);
+    }
+
+    /// Every input has ended: moves the watermark to [`END_OF_INPUT_WATERMARK_MS`]; false if
+    /// there is no watermark or it is already there.
+    pub fn end_input(&mut self) -> bool {
+        if !self.is_active() || self.global >= END_OF_INPUT_WATERMARK_MS {
+            return false;
+        }
+        self.global = END_OF_INPUT_WATERMARK_MS;
+        true
     }
 
     /// Folds in one batch's stats (one entry per operator, merged over workers), seen at `now`;

@@ -2,7 +2,7 @@
 //! (`WatermarkTracker`), a watermark closes only the groups whose key carries its column
 //! (`watermarkPredicateForKeys`), a second watermark on one input is refused, and a key that is
 //! the event-time column itself is final once the watermark passes it. Beyond Spark: an idle
-//! input can stop holding the watermark back.
+//! input can stop holding the watermark back, and the end of bounded input closes every window.
 
 use std::time::Duration;
 use stream_runtime::prelude::*;
@@ -281,5 +281,67 @@ fn append_by_the_raw_event_time_column() {
             .map(|p| p.state_operators[0].num_rows_dropped_by_watermark)
             .sum();
         assert_eq!(dropped, 1);
+    }
+}
+
+/// Beyond Spark, as Flink's bounded sources: once every source of an `AvailableNow` query is
+/// bounded and read to its end, a last batch runs at the end-of-input watermark, so every window
+/// closes. A source that may get more data (a MemoryStream) keeps Spark's behaviour: the windows
+/// the watermark has not passed stay open.
+#[test]
+fn the_end_of_bounded_input_closes_every_window() {
+    // Windows [0, 10) and [10, 20) and [20, 30) by hand; the watermark after the data is
+    // 25 - 5 = 20 s, so Spark would leave [20, 30) open.
+    let rows = || vec![ev("a", 1), ev("b", 12), ev("c", 13), ev("d", 25)];
+    for workers in [1, 2] {
+        let sink = MemorySink::new();
+        let query = read_stream::<Ev>(rows())
+            .with_watermark(|e| e.ts, "5 seconds")
+            .group_by_window(
+                WindowSpec::tumbling("10 seconds").unwrap(),
+                |e| e.ts,
+                |_| (),
+            )
+            .agg(|a| (a.count(),), count_windows)
+            .write_stream(sink.clone())
+            .trigger(Trigger::AvailableNow);
+        let q = Session::with_workers(workers).start(query).unwrap();
+        assert!(q
+            .await_termination_timeout(Duration::from_secs(60))
+            .unwrap());
+        let last = q.last_progress().unwrap();
+        let mut got: Vec<(i64, i64)> = sink.rows().iter().map(|r| (r.start, r.n)).collect();
+        got.sort();
+        assert_eq!(got, [(0, 1), (10, 2), (20, 1)], "{workers} workers");
+        assert_eq!(
+            last.event_time["watermark"], "9999-12-31T23:59:59.999Z",
+            "the last batch runs at the end-of-input watermark"
+        );
+        assert_eq!(last.num_input_rows, 0);
+
+        let stream = MemoryStream::new();
+        let sink = MemorySink::new();
+        let query = read_stream::<Ev>(stream.clone())
+            .with_watermark(|e| e.ts, "5 seconds")
+            .group_by_window(
+                WindowSpec::tumbling("10 seconds").unwrap(),
+                |e| e.ts,
+                |_| (),
+            )
+            .agg(|a| (a.count(),), count_windows)
+            .write_stream(sink.clone())
+            .trigger(Trigger::AvailableNow);
+        stream.add_data(rows());
+        let q = Session::with_workers(workers).start(query).unwrap();
+        assert!(q
+            .await_termination_timeout(Duration::from_secs(60))
+            .unwrap());
+        let mut got: Vec<(i64, i64)> = sink.rows().iter().map(|r| (r.start, r.n)).collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [(0, 1), (10, 2)],
+            "{workers} workers, unbounded source"
+        );
     }
 }

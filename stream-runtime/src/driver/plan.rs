@@ -206,6 +206,13 @@ impl<'q, T: Record> Driver<'q, T> {
                     self.shared.update(|s| s.idle_rounds += 1);
                     self.set_status("Waiting for data to arrive", false, false);
                     if matches!(self.def.trigger, Trigger::Once | Trigger::AvailableNow) {
+                        // Bounded sources all read: one last batch closes what is open.
+                        let bounded = self.def.sources.iter().all(|s| s.source.is_bounded());
+                        if bounded && self.watermark.end_input() {
+                            self.begin_trigger(Instant::now());
+                            self.set_status("Processing the end of input", false, true);
+                            return self.start_batch(Vec::new());
+                        }
                         return BatchPlan::stop();
                     }
                     if !matches!(self.def.trigger, Trigger::ProcessingTime(ms) if ms > 0)

@@ -189,6 +189,8 @@ pub(crate) trait PlanSource: Send + Sync {
     fn commit(&self, end: &Offset);
     fn restore(&self, dir: &std::path::Path) -> Result<()>;
     fn replan(&self, start: Option<&Offset>, end: &Offset) -> Result<Split>;
+    /// See [`Source::is_bounded`].
+    fn is_bounded(&self) -> bool;
 }
 
 impl<T: 'static> PlanSource for Arc<dyn Source<T>> {
@@ -200,6 +202,9 @@ impl<T: 'static> PlanSource for Arc<dyn Source<T>> {
     }
     fn row_type(&self) -> String {
         super::describe::short_type_name::<T>()
+    }
+    fn is_bounded(&self) -> bool {
+        Source::is_bounded(&**self)
     }
     fn plan(&self, start: Option<&Offset>, limit: &ReadLimit) -> Result<Option<Split>> {
         Source::plan(&**self, start, limit)
