@@ -9,8 +9,8 @@ import json, os, subprocess, sys
 B = os.environ.get('NEXMARK_BIN') or os.path.join(os.environ.get('CARGO_TARGET_DIR', 'target'), 'release', 'examples', 'nexmark')
 rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 res = {}
-for q in ['q0', 'q1', 'q2', 'bids-count', 'bids-window']:
-    n = '10000000' if q.startswith('bids') else '5000000'
+for q in ['q0', 'q1', 'q2', 'bids-count', 'bids-window'] + ['q5', 'q7', 'q8', 'q11']:
+    n = '10000000' if q.startswith('bids') or q in ('q5', 'q7', 'q8', 'q11') else '5000000'
     for w in ['1', '2']:
         for _ in range(rounds):
             for e in ['dsl', 'baseline']:
@@ -22,7 +22,7 @@ for q in ['q0', 'q1', 'q2', 'bids-count', 'bids-window']:
                 res.setdefault((q, w, e), []).append((j, cyc))
 print('| query | W | events | dsl events/s | dsl per core | baseline events/s | baseline per core | dsl/baseline events/s | baseline/dsl CPU cycles | RSS dsl / baseline MB |')
 print('|---|---|---|---|---|---|---|---|---|---|')
-for q in ['q0', 'q1', 'q2', 'bids-count', 'bids-window']:
+for q in ['q0', 'q1', 'q2', 'bids-count', 'bids-window'] + ['q5', 'q7', 'q8', 'q11']:
     for w in ['1', '2']:
         d = res[(q, w, 'dsl')]; b = res[(q, w, 'baseline')]
         bd = max(d, key=lambda x: x[0]['events_per_s'])[0]; bb = max(b, key=lambda x: x[0]['events_per_s'])[0]

@@ -128,6 +128,8 @@ pub fn q5(worker: &mut Worker, run: &Arc<Run>) {
 /// A bid of q7: `(window start, own, price, auction, bidder, time, extra)`; `own` is false for
 /// a bid tested against the window ending at its time.
 type WindowBid = (i64, bool, u64, u64, u64, i64, String);
+/// A [`WindowBid`] without its window.
+type BidInWindow = (bool, u64, u64, u64, i64, String);
 
 /// q7: per window, its maximum among its own bids and the bids (its own, or at its end) at it.
 pub fn q7(worker: &mut Worker, run: &Arc<Run>) {
@@ -139,16 +141,14 @@ pub fn q7(worker: &mut Worker, run: &Arc<Run>) {
                 .map(|(start, own, price, auction, bidder, t, extra)| {
                     (start, (own, price, auction, bidder, t, extra))
                 })
-                .reduce(
-                    |_start, bids: &[(&(bool, u64, u64, u64, i64, String), isize)], out| {
-                        let Some(max) = bids.iter().filter(|b| b.0 .0).map(|b| b.0 .1).max() else {
-                            return;
-                        };
-                        for (b, n) in bids.iter().filter(|b| b.0 .1 == max) {
-                            out.push(((b.1, b.2, b.3, b.4, b.5.clone()), *n));
-                        }
-                    },
-                )
+                .reduce(|_start, bids: &[(&BidInWindow, isize)], out| {
+                    let Some(max) = bids.iter().filter(|b| b.0 .0).map(|b| b.0 .1).max() else {
+                        return;
+                    };
+                    for (b, n) in bids.iter().filter(|b| b.0 .1 == max) {
+                        out.push(((b.1, b.2, b.3, b.4, b.5.clone()), *n));
+                    }
+                })
                 .map(|(start, (price, auction, bidder, t, extra))| {
                     let row = Q7Row {
                         auction,

@@ -126,7 +126,7 @@ where
                         let next_rows = stash.keys().next().copied().filter(done);
                         if evict {
                             let due = |e: &Time| done(e) && next_rows.is_none_or(|t| *e <= t);
-                            let mut closing: Vec<(Time, ((K, Window), A))> = Vec::new();
+                            let mut closing: Vec<Update<K, A>> = Vec::new();
                             let mut closed = Vec::new();
                             for (key, list) in store.map.iter_mut() {
                                 let before = list.len();
@@ -135,7 +135,7 @@ where
                                     let closes = due(&e);
                                     if closes {
                                         let row = (key.clone(), window(s.start, s.end));
-                                        closing.push((e, (row, s.acc.acc.clone())));
+                                        closing.push(((row, s.acc.acc.clone()), e, -1));
                                     }
                                     !closes
                                 });
@@ -152,14 +152,10 @@ where
                                 store.map.retain(|_, l| !l.is_empty());
                             }
                             // Each session's final value is retracted at its eviction time.
-                            closing.sort_by_key(|(e, _)| *e);
-                            for run in closing.chunk_by(|a, b| a.0 == b.0) {
-                                let e = run[0].0;
-                                let cap: Capability<Time> = caps.delayed(&e);
-                                let mut session = output.session(&cap);
-                                for (_, row) in run {
-                                    session.give((row.clone(), e, -1));
-                                }
+                            closing.sort_by_key(|u| u.1);
+                            for run in closing.chunk_by(|a, b| a.1 == b.1) {
+                                let cap: Capability<Time> = caps.delayed(&run[0].1);
+                                output.session(&cap).give_iterator(run.iter().cloned());
                             }
                         }
                         let Some(t) = next_rows else { break };
