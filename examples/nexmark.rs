@@ -1,9 +1,9 @@
 //! The Nexmark benchmark: one command for every query and engine.
 //!
 //! ```text
-//! cargo run --release --example nexmark -- --query Q --events N [-w W] [--engine dsl|baseline]
-//!     [--event-rate R] [--pace R] [--output FILE] [--dump-events FILE] [--batch B]
-//!     [--checkpoint DIR]
+//! cargo run --release --example nexmark -- --query Q --events N [-w W] [-n P [-h HOSTS]]
+//!     [--engine dsl|baseline] [--event-rate R] [--pace R] [--output FILE]
+//!     [--dump-events FILE] [--batch B] [--checkpoint DIR]
 //! ```
 //!
 //! - `Q`: `q0` (bids passed through), `q1` (price in euros, `price * 908 / 1000` in integer
@@ -12,7 +12,16 @@
 //!   update output) and `bids-window` (count and max price per 10-second tumbling window and
 //!   auction, watermark 1 second, append output).
 //! - `N` events (of all kinds for Nexmark; rows for the synthetic bids), `W` worker threads
-//!   (the Nexmark generator is split into `W` sub-generators, one per worker).
+//!   per process (the Nexmark generator is split into one sub-generator per worker of all
+//!   processes, so the events depend on `P · W` only).
+//! - `-n P`: `P` processes (the runtime's flags; README, multi-process runs). Without `-p`,
+//!   this is process 0 and it starts processes 1..P-1 itself on this machine (on
+//!   `localhost:2101`, ..., or the host file's addresses); with `-p I` every process is started
+//!   by hand (several machines). Both engines run on all of them: the dsl as the runtime's
+//!   cluster, the baseline as a timely cluster on the same addresses. Process 0 prints the
+//!   progress line, dumps the events, and prints the summary line; process `I > 0` writes its
+//!   rows to `FILE.I`, which process 0 appends to `FILE` after the run when it started it.
+//!   `--pace` is refused (latency is measured in one process).
 //! - `--engine dsl` (default): the query as a `stream!` pipeline on the runtime;
 //!   `--engine baseline`: the same query written directly against timely and differential.
 //! - `--event-rate R`: the Nexmark generator's event-time density (default 10,000 events/s).
@@ -28,7 +37,11 @@
 //! It prints a progress line on stderr while it runs and, as the last line of stdout, one JSON
 //! object: `query`, `engine`, `events`, `workers`, `elapsed_s`, `events_per_s`, `cpu_s`
 //! (user + system CPU seconds of the run), `events_per_s_per_core` (events per CPU second),
-//! `peak_rss_mb`, and for paced runs `latency_ms` with `p50`, `p99`, `p999` and `max`.
+//! `peak_rss_mb`, and for paced runs `latency_ms` with `p50`, `p99`, `p999` and `max`. On `P > 1`
+//! processes it also has `processes`, `process` (the printer's index), `result_rows`,
+//! `cpu_s_per_process` and `peak_rss_mb_per_process`: process 0's line covers the processes it
+//! started (`cpu_s`, `peak_rss_mb` and `result_rows` are sums over them, and per core means per
+//! CPU second of all of them); a process started by hand prints its own figures only.
 
 #[path = "nexmark/baseline.rs"]
 mod baseline;
@@ -36,6 +49,8 @@ mod baseline;
 mod common;
 #[path = "nexmark/dsl.rs"]
 mod dsl;
+#[path = "nexmark/processes.rs"]
+mod processes;
 #[path = "nexmark/windows.rs"]
 mod windows;
 
@@ -96,8 +111,8 @@ struct Args {
 fn main(session: Session, args: Args) -> Result<(), String> {
     // The benchmark draws its own progress line, which counts the baseline engine's events too.
     let session = session.console_progress(false);
-    if session.processes() > 1 {
-        return Err("the benchmark runs in one process: use -w for more workers".into());
+    if session.processes() > 1 && args.pace.is_some() {
+        return Err("--pace measures latency in one process: use -w for more workers".into());
     }
     if args.checkpoint.is_some() && args.engine == Engine::Baseline {
         return Err("--checkpoint is for the dsl engine: the baseline has no checkpoints".into());
@@ -110,29 +125,32 @@ fn main(session: Session, args: Args) -> Result<(), String> {
             return Err("--pace must be a positive number of events per second".into());
         }
     }
+    let mut procs = processes::Processes::start(&session)?;
     let workers = session.workers();
     let config = NexmarkConfig {
         events: args.events,
         event_rate: args.event_rate,
-        num_generators: workers as u64,
+        num_generators: procs.total_workers() as u64,
         ..NexmarkConfig::default()
     };
     config.validate().map_err(|e| e.to_string())?;
     let gens = Generators::new(&config);
-    if let Some(path) = &args.dump_events {
+    if let (Some(path), 0) = (&args.dump_events, procs.index) {
         dump_events(path, args.query, &gens, args.events)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     let output = match &args.output {
         None => None,
-        Some(path) => Some(Mutex::new(BufWriter::new(
-            File::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?,
-        ))),
+        Some(path) => {
+            let path = procs.output_path(path);
+            Some(Mutex::new(BufWriter::new(File::create(&path).map_err(
+                |e| format!("cannot create {}: {e}", path.display()),
+            )?)))
+        }
     };
     let run = Arc::new(Run {
         query: args.query,
         events: args.events,
-        workers,
         batch: args.batch,
         pace: args.pace,
         config,
@@ -149,15 +167,18 @@ fn main(session: Session, args: Args) -> Result<(), String> {
     let done = Arc::new(AtomicBool::new(false));
     let cpu_before = cpu_seconds();
     let started = Instant::now();
-    let progress = spawn_progress(run.clone(), args.engine, done.clone(), started);
+    let progress =
+        (procs.index == 0).then(|| spawn_progress(run.clone(), args.engine, done.clone(), started));
     let result = match args.engine {
         Engine::Dsl => dsl::run(&run, &session).map_err(|e| e.to_string()),
-        Engine::Baseline => baseline::run(&run),
+        Engine::Baseline => baseline::run(&run, &procs),
     };
     let elapsed = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_before;
     done.store(true, Ordering::Relaxed);
-    let _ = progress.join();
+    if let Some(progress) = progress {
+        let _ = progress.join();
+    }
     result?;
     if let Some(out) = &run.output {
         out.lock()
@@ -165,18 +186,23 @@ fn main(session: Session, args: Args) -> Result<(), String> {
             .flush()
             .map_err(|e| format!("cannot write the output: {e}"))?;
     }
-    eprintln!(
-        "nexmark: {} {}: {} events in {elapsed:.3} s, {} result rows{}",
-        args.query.name(),
-        engine_name(args.engine),
-        args.events,
-        run.rows.total(),
-        if args.engine == Engine::Baseline && run.output.is_none() && run.pace.is_none() {
-            " (output updates, counted on every worker)"
-        } else {
-            ""
-        },
-    );
+    let others = procs.finish(args.output.as_deref())?;
+    let rows = run.rows.total() + others.iter().map(|r| r.rows).sum::<u64>();
+    let (cpu_all, rss_all, processes_json) =
+        processes::summary(&procs, cpu, peak_rss_mb(), rows, &others);
+    if procs.index == 0 {
+        eprintln!(
+            "nexmark: {} {}: {} events in {elapsed:.3} s, {rows} result rows{}",
+            args.query.name(),
+            engine_name(args.engine),
+            args.events,
+            if args.engine == Engine::Baseline && run.output.is_none() && run.pace.is_none() {
+                " (output updates, counted on every worker)"
+            } else {
+                ""
+            },
+        );
+    }
 
     let per_s = |n: f64, s: f64| if s > 0.0 { n / s } else { 0.0 };
     let mut json = format!(
@@ -188,10 +214,11 @@ fn main(session: Session, args: Args) -> Result<(), String> {
         workers,
         elapsed,
         per_s(args.events as f64, elapsed),
-        cpu,
-        per_s(args.events as f64, cpu),
-        peak_rss_mb(),
+        cpu_all,
+        per_s(args.events as f64, cpu_all),
+        rss_all,
     );
+    json.push_str(&processes_json);
     if args.pace.is_some() {
         let mut lat = std::mem::take(&mut *run.latencies.lock().unwrap_or_else(|e| e.into_inner()));
         lat.sort_by(f64::total_cmp);

@@ -14,6 +14,7 @@ use super::common::{
     euros, CountRow, Q1Row, Q2Row, Query, Run, SynthBid, WindowRow, Q2_MODULUS, WATERMARK_DELAY_MS,
     WINDOW_MS,
 };
+use super::processes::Processes;
 use differential_dataflow::input::InputSession;
 use differential_dataflow::operators::count::CountTotal;
 use differential_dataflow::VecCollection;
@@ -28,16 +29,15 @@ use timely::dataflow::operators::{Exchange, Inspect, Probe};
 use timely::dataflow::ProbeHandle;
 use timely::worker::Worker;
 
-/// Runs the query of `run` on `run.workers` threads until all its events are processed.
-pub fn run(run: &Arc<Run>) -> Result<(), String> {
+/// Runs the query of `run` on the workers of `procs` (this process's threads, and on several
+/// processes a timely cluster over them) until all its events are processed.
+pub fn run(run: &Arc<Run>, procs: &Processes) -> Result<(), String> {
     if run.pace.is_some() {
         // Every worker feeds its share of each millisecond's events on one shared schedule.
         run.start_ms.get_or_init(super::common::wall_ms);
     }
     let shared = run.clone();
-    let guards = timely::execute(timely::Config::process(run.workers), move |worker| {
-        work(worker, &shared)
-    })?;
+    let guards = procs.execute(move |worker| work(worker, &shared))?;
     for result in guards.join() {
         result?;
     }
@@ -236,12 +236,18 @@ fn bids_window(worker: &mut Worker, run: &Arc<Run>) {
         worker.step_or_park_while(None, || probe.less_than(&watermark));
         out.finished(run, watermark, hi, index);
     }
-    // The last watermark closes the windows that end at it, too (as the runtime's batch
-    // without new data does); later windows stay open.
-    input.advance_to(watermark + 1);
+    // Unpaced, the input ends: as the runtime's last batch at the end-of-input watermark,
+    // every window closes. Paced (a live stream, stopped after its last batch), the last
+    // watermark closes the windows that end at it, too (as the runtime's batch without new
+    // data does), and later windows stay open.
+    let last = match run.pace {
+        None => stream_runtime::END_OF_INPUT_WATERMARK_MS + 1,
+        Some(_) => watermark + 1,
+    };
+    input.advance_to(last);
     input.flush();
-    worker.step_or_park_while(None, || probe.less_than(&(watermark + 1)));
-    out.finished(run, watermark + 1, run.events, index);
+    worker.step_or_park_while(None, || probe.less_than(&last));
+    out.finished(run, last, run.events, index);
     out.discard();
 }
 

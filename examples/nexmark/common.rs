@@ -171,13 +171,11 @@ pub struct Run {
     pub query: Query,
     /// Events to process (of all kinds, for Nexmark).
     pub events: u64,
-    /// Worker threads in total.
-    pub workers: usize,
     /// Events per batch (the most; paced batches are smaller).
     pub batch: u64,
     /// Wall-clock events per second, when paced.
     pub pace: Option<f64>,
-    /// The Nexmark generator configuration (`num_generators` = workers).
+    /// The Nexmark generator configuration (`num_generators` = workers of all processes).
     pub config: NexmarkConfig,
     /// The Nexmark events (for pacing).
     pub gens: Generators,

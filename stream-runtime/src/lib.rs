@@ -39,10 +39,10 @@ pub use error::{Result, StreamError};
 pub use handle::{QueryStatus, StreamingQuery};
 pub use metrics::{StateOperator, StateStats};
 pub use plan::{
-    read, read_static, read_stream, window_time, Agg, DataStreamWriter, Dataset, GroupRows,
-    GroupState, GroupedDataset, JoinOn, Key, KeyCount, ListState, MapState, ProcessorHandle,
-    SessionDataset, SessionGap, StateDeclarations, StateValue, StatefulProcessor, StaticTable,
-    TimeMode, TimerValues, ValueState, WindowedDataset,
+    read, read_static, read_stream, tumbling_window, window_time, Agg, DataStreamWriter, Dataset,
+    GroupRows, GroupState, GroupedDataset, JoinOn, Key, KeyCount, ListState, MapState,
+    ProcessorHandle, SessionDataset, SessionGap, StateDeclarations, StateValue, StatefulProcessor,
+    StaticTable, TimeMode, TimerValues, ValueState, WindowedDataset,
 };
 pub use progress::QueryProgress;
 pub use session::{Session, StreamingQueryManager};
@@ -57,8 +57,8 @@ pub mod prelude {
     pub use crate::handle::StreamingQuery;
     pub use crate::listener::StreamingQueryListener;
     pub use crate::plan::{
-        read, read_static, read_stream, window_time, DataStreamWriter, Dataset, GroupRows,
-        GroupState, JoinOn, KeyCount, ListState, MapState, ProcessorHandle, SessionGap,
+        read, read_static, read_stream, tumbling_window, window_time, DataStreamWriter, Dataset,
+        GroupRows, GroupState, JoinOn, KeyCount, ListState, MapState, ProcessorHandle, SessionGap,
         StateDeclarations, StatefulProcessor, StaticTable, TimeMode, TimerValues, ValueState,
     };
     pub use crate::session::Session;

@@ -604,3 +604,53 @@ fn stream_macro_joins_match_the_hand_worked_scenario() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// `stream!`'s window equality (`lw == rights.rw`, each a `window(time, "10 seconds")` of a
+/// watermarked column) bounds the state as the builder's `.windows(..)`: the hand-worked
+/// scenario of `equal_windows_release_rows_at_the_window_end`.
+#[test]
+fn stream_macro_joins_on_equal_windows() {
+    for workers in [1, 2] {
+        let (a, b) = (MemoryStream::new(), MemoryStream::new());
+        let sink = MemorySink::new();
+        let q = stream! {
+            let rights = read_stream::<R>(b.clone())
+                .with_watermark(rt, "0 seconds")
+                .select(rk, rt, rv, window(rt, "10 seconds") as rw);
+            read_stream::<L>(a.clone())
+                .with_watermark(lt, "0 seconds")
+                .select(k, lt, lv, window(lt, "10 seconds") as lw)
+                .join(rights, k == rights.rk && lw == rights.rw, "left_outer")
+                .select(k, lt, lv, lw, rights.rv as rv)
+                .write_stream(sink.clone())
+        };
+        let q = Session::with_workers(workers).start(q).unwrap();
+        a.add_data(vec![l(1, 3, 1), l(2, 5, 2), l(1, 12, 3)]);
+        q.process_all_available().unwrap();
+        b.add_data(vec![r(1, 7, 100), r(1, 25, 101)]);
+        q.process_all_available().unwrap();
+        // k1@9's window ended at 10, at or below the watermark 12: late, dropped.
+        a.add_data(vec![l(1, 21, 4), l(1, 9, 5)]);
+        q.process_all_available().unwrap();
+        q.stop().unwrap();
+        let mut got: Vec<(u64, i64, i64, i64, Option<i64>)> = (sink.rows().iter())
+            .map(|r| {
+                (
+                    r.k,
+                    r.lt.millis() / 1000,
+                    r.lv,
+                    r.lw.start.millis() / 1000,
+                    r.rv,
+                )
+            })
+            .collect();
+        got.sort();
+        let expected = [
+            (1, 3, 1, 0, Some(100)),
+            (1, 12, 3, 10, None),
+            (1, 21, 4, 20, Some(101)),
+            (2, 5, 2, 0, None),
+        ];
+        assert_eq!(got, expected, "{workers} workers");
+    }
+}

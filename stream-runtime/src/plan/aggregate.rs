@@ -392,6 +392,18 @@ pub fn window_time(window: Window) -> Timestamp {
     Timestamp(window.end.millis() - 1)
 }
 
+/// `window(time, "size")` in a projection: the tumbling window of `size_ms` that holds `time`
+/// (`[start, start + size)`, `start` a multiple of the size from the epoch), the column a
+/// stream-stream join on equal windows compares.
+pub fn tumbling_window(time: Timestamp, size_ms: i64) -> Window {
+    let t = time.millis();
+    let start = t - t.rem_euclid(size_ms);
+    Window {
+        start: Timestamp(start),
+        end: Timestamp(start + size_ms),
+    }
+}
+
 /// How rows are grouped in event time.
 enum Grouping<T> {
     /// Tumbling or sliding windows.

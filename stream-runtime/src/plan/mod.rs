@@ -21,7 +21,8 @@ mod transform_with_state;
 mod writer;
 
 pub use aggregate::{
-    window_time, Agg, GroupedDataset, Key, KeyCount, SessionDataset, SessionGap, WindowedDataset,
+    tumbling_window, window_time, Agg, GroupedDataset, Key, KeyCount, SessionDataset, SessionGap,
+    WindowedDataset,
 };
 pub use batch::read;
 pub use group_state::{GroupRows, GroupState};

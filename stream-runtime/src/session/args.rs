@@ -235,6 +235,24 @@ mod tests {
     }
 
     #[test]
+    fn query_addresses_are_the_cluster_slots_of_the_session() {
+        assert!(Session::from_arg_list(args("-w 2"))
+            .unwrap()
+            .query_addresses(0)
+            .unwrap()
+            .is_empty());
+        let s = Session::from_arg_list(args("-n 2")).unwrap();
+        assert_eq!(
+            s.query_addresses(0).unwrap(),
+            args("localhost:2101 localhost:2102")
+        );
+        assert_eq!(
+            s.query_addresses(1).unwrap(),
+            args("localhost:2103 localhost:2104")
+        );
+    }
+
+    #[test]
     fn a_bare_host_gets_a_port_by_index() {
         assert_eq!(address("node7", 1), "node7:2102");
         assert_eq!(address("10.0.0.2:4000", 1), "10.0.0.2:4000");

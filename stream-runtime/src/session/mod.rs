@@ -159,6 +159,18 @@ impl Session {
         self.process
     }
 
+    /// The addresses the `k`-th query this session starts on a cluster listens on, process 0
+    /// first: the host file's (or `localhost:2101`, ...) ports plus `k` times the number of
+    /// processes. Empty for a single process. A program that runs its own timely dataflow
+    /// beside the session's queries (as the Nexmark benchmark's hand-written baseline does)
+    /// can take the slot of a query it does not start.
+    pub fn query_addresses(&self, k: usize) -> Result<Vec<String>> {
+        match self.layout()? {
+            Layout::Local { .. } => Ok(Vec::new()),
+            Layout::Cluster { addresses, .. } => args::query_ports(&addresses, k),
+        }
+    }
+
     fn layout(&self) -> Result<Layout> {
         if self.processes == 1 {
             return Ok(Layout::Local {

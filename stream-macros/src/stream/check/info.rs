@@ -129,6 +129,11 @@ impl Info {
         self.watermarks.iter().find(|w| w.column == name)
     }
 
+    /// The watermarked window the current column `name` is, if it is one.
+    pub fn window_of(&self, name: &str) -> Option<&Watermark> {
+        self.windows.iter().find(|w| w.column == name)
+    }
+
     /// The name the builder knows an event-time column by: the original watermark column's if
     /// `name` carries a watermark, otherwise its own (made distinct from the watermark columns
     /// the builder knows, so that the builder does not take it for one of them).
@@ -154,6 +159,11 @@ pub struct Info {
     /// The columns of the current rows that carry a watermark, by their current name, each
     /// with the name of the `with_watermark` column it derives from.
     pub watermarks: Vec<Watermark>,
+    /// The columns of the current rows that are tumbling windows (`window(time, "10
+    /// seconds")` in a projection) of a column with a watermark, by their current name, each
+    /// with the name of that watermark's `with_watermark` column (`origin`): a stream-stream
+    /// join on equal windows bounds its state by them.
+    pub windows: Vec<Watermark>,
     /// The event-time columns the builder's rows carry (its `Meta::event_time`): the original
     /// `with_watermark` columns, and after an aggregation closed by a watermark that
     /// watermark's column. Not changed by projections: a second `with_watermark` on rows that
@@ -197,6 +207,7 @@ impl Info {
             stage,
             shape: PlanShape::default(),
             watermarks: Vec::new(),
+            windows: Vec::new(),
             event_time: Vec::new(),
             after_watermark: false,
             failed: false,

@@ -145,7 +145,15 @@ pub fn emit(e: &ColExpr, ctx: Ctx) -> TokenStream {
             out
         }
         ColExpr::Call { func, paren, args } => {
-            let args: Vec<TokenStream> = args.iter().map(|a| emit(a, Ctx::Value)).collect();
+            // `window(time, ..)` in a projection: the time is checked to be a `Timestamp` on
+            // the user's token.
+            let window = (func.path.segments.last()).is_some_and(|s| s.ident == "tumbling_window");
+            let args: Vec<TokenStream> = (args.iter().enumerate())
+                .map(|(i, a)| match emit(a, Ctx::Value) {
+                    v if window && i == 0 => checked(Check::EventTime, a.span(), v),
+                    v => v,
+                })
+                .collect();
             let mut out = func.to_token_stream();
             paren.surround(&mut out, |t| t.extend(quote!(#(#args),*)));
             out

@@ -226,6 +226,7 @@ fn function_rows(cx: &mut Checker, info: &mut Info) {
     info.stage = Stage::Rows(Rows::Opaque);
     info.family = cx.new_family();
     info.watermarks.clear();
+    info.windows.clear();
     info.event_time.clear();
     info.unchecked.clear();
     info.tables.clear();

@@ -285,15 +285,28 @@ pub fn check(
         return None;
     }
     let cond = condition(cx, spec, &right)?;
-    // Keys: each equality's operand qualified by the right stream's name is its side.
+    // Keys: each equality's operand qualified by the right stream's name is its side. An
+    // equality of two watermarked windows (`window == clicks.window`) is a key that also
+    // bounds the state, as Spark's window equality.
     let (mut left_key, mut right_key) = (Vec::new(), Vec::new());
+    let mut windows = None;
     for k in &spec.on {
         let (mut l, mut r) = (&k.left, &k.right);
         if mentions(l, &right) && !mentions(r, &right) {
             std::mem::swap(&mut l, &mut r);
         }
-        left_key.push(cx.expr(l, &rows, &info.tables));
-        right_key.push(cx.expr(&unqualify(r, &right), &right_rows, &right_info.tables));
+        let r = unqualify(r, &right);
+        let lk = cx.expr(l, &rows, &info.tables);
+        let rk = cx.expr(&r, &right_rows, &right_info.tables);
+        if let (ColExpr::Column(lc), ColExpr::Column(rc)) = (l, &r) {
+            let lw = info.window_of(&lc.to_string());
+            let rw = right_info.window_of(&rc.to_string());
+            if let (Some(lw), Some(rw), None) = (lw, rw, &windows) {
+                windows = Some((lk.clone(), rk.clone(), lw.origin.clone(), rw.origin.clone()));
+            }
+        }
+        left_key.push(lk);
+        right_key.push(rk);
     }
     let left_filters: Vec<ColExpr> = (cond.left_filters.iter())
         .map(|f| cx.expr(f, &rows, &info.tables))
@@ -315,11 +328,14 @@ pub fn check(
         let name = |w: Option<String>, c: &Ident| w.unwrap_or_else(|| c.to_string());
         range = Some((lt, rt, name(lw, l), name(rw, r), *lo, *hi));
     }
+    if range.is_none() && windows.is_some() {
+        (wl, wr) = (true, true);
+    }
     let shape = StreamJoinShape {
         left_watermark: wl,
         right_watermark: wr,
         time_range: range.is_some(),
-        window_key: false,
+        window_key: windows.is_some(),
         aggregation_before: !info.shape.aggregations.is_empty()
             || !right_info.shape.aggregations.is_empty(),
     };
@@ -348,6 +364,7 @@ pub fn check(
         left_key,
         right_key,
         range,
+        windows,
         left_filters,
         right_filters,
         how,
@@ -364,6 +381,8 @@ pub struct StreamJoinStep {
     right_key: Vec<ColExpr>,
     /// Left and right event-time columns, their watermarks' names, lower and upper bound (ms).
     range: Option<(ColExpr, ColExpr, String, String, i64, i64)>,
+    /// Left and right window columns, and their watermarks' names (equal windows).
+    windows: Option<(ColExpr, ColExpr, String, String)>,
     left_filters: Vec<ColExpr>,
     right_filters: Vec<ColExpr>,
     how: JoinType,
@@ -382,6 +401,10 @@ impl Step for StreamJoinStep {
             let (lt, rt) = (value(lt, false), value(rt, false));
             let (lo, hi) = (format!("{lo} milliseconds"), format!("{hi} milliseconds"));
             on = quote!(#on.time_range((#ln, move |#r| #lt), (#rn, move |#r| #rt), #lo, #hi));
+        }
+        if let Some((lw, rw, ln, rn)) = &self.windows {
+            let (lw, rw) = (value(lw, false), value(rw, false));
+            on = quote!(#on.windows((#ln, move |#r| #lw), (#rn, move |#r| #rw)));
         }
         for (filters, side) in [
             (&self.left_filters, "left_filter"),

@@ -5,7 +5,7 @@ use super::super::ast::*;
 use super::super::ops::aggregation::agg::AggFunc;
 use super::strip_groups;
 use syn::spanned::Spanned;
-use syn::{Error, Expr, Ident, Result, Type};
+use syn::{Error, Expr, Ident, Lit, Result, Type};
 
 /// The primitive types, the targets of casts (any other `as name` is an alias).
 const PRIMITIVES: &[&str] = &[
@@ -130,6 +130,9 @@ pub fn parse_col_expr(expr: &Expr) -> Result<ColExpr> {
                         args: vec![parse_col_expr(&call.args[0])?],
                     }
                 }
+                // `window(time, "10 seconds")`: the tumbling window holding the time, a column
+                // a stream-stream join can compare (`window == clicks.window`).
+                Some(f) if f == "window" => window_column(f, call)?,
                 Some(f) if AggFunc::from_name(&f.to_string()).is_some() => {
                     return Err(Error::new(
                         f.span(),
@@ -247,5 +250,46 @@ pub fn parse_col_expr(expr: &Expr) -> Result<ColExpr> {
                 "not supported in a column expression: use columns, literals, operators, casts, method calls and lit(..)",
             ))
         }
+    })
+}
+
+/// `window(time, "size")` in a projection, as `tumbling_window(time, size_ms)`.
+fn window_column(f: &Ident, call: &syn::ExprCall) -> Result<ColExpr> {
+    const USAGE: &str = "write `window(time_column, \"10 seconds\") as window`";
+    let args: Vec<&Expr> = call.args.iter().collect();
+    if args.len() == 3 || args.len() == 4 {
+        return Err(Error::new(
+            f.span(),
+            "a sliding window makes several rows of one: group by it \
+             (`.group_by(window(time, \"10 seconds\", \"5 seconds\"), ..)`); a projection takes \
+             a tumbling window, `window(time, \"10 seconds\")`",
+        ));
+    }
+    let [time, size] = args.as_slice() else {
+        return Err(Error::new(f.span(), USAGE));
+    };
+    let size = match strip_groups(size) {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) => s.clone(),
+        other => {
+            return Err(Error::new(
+                other.span(),
+                format!("a window's size is a string literal, checked at compile time: {USAGE}"),
+            ))
+        }
+    };
+    let ms = match stream_core::parse_duration(&size.value()) {
+        Ok(ms) if ms > 0 => ms,
+        Ok(_) => return Err(Error::new(size.span(), "a window's size must be positive")),
+        Err(e) => return Err(Error::new(size.span(), format!("{e}; {USAGE}"))),
+    };
+    Ok(ColExpr::Call {
+        func: syn::parse_quote_spanned!(f.span()=> ::stream_runtime::tumbling_window),
+        paren: call.paren_token,
+        args: vec![
+            parse_col_expr(time)?,
+            ColExpr::Lit(Lit::Int(syn::LitInt::new(&format!("{ms}i64"), size.span()))),
+        ],
     })
 }

@@ -217,6 +217,7 @@ impl Operator for Count {
                 info.shape.aggregation_after_join |= info.shape.stream_joins > 0;
                 info.shape.aggregations.push(AggShape::default());
                 info.watermarks.clear();
+                info.windows.clear();
                 info.event_time.clear();
                 info.unchecked.clear();
                 info.stage = Stage::Rows(Rows::Known {
@@ -291,6 +292,7 @@ fn agg(
     // aggregation may group by `window(window_time(window), ..)`), and so does an event-time
     // key; the builder keeps the watermark's name for it.
     info.watermarks.clear();
+    info.windows.clear();
     info.event_time.clear();
     if let Key::Columns {
         window,

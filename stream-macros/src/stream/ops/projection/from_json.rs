@@ -129,6 +129,7 @@ impl Operator for FromJson {
         info.stage = Stage::Rows(Rows::Opaque);
         info.family = cx.new_family();
         info.watermarks.clear();
+        info.windows.clear();
         info.unchecked.clear();
         info.tables.clear();
         Some(Box::new(FromJsonStep {

@@ -32,6 +32,8 @@ fn typed(cx: &mut Checker, method: Ident, func: &Expr, info: &mut Info) -> Optio
     info.family = cx.new_family();
     info.unchecked.clear();
     info.tables.clear();
+    // A typed function's rows are new: no column of them is a known window.
+    info.windows.clear();
     Some(Box::new(MapStep {
         method,
         func: func.clone(),

@@ -44,6 +44,10 @@ impl Operator for Select {
                 _ => None,
             })
             .collect();
+        info.windows = items
+            .iter()
+            .filter_map(|i| window_item(info, &i.name, &i.expr))
+            .collect();
         let unchecked = cx.unchecked_copies(&rows, items.iter().map(|i| (&i.name, &i.expr)));
         let columns = cx.items(items, &rows, &info.tables, "select");
         info.unchecked = unchecked;
@@ -61,4 +65,30 @@ impl Operator for Select {
             columns,
         }))
     }
+}
+
+/// The watermarked window a projected column `name = expr` is: `window(time, "size")` of a
+/// column with a watermark, or a copy of such a window.
+pub fn window_item(info: &Info, name: &Ident, expr: &ColExpr) -> Option<Watermark> {
+    let origin = match expr {
+        ColExpr::Column(c) => info.window_of(&c.to_string())?.origin.clone(),
+        ColExpr::Call { func, args, .. }
+            if func
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "tumbling_window") =>
+        {
+            let ColExpr::Column(time) = args.first()? else {
+                return None;
+            };
+            info.watermark_of(&time.to_string())?.origin.clone()
+        }
+        _ => return None,
+    };
+    Some(Watermark {
+        column: name.to_string(),
+        origin,
+        unchecked: None,
+    })
 }

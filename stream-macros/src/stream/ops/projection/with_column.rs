@@ -49,7 +49,10 @@ impl Operator for WithColumn {
             unreachable!("a projection is checked on rows")
         };
         let (method, item) = (at.method, &self.0);
+        let window = super::select::window_item(info, &item.name, &item.expr);
         info.watermarks.retain(|w| item.name != w.column);
+        info.windows.retain(|w| item.name != w.column);
+        info.windows.extend(window);
         info.unchecked.retain(|c| item.name != c);
         if matches!(rows, Rows::Known { .. }) {
             let copy = cx.unchecked_copies(&rows, [(&item.name, &item.expr)]);
