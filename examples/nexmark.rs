@@ -58,6 +58,8 @@ mod dsl;
 mod joins;
 #[path = "nexmark/processes.rs"]
 mod processes;
+#[path = "nexmark/windows.rs"]
+mod windows;
 
 use clap::{Parser, ValueEnum};
 use common::{Query, Run, SynthBid};

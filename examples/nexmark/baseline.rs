@@ -7,6 +7,9 @@
 //! updates sent to worker 0, which applies the output mode and hands the rows of every
 //! finished batch to [`Run::deliver`], as the runtime's driver does.
 
+#[path = "windows_baseline.rs"]
+mod windows;
+
 use super::common::{
     euros, CountRow, Q1Row, Q2Row, Query, Run, SynthBid, WindowRow, Q2_MODULUS, WATERMARK_DELAY_MS,
     WINDOW_MS,
@@ -88,6 +91,10 @@ fn work(worker: &mut Worker, run: &Arc<Run>) {
         Query::Q9 => joins::q9(worker, run),
         Query::BidsCount => bids_count(worker, run),
         Query::BidsWindow => bids_window(worker, run),
+        Query::Q5 => windows::q5(worker, run),
+        Query::Q7 => windows::q7(worker, run),
+        Query::Q8 => windows::q8(worker, run),
+        Query::Q11 => windows::q11(worker, run),
     }
 }
 

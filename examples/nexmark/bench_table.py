@@ -8,9 +8,9 @@ column reads n/a."""
 import json, os, subprocess, sys
 B = os.environ.get('NEXMARK_BIN') or os.path.join(os.environ.get('CARGO_TARGET_DIR', 'target'), 'release', 'examples', 'nexmark')
 rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-QUERIES = ['q0', 'q1', 'q2', 'q3', 'q4', 'q9', 'bids-count', 'bids-window']
+QUERIES = ['q0', 'q1', 'q2', 'q3', 'q4', 'q5', 'q7', 'q8', 'q9', 'q11', 'bids-count', 'bids-window']
 # q4 and q9's baseline keeps every bid: fewer events.
-EVENTS = {'q4': '2000000', 'q9': '2000000'}
+EVENTS = {'q4': '2000000', 'q9': '2000000', 'q5': '10000000', 'q7': '10000000', 'q8': '10000000', 'q11': '10000000'}
 res = {}
 for q in QUERIES:
     n = EVENTS.get(q, '10000000' if q.startswith('bids') else '5000000')

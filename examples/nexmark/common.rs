@@ -32,6 +32,14 @@ pub enum Query {
     /// Synthetic bids, count and max(price) per 10-second tumbling window and auction,
     /// watermark 1 second (append output).
     BidsWindow,
+    /// Nexmark q5: hot items (10 s windows sliding by 2 s, the auctions with the most bids).
+    Q5,
+    /// Nexmark q7: the highest bids of each 10 s tumbling window.
+    Q7,
+    /// Nexmark q8: new people who opened auctions in the same 10 s tumbling window.
+    Q8,
+    /// Nexmark q11: bids per bidder session (10 s gap).
+    Q11,
 }
 
 impl Query {
@@ -46,15 +54,16 @@ impl Query {
             Query::Q9 => "q9",
             Query::BidsCount => "bids-count",
             Query::BidsWindow => "bids-window",
+            Query::Q5 => "q5",
+            Query::Q7 => "q7",
+            Query::Q8 => "q8",
+            Query::Q11 => "q11",
         }
     }
 
     /// Whether the query reads the Nexmark generator (rather than the synthetic bids).
     pub fn is_nexmark(self) -> bool {
-        matches!(
-            self,
-            Query::Q0 | Query::Q1 | Query::Q2 | Query::Q3 | Query::Q4 | Query::Q9
-        )
+        !matches!(self, Query::BidsCount | Query::BidsWindow)
     }
 }
 
@@ -306,6 +315,7 @@ impl Run {
                 _ => last_of_batch,
             },
             Query::Q2 | Query::Q3 | Query::Q4 | Query::Q9 => last_of_batch,
+            Query::Q5 | Query::Q7 | Query::Q8 | Query::Q11 => last_of_batch,
             Query::BidsCount => auction
                 .and_then(|a| last_row_of_auction(a, batch_end))
                 .map_or(last_of_batch, |v| self.scheduled_offset_ms(v)),

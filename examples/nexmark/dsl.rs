@@ -2,6 +2,9 @@
 //! source (or a synthetic-bids source written here) and a sink that counts, writes and times
 //! the result rows.
 
+#[path = "windows_dsl.rs"]
+mod windows;
+
 use super::common::{Query, Run, SynthBid};
 #[path = "joins_dsl.rs"]
 mod joins;
@@ -95,6 +98,10 @@ pub fn run(run: &Arc<Run>, session: &Session) -> Result<(), StreamError> {
             };
             session.start(configure(query, trigger, run))?
         }
+        Query::Q5 => windows::q5(run, session, trigger)?,
+        Query::Q7 => windows::q7(run, session, trigger)?,
+        Query::Q8 => windows::q8(run, session, trigger)?,
+        Query::Q11 => windows::q11(run, session, trigger)?,
     };
     loop {
         // Events of finished batches, for the progress line and the end of paced runs.

@@ -120,105 +120,92 @@ where
                     let mut m = metrics.borrow_mut();
                     let stats = &mut m.state[op];
                     loop {
-                        // The earliest work due: a batch of rows, or a session end.
+                        // Work in time order: the sessions that close before the next batch of
+                        // rows (all of them in one pass over the store: one pass per session
+                        // end would be quadratic), then that batch.
                         let next_rows = stash.keys().next().copied().filter(done);
-                        let next_end = if evict {
-                            store
-                                .map
-                                .values()
-                                .flatten()
-                                .map(|s| Time::eviction(s.end.max(0) as u64, stage))
-                                .min()
-                                .filter(done)
-                        } else {
-                            None
-                        };
-                        match (next_rows, next_end) {
-                            (Some(t), e) if e.is_none_or(|e| t < e) => {
-                                let batch = stash.remove(&t).unwrap_or_default();
-                                let cap = caps.delayed(&t);
-                                let mut session = output.session(&cap);
-                                // Per key: the sessions before the batch, to emit what changed.
-                                let mut before: HashMap<K, Vec<Session<A>>> = HashMap::new();
-                                for (key, ts, gap, acc) in batch {
-                                    if evict && Time::eviction((ts + gap).max(0) as u64, stage) <= t
-                                    {
-                                        stats.dropped_by_watermark += acc.rows.max(0) as u64;
-                                        continue;
+                        if evict {
+                            let due = |e: &Time| done(e) && next_rows.is_none_or(|t| *e <= t);
+                            let mut closing: Vec<Update<K, A>> = Vec::new();
+                            let mut closed = Vec::new();
+                            for (key, list) in store.map.iter_mut() {
+                                let before = list.len();
+                                list.retain(|s| {
+                                    let e = Time::eviction(s.end.max(0) as u64, stage);
+                                    let closes = due(&e);
+                                    if closes {
+                                        let row = (key.clone(), window(s.start, s.end));
+                                        closing.push(((row, s.acc.acc.clone()), e, -1));
                                     }
-                                    let list = store.map.entry(key.clone()).or_default();
-                                    before.entry(key).or_insert_with(|| list.clone());
-                                    let mut merged = Session {
-                                        start: ts,
-                                        end: ts + gap,
-                                        acc,
-                                    };
-                                    // Sessions that overlap or touch merge (Spark: a row
-                                    // at a session's end extends it).
-                                    list.retain(|s| {
-                                        let meets = s.start <= merged.end && merged.start <= s.end;
-                                        if meets {
-                                            merged.start = merged.start.min(s.start);
-                                            merged.end = merged.end.max(s.end);
-                                            merged.acc.plus_equals(&s.acc);
-                                        }
-                                        !meets
-                                    });
-                                    list.push(merged);
-                                }
-                                for (key, old) in before {
-                                    store.changed(&key);
-                                    let new = store.map.get(&key).cloned().unwrap_or_default();
-                                    let same = |a: &Session<A>, b: &Session<A>| {
-                                        (a.start, a.end) == (b.start, b.end) && a.acc == b.acc
-                                    };
-                                    let row = |s: &Session<A>| {
-                                        ((key.clone(), window(s.start, s.end)), s.acc.acc.clone())
-                                    };
-                                    for s in old.iter().filter(|o| !new.iter().any(|n| same(o, n)))
-                                    {
-                                        session.give((row(s), t, -1));
-                                    }
-                                    for s in new.iter().filter(|n| !old.iter().any(|o| same(o, n)))
-                                    {
-                                        session.give((row(s), t, 1));
-                                        stats.rows_updated += 1;
-                                    }
-                                    stats.rows_total += new.len() as i64 - old.len() as i64;
+                                    !closes
+                                });
+                                if list.len() != before {
+                                    closed.push(key.clone());
                                 }
                             }
-                            (_, Some(e)) => {
-                                let cap: Capability<Time> = caps.delayed(&e);
-                                let mut session = output.session(&cap);
-                                let mut closed = Vec::new();
-                                for (key, list) in store.map.iter_mut() {
-                                    let before = list.len();
-                                    list.retain(|s| {
-                                        let closes = s.end.max(0) as u64 == e.watermark;
-                                        if closes {
-                                            session.give((
-                                                (
-                                                    (key.clone(), window(s.start, s.end)),
-                                                    s.acc.acc.clone(),
-                                                ),
-                                                e,
-                                                -1,
-                                            ));
-                                            stats.rows_total -= 1;
-                                            stats.rows_removed += 1;
-                                        }
-                                        !closes
-                                    });
-                                    if list.len() != before {
-                                        closed.push(key.clone());
-                                    }
-                                }
-                                for key in &closed {
-                                    store.changed(key);
-                                }
+                            stats.rows_total -= closing.len() as i64;
+                            stats.rows_removed += closing.len() as u64;
+                            for key in &closed {
+                                store.changed(key);
+                            }
+                            if !closed.is_empty() {
                                 store.map.retain(|_, l| !l.is_empty());
                             }
-                            _ => break,
+                            // Each session's final value is retracted at its eviction time.
+                            closing.sort_by_key(|u| u.1);
+                            for run in closing.chunk_by(|a, b| a.1 == b.1) {
+                                let cap: Capability<Time> = caps.delayed(&run[0].1);
+                                output.session(&cap).give_iterator(run.iter().cloned());
+                            }
+                        }
+                        let Some(t) = next_rows else { break };
+                        let batch = stash.remove(&t).unwrap_or_default();
+                        let cap = caps.delayed(&t);
+                        let mut session = output.session(&cap);
+                        // Per key: the sessions before the batch, to emit what changed.
+                        let mut before: HashMap<K, Vec<Session<A>>> = HashMap::new();
+                        for (key, ts, gap, acc) in batch {
+                            if evict && Time::eviction((ts + gap).max(0) as u64, stage) <= t {
+                                stats.dropped_by_watermark += acc.rows.max(0) as u64;
+                                continue;
+                            }
+                            let list = store.map.entry(key.clone()).or_default();
+                            before.entry(key).or_insert_with(|| list.clone());
+                            let mut merged = Session {
+                                start: ts,
+                                end: ts + gap,
+                                acc,
+                            };
+                            // Sessions that overlap or touch merge (Spark: a row
+                            // at a session's end extends it).
+                            list.retain(|s| {
+                                let meets = s.start <= merged.end && merged.start <= s.end;
+                                if meets {
+                                    merged.start = merged.start.min(s.start);
+                                    merged.end = merged.end.max(s.end);
+                                    merged.acc.plus_equals(&s.acc);
+                                }
+                                !meets
+                            });
+                            list.push(merged);
+                        }
+                        for (key, old) in before {
+                            store.changed(&key);
+                            let new = store.map.get(&key).cloned().unwrap_or_default();
+                            let same = |a: &Session<A>, b: &Session<A>| {
+                                (a.start, a.end) == (b.start, b.end) && a.acc == b.acc
+                            };
+                            let row = |s: &Session<A>| {
+                                ((key.clone(), window(s.start, s.end)), s.acc.acc.clone())
+                            };
+                            for s in old.iter().filter(|o| !new.iter().any(|n| same(o, n))) {
+                                session.give((row(s), t, -1));
+                            }
+                            for s in new.iter().filter(|n| !old.iter().any(|o| same(o, n))) {
+                                session.give((row(s), t, 1));
+                                stats.rows_updated += 1;
+                            }
+                            stats.rows_total += new.len() as i64 - old.len() as i64;
                         }
                     }
                     // Hold capabilities only for pending rows and session ends (timers).
