@@ -11,7 +11,18 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const QUERIES: [&str; 5] = ["q0", "q1", "q2", "bids-count", "bids-window"];
+// q3, q4 and q9 run on two processes in nexmark_joins.rs.
+const QUERIES: [&str; 9] = [
+    "q0",
+    "q1",
+    "q2",
+    "q5",
+    "q7",
+    "q8",
+    "q11",
+    "bids-count",
+    "bids-window",
+];
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("nexmark-procs-{}-{name}", std::process::id()));
