@@ -16,6 +16,13 @@
 //!   description, initial_bid, reserve, date_time, expires, seller, category, extra`, then the
 //!   winning bid's `price, bidder, bid_date_time`; ties go to the earliest bid, then the
 //!   smallest bidder).
+//! - The window queries (docs/nexmark.md 2.2): `q5` (`window, auction, num`: per 10 s window
+//!   sliding by 2 s, the auctions with the most bids), `q7` (`auction, price, bidder,
+//!   date_time, extra`: the bids at the highest price of a 10 s window, its end included), `q8`
+//!   (`id, name, window`: people who sold something in the 10 s window they joined) and `q11`
+//!   (`bidder, bid_count, window`: bids per 10 s-gap session). Every Nexmark query's watermark
+//!   is `date_time` minus 4 s (Flink's DDL); a bounded run ends at the end-of-input watermark,
+//!   so every window closes and every auction ends.
 //! - `N` events (of all kinds for Nexmark; rows for the synthetic bids), `W` worker threads
 //!   per process (the Nexmark generator is split into one sub-generator per worker of all
 //!   processes, so the events depend on `P · W` only).
