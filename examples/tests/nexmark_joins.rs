@@ -11,7 +11,6 @@ mod common;
 
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -41,23 +40,6 @@ struct Output {
     lines: Vec<String>,
 }
 
-/// A host file of two free ports on this machine (tests run in parallel).
-fn host_file(dir: &Path) -> PathBuf {
-    let ports: Vec<u16> = (0..2)
-        .map(|_| {
-            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-            listener.local_addr().unwrap().port()
-        })
-        .collect();
-    let hosts = dir.join("hosts");
-    std::fs::write(
-        &hosts,
-        format!("127.0.0.1:{}\n127.0.0.1:{}\n", ports[0], ports[1]),
-    )
-    .unwrap();
-    hosts
-}
-
 /// Runs the benchmark; the events are read back only with `dump`.
 /// `workers` is `-w W` or, as `"n2"`, `-n 2` (two processes of one worker).
 fn run(query: &str, engine: &str, workers: &str, rate: &str, dir: &Path, dump: bool) -> Output {
@@ -65,7 +47,9 @@ fn run(query: &str, engine: &str, workers: &str, rate: &str, dir: &Path, dump: b
     let mut command = Command::new(common::example_binary("nexmark"));
     command.args(["--query", query, "--engine", engine]);
     match workers {
-        "n2" => command.args(["-n", "2", "-h"]).arg(host_file(dir)),
+        "n2" => command
+            .args(["-n", "2", "-h"])
+            .arg(common::loopback_host_file(&dir.join("hosts"))),
         w => command.args(["-w", w]),
     };
     command

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -29,23 +28,6 @@ fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// A host file of two free loopback ports, in `dir`.
-fn host_file(dir: &Path) -> PathBuf {
-    let ports: Vec<u16> = (0..2)
-        .map(|_| {
-            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-            listener.local_addr().unwrap().port()
-        })
-        .collect();
-    let hosts = dir.join("hosts");
-    std::fs::write(
-        &hosts,
-        format!("127.0.0.1:{}\n127.0.0.1:{}\n", ports[0], ports[1]),
-    )
-    .unwrap();
-    hosts
 }
 
 fn sorted_rows(path: &Path) -> Vec<String> {
@@ -80,7 +62,7 @@ fn run(args: &[&str], out: &Path) -> (serde_json::Value, Vec<String>) {
 /// Each query and engine on `-n 2 -w W` against `-n 1 -w 2W`.
 fn two_processes_equal_one(name: &str, workers: usize, events: &str, batch: &str) {
     let dir = temp_dir(name);
-    let hosts = host_file(&dir);
+    let hosts = common::loopback_host_file(&dir.join("hosts"));
     let hosts = hosts.to_str().unwrap();
     let (w2, w1) = ((2 * workers).to_string(), workers.to_string());
     for q in QUERIES {

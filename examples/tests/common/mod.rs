@@ -25,10 +25,10 @@ pub fn example_binary(name: &str) -> PathBuf {
     bin
 }
 
-/// Runs example `name` with `args` as processes 0 and 1 of a cluster on two free loopback
-/// ports; returns their outputs (process 0's first).
+/// Writes a host file of two free loopback ports at `path` (for `-n 2 -h path`); returns the
+/// path.
 #[allow(dead_code)] // not every test binary runs a cluster
-pub fn run_two_processes(name: &str, args: &[OsString]) -> (Output, Output) {
+pub fn loopback_host_file(path: &Path) -> PathBuf {
     let ports: Vec<u16> = (0..2)
         .map(|_| {
             TcpListener::bind("127.0.0.1:0")
@@ -38,15 +38,23 @@ pub fn run_two_processes(name: &str, args: &[OsString]) -> (Output, Output) {
                 .port()
         })
         .collect();
+    std::fs::write(
+        path,
+        format!("127.0.0.1:{}\n127.0.0.1:{}\n", ports[0], ports[1]),
+    )
+    .unwrap();
+    path.to_path_buf()
+}
+
+/// Runs example `name` with `args` as processes 0 and 1 of a cluster on two free loopback
+/// ports; returns their outputs (process 0's first).
+#[allow(dead_code)] // not every test binary runs a cluster
+pub fn run_two_processes(name: &str, args: &[OsString]) -> (Output, Output) {
     // Unique per call: tests of one binary run in parallel in one process.
     static CALLS: AtomicUsize = AtomicUsize::new(0);
     let call = CALLS.fetch_add(1, Ordering::Relaxed);
     let hosts = std::env::temp_dir().join(format!("{name}-hosts-{}-{call}", std::process::id()));
-    std::fs::write(
-        &hosts,
-        format!("127.0.0.1:{}\n127.0.0.1:{}\n", ports[0], ports[1]),
-    )
-    .unwrap();
+    loopback_host_file(&hosts);
     let spawn = |p: &str| {
         Command::new(example_binary(name))
             .args(args)
